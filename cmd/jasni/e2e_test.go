@@ -1,0 +1,186 @@
+package main_test
+
+// End-to-end tests: build the real binary, run it as a user would, against
+// real servers on loopback.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/jasni/jasni-cli/fixtures"
+	"github.com/jasni/jasni-cli/internal/exampleapp"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jasni-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "../...")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(dir)
+		panic("build jasni: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func jasni(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "jasni"), args...)
+	// A clean environment: nothing from the developer's shell or config leaks in.
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("run jasni: %v", err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func TestEveryEventReachesADocsStyleReceiver(t *testing.T) {
+	const secret = "whsec_e2e_0123456789abcdef"
+	app := exampleapp.New(secret)
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	url := srv.URL + "/webhooks/jasni"
+
+	stdout, stderr, code := jasni(t, []string{"WEBHOOK_SECRET=" + secret}, "trigger", "--all", "--url", url, "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	lines := 0
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var r struct {
+			Event  string `json:"event"`
+			Status int    `json:"status"`
+			OK     bool   `json:"ok"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || !r.OK || r.Status != 200 {
+			t.Errorf("line %q: %v", sc.Text(), err)
+		}
+		lines++
+	}
+	if lines != 8 {
+		t.Errorf("%d result lines, want 8", lines)
+	}
+
+	received := map[string]bool{}
+	for _, d := range app.Received() {
+		if !d.Verified {
+			t.Errorf("%s arrived with a signature the docs' check rejects", d.Event)
+		}
+		received[d.Event] = true
+	}
+	for _, name := range fixtures.Names() {
+		if !received[name] {
+			t.Errorf("%s never arrived", name)
+		}
+	}
+
+	_, stderr, code = jasni(t, []string{"WEBHOOK_SECRET=whsec_wrong"}, "trigger", "--all", "--url", url)
+	if code != 3 {
+		t.Errorf("wrong secret: exit %d, want 3\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "8 of 8 deliveries failed") || !strings.Contains(stderr, "from WEBHOOK_SECRET") {
+		t.Errorf("wrong secret: stderr does not explain:\n%s", stderr)
+	}
+}
+
+func TestBadInputNeverPanics(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"unknown command", []string{"trigerr"}, 2},
+		{"unknown flag", []string{"trigger", "--nope"}, 2},
+		{"unknown event", []string{"trigger", "email.recieved", "--url", "http://127.0.0.1:1/x", "--secret", "s"}, 2},
+		{"bad output", []string{"version", "--output", "yaml"}, 2},
+		{"no secret", []string{"trigger", "email.sent", "--url", "http://127.0.0.1:1/x"}, 2},
+		{"verify from a missing file", []string{"verify", "missing.json", "--signature", "ab", "--secret", "s"}, 2},
+		{"fixtures show unknown", []string{"fixtures", "show", "bounced"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := jasni(t, nil, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, stderr)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic:") {
+				t.Errorf("stack trace:\n%s", stderr)
+			}
+			if !strings.HasPrefix(stderr, "Error: ") || strings.Count(stderr, "Error:") != 1 {
+				t.Errorf("want exactly one error message, got:\n%s", stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout should be empty on error, got %q", stdout)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	stdout, _, code := jasni(t, nil, "--version")
+	if code != 0 || !regexp.MustCompile(`^jasni version \S+ \(commit \S+, built \S+\)\n$`).MatchString(stdout) {
+		t.Errorf("--version: exit %d, %q", code, stdout)
+	}
+	stdout, _, code = jasni(t, nil, "version", "--output", "json")
+	var info map[string]string
+	if code != 0 || json.Unmarshal([]byte(stdout), &info) != nil || info["version"] == "" {
+		t.Errorf("version --output json: exit %d, %q", code, stdout)
+	}
+}
+
+// TestReadmeMainJob runs the README's fresh-machine "main job" command as
+// written, so the README cannot drift from what works.
+func TestReadmeMainJob(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the README command is for a POSIX shell")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var command string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "go build -o bin/ ./cmd/...") {
+			command = line
+			break
+		}
+	}
+	if command == "" {
+		t.Fatal("README has no main-job command starting with `go build -o bin/ ./cmd/...`")
+	}
+	// Run it whole, build included, from the repository root as a newcomer would.
+	cmd := exec.Command("bash", "-c", command)
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("README main job failed (is port 3000 free?): %v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "✓"); n != 8 {
+		t.Errorf("want 8 delivered events, output:\n%s", out)
+	}
+}

@@ -1,0 +1,110 @@
+// Package app runs jasni: it builds the dependencies, runs the command tree,
+// prints an error once, and maps it to the documented exit code.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/cmd/root"
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/ui"
+)
+
+// Main runs jasni with the process's arguments and environment.
+func Main() cmdutil.ExitCode {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv, http.DefaultClient)
+}
+
+// Run runs one command line. Tests call it in-process with buffers for the
+// streams, a map for the environment and a client of their choosing.
+func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv func(string) string, client *http.Client) cmdutil.ExitCode {
+	g := &root.Globals{}
+	f := &cmdutil.Factory{
+		IOStreams:  ios,
+		HttpClient: func() (*http.Client, error) { return client, nil },
+		Now:        time.Now,
+	}
+	f.Config = sync.OnceValues(func() (*config.Config, error) {
+		path := firstNonEmpty(g.ConfigPath, getenv("JASNI_CONFIG"))
+		if path == "" {
+			var err error
+			if path, err = config.DefaultPath(getenv); err != nil {
+				return nil, err
+			}
+		}
+		return config.Load(path, firstNonEmpty(g.Profile, getenv("JASNI_PROFILE")), getenv)
+	})
+	if getenv("NO_COLOR") != "" {
+		ios.DisableColor()
+	}
+
+	cmd := root.NewCmdRoot(f, g)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	if ctx.Err() != nil {
+		err = cmdutil.ErrCancel
+	}
+	printError(ios, err)
+	if isUsageError(err) {
+		return cmdutil.ExitUsage
+	}
+	return cmdutil.CodeOf(err)
+}
+
+func printError(ios *iostreams.IOStreams, err error) {
+	var silent *cmdutil.SilentError
+	if errors.As(err, &silent) {
+		return
+	}
+	s := ui.New(ios.ErrOut, ios.ErrColorEnabled())
+	if errors.Is(err, cmdutil.ErrCancel) {
+		fmt.Fprintln(ios.ErrOut, s.Warning("interrupted"))
+		return
+	}
+	msg := err.Error()
+	fmt.Fprintf(ios.ErrOut, "%s %s\n", s.Failure("Error:"), msg)
+	if isUsageError(err) && !strings.Contains(msg, "--help") {
+		fmt.Fprintln(ios.ErrOut, s.Muted("Run 'jasni --help' or 'jasni <command> --help' for usage."))
+	}
+}
+
+// isUsageError also catches the errors cobra makes itself for unknown
+// commands and wrong argument counts, which carry no type.
+func isUsageError(err error) bool {
+	var flagErr *cmdutil.FlagError
+	if errors.As(err, &flagErr) {
+		return true
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown shorthand flag", "unknown flag"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

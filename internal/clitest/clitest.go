@@ -1,0 +1,42 @@
+// Package clitest runs the whole jasni command tree in-process, with buffers
+// for streams and a map for the environment, for command tests.
+package clitest
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/app"
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+)
+
+// Result is what one run printed and returned.
+type Result struct {
+	Stdout, Stderr string
+	Code           cmdutil.ExitCode
+}
+
+// Options adjusts a run.
+type Options struct {
+	Env   map[string]string
+	Stdin string
+	TTY   bool
+}
+
+// Run runs jasni with args. Unless Env names one, the config file is a path
+// in a fresh temporary directory, so the developer's own config never leaks in.
+func Run(t *testing.T, opts Options, args ...string) Result {
+	t.Helper()
+	ios, stdin, stdout, stderr := iostreams.Test()
+	ios.SetTTY(opts.TTY)
+	stdin.WriteString(opts.Stdin)
+	env := map[string]string{"JASNI_CONFIG": filepath.Join(t.TempDir(), "config.toml")}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	code := app.Run(context.Background(), args, ios, func(k string) string { return env[k] }, &http.Client{})
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+}

@@ -1,0 +1,96 @@
+// Package root assembles the jasni command tree and its global flags.
+package root
+
+import (
+	"fmt"
+
+	"github.com/jasni/jasni-cli/internal/build"
+	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
+	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
+	triggerCmd "github.com/jasni/jasni-cli/internal/cmd/trigger"
+	verifyCmd "github.com/jasni/jasni-cli/internal/cmd/verify"
+	versionCmd "github.com/jasni/jasni-cli/internal/cmd/version"
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+// Globals are the flags every command has.
+type Globals struct {
+	ConfigPath string
+	Profile    string
+	Output     string
+	NoColor    bool
+}
+
+const gettingStarted = `jasni: the developer CLI for Jasni webhooks.
+
+Get started:
+  jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_...
+      send every event type, signed, to your app
+  jasni fixtures list        the events jasni can send
+  jasni verify --help        debug "signature verification failing"
+
+Run 'jasni help' for every command, 'jasni <command> --help' for one.
+`
+
+// NewCmdRoot builds the tree. g receives the global flags once parsed.
+func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "jasni <command>",
+		Short: "Develop and test Jasni webhooks from the command line",
+		Long: cmdutil.Doc(`
+			jasni sends signed test events to your webhook endpoint, explains signature
+			failures, and (soon) manages webhook registrations and tunnels deliveries to
+			your laptop.
+		`),
+		Example: cmdutil.Doc(`
+			$ jasni trigger email.received --url http://localhost:3000/webhooks/jasni --secret whsec_test
+			$ jasni trigger --all --output json
+			$ jasni verify body.json --signature "$SIG"
+		`),
+		Version:       build.Current().Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprint(f.IOStreams.Out, gettingStarted)
+			return err
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch g.Output {
+			case "text":
+			case "json":
+				f.IOStreams.SetJSON(true)
+			default:
+				return cmdutil.FlagErrorf("--output must be text or json, not %q", g.Output)
+			}
+			if g.NoColor {
+				f.IOStreams.DisableColor()
+			}
+			return nil
+		},
+	}
+	cmd.SetVersionTemplate(versionCmd.Format(build.Current()))
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	cmd.SetIn(f.IOStreams.In)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&g.ConfigPath, "config", "", "Config file (default $XDG_CONFIG_HOME/jasni/config.toml)")
+	pf.StringVar(&g.Profile, "profile", "", "Config profile to use (default \"default\", or JASNI_PROFILE)")
+	pf.StringVarP(&g.Output, "output", "o", "text", "Output format: text or json")
+	pf.BoolVar(&g.NoColor, "no-color", false, "Disable colour (also NO_COLOR)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+
+	cmd.AddCommand(
+		triggerCmd.NewCmdTrigger(f, nil),
+		signCmd.NewCmdSign(f, nil),
+		verifyCmd.NewCmdVerify(f, nil),
+		fixturesCmd.NewCmdFixtures(f),
+		versionCmd.NewCmdVersion(f),
+	)
+	return cmd
+}

@@ -1,0 +1,518 @@
+// Package trigger implements `jasni trigger`: signed fixture events fired at
+// a URL exactly as Jasni sends them.
+package trigger
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/fixtures"
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/payload"
+	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// UserAgent is the one Jasni's delivery service sends.
+const UserAgent = "JasniAI-Webhooks/1.0"
+
+// Options is everything trigger needs, parsed and resolved.
+type Options struct {
+	IO         *iostreams.IOStreams
+	HttpClient func() (*http.Client, error)
+	Now        func() time.Time
+
+	Events       []string
+	URL          string
+	Secret       string
+	SecretSource string
+	Unsigned     bool
+	KeepIDs      bool
+	Sets         []string
+	DataFile     string
+	Repeat       int
+	Schedule     []time.Duration
+	Headers      http.Header
+	Removed      []string // headers to drop (--header "Name:")
+	Timeout      time.Duration
+	PrintBody    bool
+
+	// Wait replaces the pause between retries in tests.
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// NewCmdTrigger builds the command. runF replaces triggerRun in tests.
+func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, HttpClient: f.HttpClient, Now: f.Now}
+	var (
+		all         bool
+		retry       bool
+		retryDelays string
+		headers     []string
+	)
+	cmd := &cobra.Command{
+		Use:   "trigger [EVENT...]",
+		Short: "Send signed test events to a webhook URL",
+		Long: cmdutil.Doc(`
+			Send signed webhook events to a URL, exactly as Jasni delivers them: the same
+			JSON envelope, headers and HMAC-SHA256 signature, with a fresh timestamp and
+			fresh ids. Use it against your app on your laptop, or as a smoke test in CI.
+
+			The URL comes from --url, JASNI_TRIGGER_URL or the profile's trigger_url.
+			The secret comes from --secret, JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET or the
+			profile's webhook_secret.
+
+			Exit status: 0 when every delivery was answered 2xx, 3 when one was answered
+			otherwise (redirects are not followed), 4 when a receiver could not be reached
+			or did not answer in time, 2 for bad input.
+		`),
+		Example: cmdutil.Doc(`
+			# Every event type at a local app
+			$ jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_test
+
+			# One event, with edited fields
+			$ jasni trigger email.received --set data.subject="Quarterly report" --set data.to[0]=ceo@example.com
+
+			# Your own data (or a whole event) from a file or stdin
+			$ jasni trigger email.received --data-file email.json
+			$ cat event.json | jasni trigger --data-file -
+
+			# The same delivery three times: does your handler deduplicate?
+			$ jasni trigger email.received --repeat 3
+
+			# Retry failures on a fast schedule, and report as JSON lines for CI
+			$ jasni trigger --all --retry --retry-delays 0,200ms,1s --output json
+		`),
+		ValidArgsFunction: cmdutil.EventCompletion,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if err := opts.resolve(cmd, cfg, args, all, retry, retryDelays, headers); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return triggerRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&all, "all", false, "Send every event type")
+	fl.StringVar(&opts.URL, "url", "", "Where to send the events")
+	fl.StringVar(&opts.Secret, "secret", "", "Webhook secret to sign with (the whole string, whsec_ included)")
+	fl.BoolVar(&opts.Unsigned, "unsigned", false, "Send without a signature header")
+	fl.BoolVar(&opts.KeepIDs, "keep-ids", false, "Send the fixtures' ids as they are instead of fresh ones")
+	fl.StringArrayVar(&opts.Sets, "set", nil, "Set a field: `path=value` (repeatable; value read as JSON, else as a string)")
+	fl.StringVar(&opts.DataFile, "data-file", "", "Send the data object or whole event in `FILE` (- for stdin)")
+	fl.IntVar(&opts.Repeat, "repeat", 1, "Send each delivery `N` times, identical (same body and signature)")
+	fl.BoolVar(&retry, "retry", false, "Retry failed deliveries on Jasni's schedule: now, +10s, +60s, +5m")
+	fl.StringVar(&retryDelays, "retry-delays", "", "Retry on this schedule instead, e.g. `0,100ms,1s` (implies --retry)")
+	fl.StringArrayVar(&headers, "header", nil, "Add or override a header, `Name:value` (repeatable; \"Name:\" removes it)")
+	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "How long to wait for each answer")
+	fl.BoolVar(&opts.PrintBody, "print-body", false, "Show the payload sent and the response body")
+	_ = cmd.RegisterFlagCompletionFunc("url", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("secret", cobra.NoFileCompletions)
+	return cmd
+}
+
+func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string, all, retry bool, retryDelays string, headers []string) error {
+	switch {
+	case all && len(args) > 0:
+		return cmdutil.FlagErrorf("give event names or --all, not both")
+	case all && o.DataFile != "":
+		return cmdutil.FlagErrorf("--data-file sends one event; it cannot be combined with --all")
+	case all:
+		o.Events = fixtures.Names()
+	case len(args) > 0:
+		if err := cmdutil.CheckEvents(args); err != nil {
+			return err
+		}
+		if o.DataFile != "" && len(args) > 1 {
+			return cmdutil.FlagErrorf("--data-file sends one event; name at most one event type")
+		}
+		o.Events = args
+	case o.DataFile != "":
+		o.Events = []string{""} // the type comes from the file
+	default:
+		return cmdutil.FlagErrorf("name the events to send, or use --all\nKnown events: %s", strings.Join(fixtures.Names(), ", "))
+	}
+
+	o.URL = cmdutil.StringFlagOrConfig(cmd, "url", func() string { return cfg.Get(config.KeyTriggerURL) })
+	if err := checkURL(o.URL); err != nil {
+		return err
+	}
+
+	if o.Unsigned {
+		if cmd.Flags().Changed("secret") {
+			return cmdutil.FlagErrorf("--unsigned and --secret contradict each other: choose one")
+		}
+	} else {
+		o.Secret, o.SecretSource = cmdutil.Secret(cmd, cfg)
+		if o.Secret == "" {
+			return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_..., set WEBHOOK_SECRET, or use --unsigned to send without a signature")
+		}
+	}
+
+	if o.Repeat < 1 {
+		return cmdutil.FlagErrorf("--repeat must be at least 1, not %d", o.Repeat)
+	}
+	if o.Timeout <= 0 {
+		return cmdutil.FlagErrorf("--timeout must be positive, like 30s")
+	}
+
+	switch {
+	case retryDelays != "":
+		schedule, err := parseSchedule(retryDelays)
+		if err != nil {
+			return err
+		}
+		o.Schedule = schedule
+	case retry:
+		o.Schedule = delivery.JasniSchedule
+	default:
+		o.Schedule = []time.Duration{0}
+	}
+
+	o.Headers = http.Header{}
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+			return cmdutil.FlagErrorf("--header %q: want Name:value, e.g. --header \"X-Test: 1\"", h)
+		}
+		value = strings.TrimSpace(value)
+		if value == "" {
+			o.Removed = append(o.Removed, name)
+			continue
+		}
+		o.Headers.Add(name, value)
+	}
+	return nil
+}
+
+func checkURL(raw string) error {
+	if raw == "" {
+		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, or set JASNI_TRIGGER_URL")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return cmdutil.FlagErrorf("--url %q is not a valid URL: %v", raw, errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		if u.Host == "" && u.Opaque != "" || u.Scheme == "localhost" || !strings.Contains(raw, "://") {
+			return cmdutil.FlagErrorf("--url %q has no scheme: did you mean http://%s?", raw, raw)
+		}
+		return cmdutil.FlagErrorf("--url %q: the scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return cmdutil.FlagErrorf("--url %q has no host", raw)
+	}
+	return nil
+}
+
+func parseSchedule(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "0" {
+			out = append(out, 0)
+			continue
+		}
+		d, err := time.ParseDuration(part)
+		if err != nil || d < 0 {
+			return nil, cmdutil.FlagErrorf("--retry-delays %q: %q is not a duration like 0, 100ms or 10s", s, part)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// result is one attempt as reported in --output json.
+type result struct {
+	Event        string          `json:"event"`
+	URL          string          `json:"url"`
+	Status       int             `json:"status"`
+	DurationMS   int64           `json:"duration_ms"`
+	Attempt      int             `json:"attempt"`
+	Attempts     int             `json:"attempts"`
+	Repeat       int             `json:"repeat,omitempty"`
+	OK           bool            `json:"ok"`
+	Final        bool            `json:"final"`
+	BodySHA256   string          `json:"body_sha256"`
+	Error        string          `json:"error,omitempty"`
+	Location     string          `json:"location,omitempty"`
+	RequestBody  json.RawMessage `json:"request_body,omitempty"`
+	ResponseBody *string         `json:"response_body,omitempty"`
+}
+
+type tally struct {
+	sent, ok, rejected, unreachable int
+	lastProblem                     string
+	signatureRejected               bool
+}
+
+func triggerRun(ctx context.Context, opts *Options) error {
+	client, err := opts.HttpClient()
+	if err != nil {
+		return err
+	}
+	sender := &delivery.Sender{Client: client, Timeout: opts.Timeout, Schedule: opts.Schedule, Wait: opts.Wait}
+	out := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	width := 0
+	for _, e := range opts.Events {
+		width = max(width, len(e))
+	}
+
+	var t tally
+	for _, name := range opts.Events {
+		req, ev, err := opts.build(name)
+		if err != nil {
+			return err
+		}
+		width = max(width, len(ev.Type))
+		for i := 1; i <= opts.Repeat; i++ {
+			repeat := 0
+			if opts.Repeat > 1 {
+				repeat = i
+			}
+			final, err := sender.Send(ctx, req, func(a delivery.Attempt) {
+				// Reporting failures cannot be handled better than by the
+				// summary and exit status, which do not depend on them.
+				_ = opts.report(out, width, ev, req, a, repeat)
+			})
+			if err != nil {
+				return cmdutil.ErrCancel
+			}
+			t.count(final)
+		}
+	}
+	return opts.summarise(t)
+}
+
+func (t *tally) count(a delivery.Attempt) {
+	t.sent++
+	switch {
+	case a.OK():
+		t.ok++
+	case a.Err != nil:
+		t.unreachable++
+		t.lastProblem = a.Err.Error()
+	default:
+		t.rejected++
+		t.lastProblem = describeStatus(a)
+		if a.Status == http.StatusUnauthorized || a.Status == http.StatusForbidden {
+			t.signatureRejected = true
+		}
+	}
+}
+
+// build prepares the delivery for one event type ("" when the type comes
+// from --data-file).
+func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
+	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets}
+	var (
+		ev  *payload.Event
+		err error
+	)
+	if o.DataFile != "" {
+		content, rerr := cmdutil.ReadInput(o.IO, o.DataFile)
+		if rerr != nil {
+			return delivery.Request{}, nil, rerr
+		}
+		ev, err = payload.FromFile(content, name, popts)
+		if err != nil {
+			return delivery.Request{}, nil, cmdutil.FlagErrorf("--data-file %s: %v", o.DataFile, err)
+		}
+		if name == "" {
+			if cerr := cmdutil.CheckEvents([]string{ev.Type}); cerr != nil {
+				// A custom event type is allowed from a file; say so rather than refuse.
+				fmt.Fprintf(o.IO.ErrOut, "note: %q is not a documented Jasni event type; sending it anyway\n", ev.Type)
+			}
+		}
+	} else {
+		fixture, _ := fixtures.Get(name)
+		ev, err = payload.FromFixture(fixture.JSON, popts)
+		if err != nil {
+			var flagErr *cmdutil.FlagError
+			if errors.As(err, &flagErr) {
+				return delivery.Request{}, nil, err
+			}
+			return delivery.Request{}, nil, cmdutil.FlagErrorf("%s: %v", name, err)
+		}
+	}
+
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	if !o.Unsigned {
+		for k, v := range (signature.Jasni{}).Sign(o.Secret, signature.Message{Body: ev.Body, Timestamp: o.Now()}) {
+			h[k] = v
+		}
+	} else {
+		h.Set(signature.HeaderJasniTimestamp, strconv.FormatInt(o.Now().Unix(), 10))
+	}
+	h.Set("X-Webhook-Event", ev.Type)
+	h.Set("User-Agent", UserAgent)
+	for k, v := range o.Headers {
+		h[k] = v
+	}
+	for _, k := range o.Removed {
+		h.Del(k)
+	}
+	return delivery.Request{URL: o.URL, Body: ev.Body, Header: h}, ev, nil
+}
+
+func (o *Options) report(out *ui.Styles, width int, ev *payload.Event, req delivery.Request, a delivery.Attempt, repeat int) error {
+	sum := sha256.Sum256(req.Body)
+	if o.IO.JSON() {
+		r := result{
+			Event: ev.Type, URL: req.URL, Status: a.Status, DurationMS: a.Duration.Milliseconds(),
+			Attempt: a.Number, Attempts: a.Of, Repeat: repeat, OK: a.OK(),
+			Final:      a.OK() || a.Number == a.Of,
+			BodySHA256: hex.EncodeToString(sum[:]), Location: a.Location,
+		}
+		if a.Err != nil {
+			r.Error = a.Err.Error()
+		} else if !a.OK() {
+			r.Error = describeStatus(a)
+		}
+		if o.PrintBody {
+			r.RequestBody = req.Body
+			body := string(a.Body)
+			r.ResponseBody = &body
+		}
+		return o.IO.WriteJSON(r)
+	}
+
+	icon, status := out.SuccessIcon(), out.Success(statusText(a))
+	if !a.OK() {
+		icon, status = out.FailureIcon(), out.Failure(statusText(a))
+	}
+	line := fmt.Sprintf("%s %-*s  %s  %s  %s", icon, width, ev.Type, status,
+		out.Muted(formatDuration(a.Duration)), out.Muted(fmt.Sprintf("attempt %d/%d", a.Number, a.Of)))
+	if repeat > 0 {
+		line += out.Muted(fmt.Sprintf("  copy %d/%d", repeat, o.Repeat))
+	}
+	if !a.OK() {
+		line += "  " + detail(a)
+	}
+	if _, err := fmt.Fprintln(o.IO.Out, line); err != nil {
+		return err
+	}
+	if o.PrintBody {
+		fmt.Fprintf(o.IO.Out, "  %s\n%s\n", out.Bold("sent:"), indent(string(prettyJSON(req.Body))))
+		answer := string(a.Body)
+		if a.Truncated {
+			answer += fmt.Sprintf("\n… (cut at %d KiB)", delivery.MaxResponseBody>>10)
+		}
+		fmt.Fprintf(o.IO.Out, "  %s\n%s\n", out.Bold("answer:"), indent(answer))
+	}
+	return nil
+}
+
+func (o *Options) summarise(t tally) error {
+	errOut := ui.New(o.IO.ErrOut, o.IO.ErrColorEnabled())
+	if t.ok == t.sent {
+		if o.IO.IsStderrTTY() {
+			fmt.Fprintf(o.IO.ErrOut, "%s %s delivered to %s\n", errOut.SuccessIcon(), plural(t.sent, "event"), o.URL)
+		}
+		return nil
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%s %d of %s failed: %s\n", errOut.FailureIcon(), t.sent-t.ok, plural(t.sent, "delivery"), t.lastProblem)
+	if t.signatureRejected && !o.Unsigned {
+		fmt.Fprintf(o.IO.ErrOut, "  The receiver refused the request. If it checks the signature, it must use the same secret as jasni (from %s) and the raw request body; `jasni verify --help` explains the usual causes.\n", o.SecretSource)
+	}
+	if t.unreachable > 0 {
+		return &cmdutil.SilentError{Code: cmdutil.ExitUnreachable}
+	}
+	return &cmdutil.SilentError{Code: cmdutil.ExitRejected}
+}
+
+func statusText(a delivery.Attempt) string {
+	if a.Err != nil {
+		var te *delivery.TransportError
+		if errors.As(a.Err, &te) {
+			return string(te.Kind)
+		}
+		return "error"
+	}
+	return fmt.Sprintf("%d %s", a.Status, http.StatusText(a.Status))
+}
+
+func detail(a delivery.Attempt) string {
+	if a.Err != nil {
+		return a.Err.Error()
+	}
+	return describeStatus(a)
+}
+
+// describeStatus says why an answer counts as a failure.
+func describeStatus(a delivery.Attempt) string {
+	if a.Status >= 300 && a.Status < 400 {
+		return fmt.Sprintf("redirect to %q not followed (Jasni does not follow redirects): use the final URL", a.Location)
+	}
+	msg := fmt.Sprintf("answered %d", a.Status)
+	if snippet := firstLine(a.Body, 100); snippet != "" {
+		msg += ": " + snippet
+	}
+	return msg
+}
+
+func firstLine(b []byte, limit int) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
+}
+
+func formatDuration(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+func prettyJSON(b []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return b
+	}
+	return buf.Bytes()
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

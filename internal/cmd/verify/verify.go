@@ -1,0 +1,100 @@
+// Package verify implements `jasni verify`: check a signature, and explain a
+// failure.
+package verify
+
+import (
+	"fmt"
+
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+type Options struct {
+	IO           *iostreams.IOStreams
+	File         string
+	Secret       string
+	SecretSource string
+	Signature    string
+}
+
+func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "verify [FILE] --signature HEX",
+		Short: "Check a webhook signature and explain why it fails",
+		Long: cmdutil.Doc(`
+			Check an X-Webhook-Signature value against a body and a secret. When it does
+			not match, jasni tries the usual mistakes and names the likely cause:
+
+			  - the body was parsed and re-serialised before verifying (compacted,
+			    pretty-printed, keys sorted, or Python's spaced separators);
+			  - the body gained or lost a trailing newline;
+			  - the secret was used without its whsec_ prefix, base64-decoded, or with
+			    surrounding whitespace;
+			  - the signature is in another format (sha256=..., v1,..., base64, upper case).
+
+			The body is read from FILE, or from stdin when FILE is - or absent: save it
+			exactly as your app received it. Exit status 0 when valid, 3 when not.
+		`),
+		Example: cmdutil.Doc(`
+			$ jasni verify body.json --secret whsec_test --signature 5d41402abc4b2a76b9719d911017c592...
+			$ cat body.json | jasni verify --signature "$SIG" --output json
+		`),
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if len(args) > 0 {
+				opts.File = args[0]
+			}
+			if opts.Signature == "" {
+				return cmdutil.FlagErrorf("--signature is required: the X-Webhook-Signature value your app received")
+			}
+			opts.Secret, opts.SecretSource = cmdutil.Secret(cmd, cfg)
+			if opts.Secret == "" {
+				return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_... or set WEBHOOK_SECRET")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return verifyRun(opts)
+		},
+	}
+	cmd.Flags().String("secret", "", "Webhook secret (the whole string, whsec_ included)")
+	cmd.Flags().StringVar(&opts.Signature, "signature", "", "The X-Webhook-Signature value received")
+	return cmd
+}
+
+func verifyRun(opts *Options) error {
+	body, err := cmdutil.ReadInput(opts.IO, opts.File)
+	if err != nil {
+		return err
+	}
+	d := signature.DiagnoseJasni(opts.Secret, body, opts.Signature)
+	if opts.IO.JSON() {
+		if err := opts.IO.WriteJSONIndent(d); err != nil {
+			return err
+		}
+	} else {
+		s := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+		if d.Valid {
+			fmt.Fprintf(opts.IO.Out, "%s signature valid (%d bytes, secret from %s)\n", s.SuccessIcon(), len(body), opts.SecretSource)
+		} else {
+			fmt.Fprintf(opts.IO.Out, "%s signature does not match\n", s.FailureIcon())
+			fmt.Fprintf(opts.IO.Out, "  %s %s\n", s.Bold("Likely cause:"), d.Cause)
+			fmt.Fprintf(opts.IO.Out, "  %s %s\n", s.Bold("Fix:"), d.Fix)
+		}
+		for _, n := range d.Notes {
+			fmt.Fprintf(opts.IO.Out, "  %s %s\n", s.WarningIcon(), n)
+		}
+	}
+	if !d.Valid {
+		return &cmdutil.SilentError{Code: cmdutil.ExitRejected}
+	}
+	return nil
+}

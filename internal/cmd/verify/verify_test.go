@@ -1,0 +1,68 @@
+package verify_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/clitest"
+	"github.com/jasni/jasni-cli/internal/golden"
+)
+
+const (
+	body   = `{"event":"email.sent","data":{"id":"1"}}`
+	secret = "whsec_test"
+)
+
+func sigOf(t *testing.T, b string) string {
+	t.Helper()
+	res := clitest.Run(t, clitest.Options{Stdin: b}, "sign", "--secret", secret)
+	if res.Code != 0 {
+		t.Fatal(res.Stderr)
+	}
+	return res.Stdout[:64]
+}
+
+func TestVerify(t *testing.T) {
+	valid := sigOf(t, body)
+	pretty := sigOf(t, "{\n  \"event\": \"email.sent\",\n  \"data\": {\n    \"id\": \"1\"\n  }\n}")
+	tests := []struct {
+		name  string
+		stdin string
+		sig   string
+		code  int
+	}{
+		{"valid", body, valid, 0},
+		{"trailing newline", body + "\n", valid, 3},
+		{"reserialised", body, pretty, 3},
+		{"wrong secret", body, sigOf(t, body+" "), 3},
+		{"not hex", body, "nothex", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := clitest.Run(t, clitest.Options{Stdin: tt.stdin}, "verify", "--secret", secret, "--signature", tt.sig)
+			if int(res.Code) != tt.code {
+				t.Errorf("exit %d, want %d", res.Code, tt.code)
+			}
+			golden.Assert(t, res.Stdout+"--- stderr\n"+res.Stderr)
+		})
+	}
+}
+
+func TestVerifyJSON(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{Stdin: body + "\n"}, "verify", "--secret", secret, "--signature", sigOf(t, body), "--output", "json")
+	var d struct {
+		Valid bool   `json:"valid"`
+		Cause string `json:"cause"`
+		Fix   string `json:"fix"`
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &d); err != nil || d.Valid || d.Cause == "" || d.Fix == "" || res.Code != 3 {
+		t.Errorf("exit %d, %+v (%v)", res.Code, d, err)
+	}
+}
+
+func TestVerifyNeedsSignature(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{Stdin: body}, "verify", "--secret", secret)
+	if res.Code != 2 {
+		t.Errorf("exit %d, want 2: %s", res.Code, res.Stderr)
+	}
+}

@@ -1,0 +1,79 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ExitCode is what the process returns. The values are documented in the
+// README ("Exit codes") and are part of the CLI's contract with CI scripts.
+type ExitCode int
+
+const (
+	ExitOK          ExitCode = 0   // everything worked
+	ExitFailure     ExitCode = 1   // an error not covered below (config, I/O, API)
+	ExitUsage       ExitCode = 2   // bad flags, arguments or input
+	ExitRejected    ExitCode = 3   // a receiver answered non-2xx, or a signature did not verify
+	ExitUnreachable ExitCode = 4   // a receiver could not be reached or did not answer in time
+	ExitInterrupted ExitCode = 130 // Ctrl-C
+)
+
+// FlagError is bad usage: the message is printed with a pointer to --help.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// FlagErrorf builds a FlagError.
+func FlagErrorf(format string, args ...any) error {
+	return &FlagError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitError carries an exit code other than 1.
+type ExitError struct {
+	Code ExitCode
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// WithExitCode wraps err so the process exits with code.
+func WithExitCode(code ExitCode, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: code, Err: err}
+}
+
+// ErrSilent reports failure when the command has already told the user what
+// went wrong; only its exit code matters.
+type SilentError struct{ Code ExitCode }
+
+func (e *SilentError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// ErrCancel is returned when the user interrupts the command.
+var ErrCancel = errors.New("interrupted")
+
+// CodeOf maps an error to the exit code documented for it.
+func CodeOf(err error) ExitCode {
+	if err == nil {
+		return ExitOK
+	}
+	var silent *SilentError
+	if errors.As(err, &silent) {
+		return silent.Code
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	var flag *FlagError
+	if errors.As(err, &flag) {
+		return ExitUsage
+	}
+	if errors.Is(err, ErrCancel) {
+		return ExitInterrupted
+	}
+	return ExitFailure
+}

@@ -1,0 +1,21 @@
+// Package cmdutil holds what every command shares: the Factory that carries
+// dependencies, typed errors with their exit codes, and common flag helpers.
+package cmdutil
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+)
+
+// Factory carries the dependencies commands need. Each is a function so a
+// command pays only for what it uses and tests can replace any of them.
+type Factory struct {
+	IOStreams  *iostreams.IOStreams
+	HttpClient func() (*http.Client, error)
+	// Config is loaded once, after flags are parsed (it depends on --config and --profile).
+	Config func() (*config.Config, error)
+	Now    func() time.Time
+}

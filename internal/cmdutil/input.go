@@ -1,0 +1,95 @@
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/jasni/jasni-cli/fixtures"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/suggest"
+	"github.com/spf13/cobra"
+)
+
+// MaxInput bounds what jasni reads from a file or stdin: far above any webhook
+// body, far below what would hurt.
+const MaxInput = 32 << 20
+
+// ReadInput reads path, or stdin when path is "-" or empty. Reading an
+// interactive terminal is refused, since the user most likely forgot the file.
+func ReadInput(ios *iostreams.IOStreams, path string) ([]byte, error) {
+	var r io.Reader
+	name := path
+	if path == "" || path == "-" {
+		if ios.IsStdinTTY() {
+			return nil, FlagErrorf("give a FILE, or pipe the body on stdin (e.g. `cat body.json | jasni ...`)")
+		}
+		r, name = ios.In, "stdin"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, FlagErrorf("read %s: %s", path, describeFileError(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxInput {
+		return nil, FlagErrorf("read %s: larger than %d MiB", name, MaxInput>>20)
+	}
+	return data, nil
+}
+
+func describeFileError(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, os.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+// Secret resolves the webhook secret: --secret, then JASNI_WEBHOOK_SECRET,
+// WEBHOOK_SECRET, then the profile's webhook_secret. source names where it
+// came from, for messages; the secret itself is never printed.
+func Secret(cmd *cobra.Command, cfg *config.Config) (secret, source string) {
+	if f := cmd.Flags().Lookup("secret"); f != nil && f.Changed {
+		return f.Value.String(), "--secret"
+	}
+	return cfg.Lookup(config.KeyWebhookSecret)
+}
+
+// CheckEvents returns a usage error for the first unknown event name, with
+// the nearest known name and the full list.
+func CheckEvents(names []string) error {
+	known := fixtures.Names()
+	for _, name := range names {
+		if _, ok := fixtures.Get(name); ok {
+			continue
+		}
+		msg := fmt.Sprintf("unknown event %q", name)
+		if s := suggest.Closest(name, known); s != "" {
+			msg += fmt.Sprintf(": did you mean %s?", s)
+		}
+		return FlagErrorf("%s\nKnown events: %s", msg, strings.Join(known, ", "))
+	}
+	return nil
+}
+
+// EventCompletion completes event names for arguments and flags.
+func EventCompletion(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	var out []cobra.Completion
+	for _, f := range fixtures.All() {
+		if strings.HasPrefix(f.Event, toComplete) {
+			out = append(out, cobra.CompletionWithDesc(f.Event, f.Description))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}

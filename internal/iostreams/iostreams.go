@@ -1,0 +1,117 @@
+// Package iostreams carries the standard streams and decides, once, what the
+// terminal can show: whether stdout is a TTY, whether colour is on, and
+// whether the user asked for JSON. Nothing else in jasni writes to os.Stdout
+// or os.Stderr.
+package iostreams
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams is passed to every command.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY  bool
+	stdoutTTY bool
+	stderrTTY bool
+
+	colorDisabled bool // NO_COLOR or --no-color
+	colorForced   bool // CLICOLOR_FORCE
+	json          bool
+}
+
+// System returns streams bound to the process's stdin, stdout and stderr.
+func System() *IOStreams {
+	ios := &IOStreams{
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		ErrOut:    os.Stderr,
+		stdinTTY:  isTerminal(os.Stdin),
+		stdoutTTY: isTerminal(os.Stdout),
+		stderrTTY: isTerminal(os.Stderr),
+	}
+	// no-color.org: any non-empty value disables colour. Some libraries parse
+	// it as a boolean and treat NO_COLOR=yes as unset, so it is decided here.
+	if os.Getenv("NO_COLOR") != "" {
+		ios.colorDisabled = true
+	}
+	if v := os.Getenv("CLICOLOR_FORCE"); v != "" && v != "0" {
+		ios.colorForced = true
+	}
+	return ios
+}
+
+func isTerminal(f *os.File) bool {
+	return term.IsTerminal(int(f.Fd()))
+}
+
+// Test returns streams backed by buffers, none of them a TTY.
+func Test() (ios *IOStreams, stdin, stdout, stderr *bytes.Buffer) {
+	stdin, stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: stdin, Out: stdout, ErrOut: stderr}, stdin, stdout, stderr
+}
+
+// SetTTY marks all three streams as terminals or not (tests use it).
+func (s *IOStreams) SetTTY(tty bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = tty, tty, tty
+}
+
+func (s *IOStreams) IsStdinTTY() bool  { return s.stdinTTY }
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// DisableColor turns colour off (the --no-color flag).
+func (s *IOStreams) DisableColor() { s.colorDisabled = true }
+
+// ColorEnabled reports whether stdout may carry ANSI colour.
+func (s *IOStreams) ColorEnabled() bool {
+	if s.colorDisabled {
+		return false
+	}
+	return s.colorForced || s.stdoutTTY
+}
+
+// ErrColorEnabled reports whether stderr may carry ANSI colour.
+func (s *IOStreams) ErrColorEnabled() bool {
+	if s.colorDisabled {
+		return false
+	}
+	return s.colorForced || s.stderrTTY
+}
+
+// SetJSON switches stdout to machine-readable JSON (the --output json flag).
+func (s *IOStreams) SetJSON(on bool) { s.json = on }
+
+// JSON reports whether stdout carries JSON rather than text for people.
+func (s *IOStreams) JSON() bool { return s.json }
+
+// WriteJSON writes v as one compact JSON object on its own line, the form
+// streams of results take so that tools can read them line by line.
+func (s *IOStreams) WriteJSON(v any) error {
+	enc := json.NewEncoder(s.Out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// WriteJSONIndent writes one indented JSON document, for single results.
+func (s *IOStreams) WriteJSONIndent(v any) error {
+	enc := json.NewEncoder(s.Out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}

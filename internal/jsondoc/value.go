@@ -1,0 +1,245 @@
+// Package jsondoc holds JSON documents that keep their object key order and
+// exact numbers, so a payload can be edited and re-sent reading like the
+// original, and edited by dotted paths such as data.to[0].
+package jsondoc
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Value is a JSON value: *Object, []Value, string, json.Number, bool or nil.
+type Value = any
+
+// Member is one key of an object, in order.
+type Member struct {
+	Key   string
+	Value Value
+}
+
+// Object is a JSON object with its key order.
+type Object struct {
+	Members []Member
+}
+
+// Get returns the value of key.
+func (o *Object) Get(key string) (Value, bool) {
+	for _, m := range o.Members {
+		if m.Key == key {
+			return m.Value, true
+		}
+	}
+	return nil, false
+}
+
+// Set replaces key's value in place, or appends the key.
+func (o *Object) Set(key string, v Value) {
+	for i, m := range o.Members {
+		if m.Key == key {
+			o.Members[i].Value = v
+			return
+		}
+	}
+	o.Members = append(o.Members, Member{Key: key, Value: v})
+}
+
+// Keys returns the keys in order.
+func (o *Object) Keys() []string {
+	keys := make([]string, len(o.Members))
+	for i, m := range o.Members {
+		keys[i] = m.Key
+	}
+	return keys
+}
+
+// Parse decodes exactly one JSON document.
+func Parse(data []byte) (Value, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	v, err := parseValue(dec)
+	if err != nil {
+		return nil, locate(data, dec, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, locate(data, dec, errors.New("unexpected data after the JSON value"))
+	}
+	return v, nil
+}
+
+func parseValue(dec *json.Decoder) (Value, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			obj := &Object{}
+			for dec.More() {
+				keyTok, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				key, ok := keyTok.(string)
+				if !ok {
+					return nil, fmt.Errorf("object key is not a string")
+				}
+				v, err := parseValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				obj.Set(key, v)
+			}
+			if _, err := dec.Token(); err != nil { // '}'
+				return nil, err
+			}
+			return obj, nil
+		case '[':
+			arr := []Value{}
+			for dec.More() {
+				v, err := parseValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			if _, err := dec.Token(); err != nil { // ']'
+				return nil, err
+			}
+			return arr, nil
+		}
+		return nil, fmt.Errorf("unexpected %q", t)
+	default:
+		return tok, nil
+	}
+}
+
+// locate adds the line and column where decoding stopped.
+func locate(data []byte, dec *json.Decoder, err error) error {
+	offset := dec.InputOffset()
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		offset = syn.Offset
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		offset = int64(len(data))
+		err = errors.New("unexpected end of input (truncated JSON?)")
+	}
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	line := 1 + bytes.Count(data[:offset], []byte("\n"))
+	col := int(offset) - bytes.LastIndexByte(data[:offset], '\n')
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// Marshal encodes v compactly, as JavaScript's JSON.stringify does: key order
+// kept, and <, > and & left as they are.
+func Marshal(v Value) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := write(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// MarshalIndent is Marshal with indentation, for display.
+func MarshalIndent(v Value, indent string) ([]byte, error) {
+	compact, err := Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, compact, "", indent); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func write(buf *bytes.Buffer, v Value) error {
+	switch v := v.(type) {
+	case nil:
+		buf.WriteString("null")
+	case bool:
+		if v {
+			buf.WriteString("true")
+		} else {
+			buf.WriteString("false")
+		}
+	case json.Number:
+		buf.WriteString(v.String())
+	case string:
+		writeString(buf, v)
+	case *Object:
+		buf.WriteByte('{')
+		for i, m := range v.Members {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			writeString(buf, m.Key)
+			buf.WriteByte(':')
+			if err := write(buf, m.Value); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case []Value:
+		buf.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := write(buf, item); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	default:
+		return fmt.Errorf("jsondoc: cannot encode %T", v)
+	}
+	return nil
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	var tmp bytes.Buffer
+	enc := json.NewEncoder(&tmp)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	buf.Write(bytes.TrimSuffix(tmp.Bytes(), []byte("\n")))
+}
+
+// Clone deep-copies v.
+func Clone(v Value) Value {
+	switch v := v.(type) {
+	case *Object:
+		c := &Object{Members: make([]Member, len(v.Members))}
+		for i, m := range v.Members {
+			c.Members[i] = Member{Key: m.Key, Value: Clone(m.Value)}
+		}
+		return c
+	case []Value:
+		c := make([]Value, len(v))
+		for i, item := range v {
+			c[i] = Clone(item)
+		}
+		return c
+	}
+	return v
+}
+
+// ParseScalar reads a --set value: JSON where it parses as one JSON value,
+// otherwise the text as a string.
+func ParseScalar(s string) Value {
+	if v, err := Parse([]byte(s)); err == nil && strings.TrimSpace(s) != "" {
+		return v
+	}
+	return s
+}

@@ -1,0 +1,257 @@
+// Package payload builds the body of a delivery: an event taken from a fixture
+// or a user's file, made fresh the way a real event would be (new timestamp,
+// new ids), then edited with --set overrides. Key order is kept throughout so
+// the bytes read like the provider's own.
+package payload
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/jsondoc"
+)
+
+// TimestampLayout is the envelope's timestamp: ISO 8601 in UTC with milliseconds.
+const TimestampLayout = "2006-01-02T15:04:05.000Z"
+
+// Event is a built delivery body.
+type Event struct {
+	Type      string
+	Timestamp time.Time
+	Doc       *jsondoc.Object
+	Body      []byte
+}
+
+// Options controls how an event is made fresh.
+type Options struct {
+	Now     time.Time
+	KeepIDs bool
+	// Sets are "path=value" overrides, applied last, in order.
+	Sets []string
+}
+
+// FromFixture builds an event from a stored fixture: the envelope timestamp
+// becomes Now, data timestamps move by the same amount, and ids are new unless
+// KeepIDs is set.
+func FromFixture(fixture []byte, opts Options) (*Event, error) {
+	doc, err := parseEvent(fixture)
+	if err != nil {
+		return nil, err
+	}
+	now := opts.Now.UTC().Truncate(time.Millisecond)
+	if old, ok := stringAt(doc, "timestamp"); ok {
+		if then, err := time.Parse(time.RFC3339Nano, old); err == nil {
+			if data, ok := doc.Get("data"); ok {
+				shiftTimes(data, now.Sub(then))
+			}
+		}
+	}
+	doc.Set("timestamp", now.Format(TimestampLayout))
+	if !opts.KeepIDs {
+		if data, ok := doc.Get("data"); ok {
+			if obj, ok := data.(*jsondoc.Object); ok {
+				if err := refreshIDs(obj); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return finish(doc, opts.Sets)
+}
+
+// FromFile builds an event from a user's file. A file with both "event" and
+// "data" at the top is a whole event, sent as written (a fresh timestamp is
+// added only when it has none). Any other object is the data of an event of
+// type eventType, wrapped in a fresh envelope.
+func FromFile(content []byte, eventType string, opts Options) (*Event, error) {
+	v, err := jsondoc.Parse(content)
+	if err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	obj, ok := v.(*jsondoc.Object)
+	if !ok {
+		return nil, errors.New("want a JSON object (an event, or the data of one)")
+	}
+	now := opts.Now.UTC().Truncate(time.Millisecond).Format(TimestampLayout)
+	_, hasEvent := obj.Get("event")
+	_, hasData := obj.Get("data")
+	if hasEvent && hasData {
+		fileType, ok := stringAt(obj, "event")
+		if !ok || fileType == "" {
+			return nil, errors.New(`"event" must be a non-empty string`)
+		}
+		if eventType != "" && eventType != fileType {
+			return nil, fmt.Errorf("the file is a %s event but %s was asked for: drop the event name or fix the file", fileType, eventType)
+		}
+		if _, ok := obj.Get("timestamp"); !ok {
+			withTime := &jsondoc.Object{}
+			for _, m := range obj.Members {
+				withTime.Set(m.Key, m.Value)
+				if m.Key == "event" {
+					withTime.Set("timestamp", now)
+				}
+			}
+			obj = withTime
+		}
+		return finish(obj, opts.Sets)
+	}
+	if eventType == "" {
+		return nil, errors.New(`the file is a data object, so name the event type (or give a whole event with "event" and "data")`)
+	}
+	doc := &jsondoc.Object{}
+	doc.Set("event", eventType)
+	doc.Set("timestamp", now)
+	doc.Set("data", obj)
+	return finish(doc, opts.Sets)
+}
+
+func parseEvent(raw []byte) (*jsondoc.Object, error) {
+	v, err := jsondoc.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("fixture is not JSON: %w", err)
+	}
+	obj, ok := v.(*jsondoc.Object)
+	if !ok {
+		return nil, errors.New("fixture is not a JSON object")
+	}
+	return obj, nil
+}
+
+func finish(doc *jsondoc.Object, sets []string) (*Event, error) {
+	for _, s := range sets {
+		if err := ApplySet(doc, s); err != nil {
+			return nil, err
+		}
+	}
+	ev := &Event{Doc: doc}
+	ev.Type, _ = stringAt(doc, "event")
+	if ts, ok := stringAt(doc, "timestamp"); ok {
+		ev.Timestamp, _ = time.Parse(time.RFC3339Nano, ts)
+	}
+	body, err := jsondoc.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	ev.Body = body
+	return ev, nil
+}
+
+// ApplySet applies one "path=value" override. The value is JSON where it
+// parses as JSON, else a string. Paths start at the event: data.subject,
+// data.to[0], timestamp.
+func ApplySet(doc *jsondoc.Object, set string) error {
+	rawPath, value, ok := strings.Cut(set, "=")
+	if !ok {
+		return fmt.Errorf("--set %q: missing =VALUE (write --set %s=VALUE)", set, set)
+	}
+	path, err := jsondoc.ParsePath(rawPath)
+	if err != nil {
+		return fmt.Errorf("--set %q: %w", set, err)
+	}
+	root := path[0].Key
+	if _, exists := doc.Get(root); !exists {
+		hint := ""
+		if data, ok := doc.Get("data"); ok {
+			if obj, ok := data.(*jsondoc.Object); ok {
+				if _, inData := obj.Get(root); inData {
+					hint = fmt.Sprintf(" (did you mean data.%s?)", rawPath)
+				}
+			}
+		}
+		return fmt.Errorf("--set %q: paths start at the event, whose fields are %s; %q is not one of them%s",
+			set, strings.Join(doc.Keys(), ", "), root, hint)
+	}
+	if err := jsondoc.Set(doc, path, jsondoc.ParseScalar(value)); err != nil {
+		return fmt.Errorf("--set %q: %w", set, err)
+	}
+	return nil
+}
+
+func stringAt(obj *jsondoc.Object, key string) (string, bool) {
+	v, ok := obj.Get(key)
+	if !ok {
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// shiftTimes moves every timestamp field ("...At") by d, so that a fixture's
+// deliveredAt stays five seconds after its event, whenever it is sent.
+func shiftTimes(v jsondoc.Value, d time.Duration) {
+	switch v := v.(type) {
+	case *jsondoc.Object:
+		for i, m := range v.Members {
+			if s, ok := m.Value.(string); ok && strings.HasSuffix(m.Key, "At") {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					v.Members[i].Value = t.Add(d).UTC().Format(TimestampLayout)
+				}
+				continue
+			}
+			shiftTimes(m.Value, d)
+		}
+	case []jsondoc.Value:
+		for _, child := range v {
+			shiftTimes(child, d)
+		}
+	}
+}
+
+// refreshIDs gives data.id and data.messageId new values of the same shape:
+// a numeric UID stays numeric, a <local@domain> Message-ID keeps its domain.
+// Where the fixture had id equal to messageId, they stay equal.
+func refreshIDs(data *jsondoc.Object) error {
+	id, hasID := stringAt(data, "id")
+	msgID, hasMsgID := stringAt(data, "messageId")
+	if hasID {
+		fresh, err := freshLike(id)
+		if err != nil {
+			return err
+		}
+		data.Set("id", fresh)
+		if hasMsgID && msgID == id {
+			data.Set("messageId", fresh)
+			return nil
+		}
+	}
+	if hasMsgID {
+		fresh, err := freshLike(msgID)
+		if err != nil {
+			return err
+		}
+		data.Set("messageId", fresh)
+	}
+	return nil
+}
+
+func freshLike(old string) (string, error) {
+	if strings.HasPrefix(old, "<") && strings.HasSuffix(old, ">") && strings.Contains(old, "@") {
+		domain := old[strings.LastIndex(old, "@")+1 : len(old)-1]
+		local, err := randomHex(12)
+		if err != nil {
+			return "", err
+		}
+		return "<" + local + "@" + domain + ">", nil
+	}
+	if old != "" && strings.Trim(old, "0123456789") == "" {
+		n, err := rand.Int(rand.Reader, big.NewInt(900000))
+		if err != nil {
+			return "", fmt.Errorf("generate id: %w", err)
+		}
+		return n.Add(n, big.NewInt(100000)).String(), nil
+	}
+	return randomHex(max(8, len(old)/2))
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,70 @@
+// Package ui is the only place that knows about colours and symbols: a palette
+// of named colours, the styles built from it, and a small table printer. When
+// colour is off every style returns its text unchanged.
+package ui
+
+import (
+	"io"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+var palette = struct {
+	green, red, yellow, cyan, grey lipgloss.AdaptiveColor
+}{
+	green:  lipgloss.AdaptiveColor{Light: "#1a7f37", Dark: "#3fb950"},
+	red:    lipgloss.AdaptiveColor{Light: "#cf222e", Dark: "#f85149"},
+	yellow: lipgloss.AdaptiveColor{Light: "#9a6700", Dark: "#d29922"},
+	cyan:   lipgloss.AdaptiveColor{Light: "#0969da", Dark: "#58a6ff"},
+	grey:   lipgloss.AdaptiveColor{Light: "#6e7781", Dark: "#8b949e"},
+}
+
+// Styles renders text for one output stream.
+type Styles struct {
+	color   bool
+	success lipgloss.Style
+	failure lipgloss.Style
+	warning lipgloss.Style
+	accent  lipgloss.Style
+	muted   lipgloss.Style
+	bold    lipgloss.Style
+}
+
+// New returns styles for w. With color false, nothing is styled.
+func New(w io.Writer, color bool) *Styles {
+	r := lipgloss.NewRenderer(w)
+	if color {
+		r.SetColorProfile(termenv.ANSI256)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return &Styles{
+		color:   color,
+		success: r.NewStyle().Foreground(palette.green),
+		failure: r.NewStyle().Foreground(palette.red),
+		warning: r.NewStyle().Foreground(palette.yellow),
+		accent:  r.NewStyle().Foreground(palette.cyan),
+		muted:   r.NewStyle().Foreground(palette.grey),
+		bold:    r.NewStyle().Bold(true),
+	}
+}
+
+func (s *Styles) render(st lipgloss.Style, text string) string {
+	if !s.color {
+		return text
+	}
+	return st.Render(text)
+}
+
+func (s *Styles) Success(text string) string { return s.render(s.success, text) }
+func (s *Styles) Failure(text string) string { return s.render(s.failure, text) }
+func (s *Styles) Warning(text string) string { return s.render(s.warning, text) }
+func (s *Styles) Accent(text string) string  { return s.render(s.accent, text) }
+func (s *Styles) Muted(text string) string   { return s.render(s.muted, text) }
+func (s *Styles) Bold(text string) string    { return s.render(s.bold, text) }
+
+// The symbols are plain Unicode so they read the same with colour off.
+func (s *Styles) SuccessIcon() string { return s.Success("✓") }
+func (s *Styles) FailureIcon() string { return s.Failure("✗") }
+func (s *Styles) WarningIcon() string { return s.Warning("!") }
