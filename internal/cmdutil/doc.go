@@ -23,5 +23,17 @@ func Doc(s string) string {
 			lines[i] = strings.TrimLeft(l, " \t")
 		}
 	}
-	return strings.TrimRight(strings.Join(lines, "\n"), " \t\n") + "\n"
+	return strings.TrimRight(strings.Join(lines, "\n"), " \t\n")
+}
+
+// Examples formats a command's examples as help shows them: dedented, then
+// indented by two spaces.
+func Examples(s string) string {
+	lines := strings.Split(Doc(s), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -125,11 +125,14 @@ func parseValue(dec *json.Decoder) (Value, error) {
 // locate adds the line and column where decoding stopped.
 func locate(data []byte, dec *json.Decoder, err error) error {
 	offset := dec.InputOffset()
+	// The token decoder's offsets are relative to its buffer; a plain decode
+	// of the whole input gives the absolute position of a syntax error.
 	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		offset = syn.Offset
+	var whole any
+	if errors.As(json.Unmarshal(data, &whole), &syn) {
+		offset, err = syn.Offset, syn
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || strings.HasPrefix(err.Error(), "unexpected end of JSON input") {
 		offset = int64(len(data))
 		err = errors.New("unexpected end of input (truncated JSON?)")
 	}

@@ -43,7 +43,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 			failures, and (soon) manages webhook registrations and tunnels deliveries to
 			your laptop.
 		`),
-		Example: cmdutil.Doc(`
+		Example: cmdutil.Examples(`
 			$ jasni trigger email.received --url http://localhost:3000/webhooks/jasni --secret whsec_test
 			$ jasni trigger --all --output json
 			$ jasni verify body.json --signature "$SIG"

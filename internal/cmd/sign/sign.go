@@ -30,7 +30,7 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			The body is read from FILE, or from stdin when FILE is - or absent. Every
 			byte counts, a trailing newline included.
 		`),
-		Example: cmdutil.Doc(`
+		Example: cmdutil.Examples(`
 			$ jasni sign --secret whsec_test body.json
 			$ printf '%s' '{"event":"email.sent"}' | jasni sign --secret whsec_test
 			$ jasni sign body.json --output json

@@ -80,7 +80,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			otherwise (redirects are not followed), 4 when a receiver could not be reached
 			or did not answer in time, 2 for bad input.
 		`),
-		Example: cmdutil.Doc(`
+		Example: cmdutil.Examples(`
 			# Every event type at a local app
 			$ jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_test
 
@@ -118,12 +118,12 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 	fl.StringVar(&opts.Secret, "secret", "", "Webhook secret to sign with (the whole string, whsec_ included)")
 	fl.BoolVar(&opts.Unsigned, "unsigned", false, "Send without a signature header")
 	fl.BoolVar(&opts.KeepIDs, "keep-ids", false, "Send the fixtures' ids as they are instead of fresh ones")
-	fl.StringArrayVar(&opts.Sets, "set", nil, "Set a field: `path=value` (repeatable; value read as JSON, else as a string)")
+	fl.StringArrayVar(&opts.Sets, "set", nil, "Set a `field` as path=value, e.g. data.subject=Hi (repeatable; the value is read as JSON, else as a string)")
 	fl.StringVar(&opts.DataFile, "data-file", "", "Send the data object or whole event in `FILE` (- for stdin)")
 	fl.IntVar(&opts.Repeat, "repeat", 1, "Send each delivery `N` times, identical (same body and signature)")
 	fl.BoolVar(&retry, "retry", false, "Retry failed deliveries on Jasni's schedule: now, +10s, +60s, +5m")
-	fl.StringVar(&retryDelays, "retry-delays", "", "Retry on this schedule instead, e.g. `0,100ms,1s` (implies --retry)")
-	fl.StringArrayVar(&headers, "header", nil, "Add or override a header, `Name:value` (repeatable; \"Name:\" removes it)")
+	fl.StringVar(&retryDelays, "retry-delays", "", "Retry on this `schedule` of delays instead, e.g. 0,100ms,1s (implies --retry)")
+	fl.StringArrayVar(&headers, "header", nil, "Add or override a `header`, given as Name:value (repeatable; \"Name:\" removes it)")
 	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "How long to wait for each answer")
 	fl.BoolVar(&opts.PrintBody, "print-body", false, "Show the payload sent and the response body")
 	_ = cmd.RegisterFlagCompletionFunc("url", cobra.NoFileCompletions)
@@ -445,11 +445,7 @@ func (o *Options) summarise(t tally) error {
 
 func statusText(a delivery.Attempt) string {
 	if a.Err != nil {
-		var te *delivery.TransportError
-		if errors.As(a.Err, &te) {
-			return string(te.Kind)
-		}
-		return "error"
+		return "no response"
 	}
 	return fmt.Sprintf("%d %s", a.Status, http.StatusText(a.Status))
 }

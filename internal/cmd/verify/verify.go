@@ -39,7 +39,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			The body is read from FILE, or from stdin when FILE is - or absent: save it
 			exactly as your app received it. Exit status 0 when valid, 3 when not.
 		`),
-		Example: cmdutil.Doc(`
+		Example: cmdutil.Examples(`
 			$ jasni verify body.json --secret whsec_test --signature 5d41402abc4b2a76b9719d911017c592...
 			$ cat body.json | jasni verify --signature "$SIG" --output json
 		`),

@@ -1,0 +1,51 @@
+package app_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/clitest"
+)
+
+func TestExitCodesAndErrors(t *testing.T) {
+	badConfig := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(badConfig, []byte("[default\nwebhook_secret = 1\n"), 0o600)
+	tests := []struct {
+		name       string
+		opts       clitest.Options
+		args       []string
+		code       int
+		wantStderr string
+	}{
+		{name: "no arguments prints a getting-started text", args: nil, code: 0},
+		{name: "unknown command", args: []string{"trigerr"}, code: 2, wantStderr: `unknown command "trigerr"`},
+		{name: "unknown flag", args: []string{"version", "--nope"}, code: 2, wantStderr: "unknown flag: --nope"},
+		{name: "bad output format", args: []string{"version", "-o", "yaml"}, code: 2, wantStderr: "--output must be text or json"},
+		{name: "too many arguments", args: []string{"fixtures", "show", "a", "b"}, code: 2, wantStderr: "accepts 1 arg(s)"},
+		{name: "malformed config names file and line", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": badConfig}},
+			args: []string{"sign", "--secret", "s"}, code: 1, wantStderr: badConfig + " is not valid TOML: line 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := clitest.Run(t, tt.opts, tt.args...)
+			if int(res.Code) != tt.code {
+				t.Errorf("exit %d, want %d; stderr %q", res.Code, tt.code, res.Stderr)
+			}
+			if !strings.Contains(res.Stderr, tt.wantStderr) {
+				t.Errorf("stderr %q, want %q", res.Stderr, tt.wantStderr)
+			}
+			if tt.code != 0 && strings.Count(res.Stderr, "Error:") != 1 {
+				t.Errorf("want the error printed once:\n%s", res.Stderr)
+			}
+		})
+	}
+}
+
+func TestNoArgsGettingStarted(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{})
+	if !strings.Contains(res.Stdout, "Get started:") || !strings.Contains(res.Stdout, "jasni trigger --all") {
+		t.Errorf("stdout:\n%s", res.Stdout)
+	}
+}
