@@ -184,3 +184,46 @@ func TestReadmeMainJob(t *testing.T) {
 		t.Errorf("want 8 delivered events, output:\n%s", out)
 	}
 }
+
+// TestNodeReceiver checks jasni against the docs' own language: a Node
+// receiver transcribed from the Express example verifies every event.
+func TestNodeReceiver(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	const secret = "whsec_node_e2e"
+	recv := exec.Command(node, "testdata/receiver.js")
+	recv.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret)
+	out, err := recv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		recv.Process.Kill()
+		recv.Wait()
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+		t.Fatalf("receiver did not start: %q", lines.Text())
+	}
+	url := "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening ") + "/webhooks/jasni"
+
+	stdout, stderr, code := jasni(t, nil, "trigger", "--all", "--url", url, "--secret", secret)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, name := range fixtures.Names() {
+		if !lines.Scan() || lines.Text() != "received "+name+" "+name {
+			t.Errorf("receiver logged %q, want %q", lines.Text(), "received "+name+" "+name)
+		}
+	}
+
+	_, _, code = jasni(t, nil, "trigger", "email.sent", "--url", url, "--secret", "whsec_wrong")
+	if code != 3 || !lines.Scan() || lines.Text() != "rejected" {
+		t.Errorf("wrong secret: exit %d, receiver logged %q", code, lines.Text())
+	}
+}
