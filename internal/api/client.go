@@ -1,0 +1,237 @@
+// Package api is a typed client for the Jasni REST API. Every response is
+// decoded from the {"success": ..., "data": ...} envelope in one place, and
+// every failure becomes an *Error that says what to do next.
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is the production API.
+const DefaultBaseURL = "https://api.jasni.ai"
+
+// MaxResponseBody bounds what the client reads of any answer.
+const MaxResponseBody = 4 << 20
+
+// Client talks to one Jasni API with one key.
+type Client struct {
+	BaseURL   string
+	APIKey    string
+	HTTP      *http.Client
+	UserAgent string
+	// Retries is how many times a GET or DELETE answered 429 or 5xx is
+	// retried. Writes are never retried: a POST that timed out may have
+	// created a webhook, and a second one would show a second secret.
+	Retries int
+	// Sleep waits between retries; tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// New returns a client with the defaults a CLI wants.
+func New(baseURL, apiKey string, httpClient *http.Client, userAgent string) *Client {
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	return &Client{
+		BaseURL:   strings.TrimRight(baseURL, "/"),
+		APIKey:    apiKey,
+		HTTP:      httpClient,
+		UserAgent: userAgent,
+		Retries:   3,
+	}
+}
+
+// envelope is the shape of every answer.
+type envelope struct {
+	Success *bool           `json:"success"`
+	Data    json.RawMessage `json:"data"`
+	Error   json.RawMessage `json:"error"`
+	Message string          `json:"message"`
+}
+
+// do sends one request and decodes data into out (when out is not nil).
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+	}
+	retryable := method == http.MethodGet || method == http.MethodDelete
+	for attempt := 0; ; attempt++ {
+		resp, data, err := c.send(ctx, method, path, payload)
+		if err != nil {
+			return err
+		}
+		if retryable && attempt < c.Retries && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) {
+			if err := c.sleep(ctx, backoff(attempt, resp.Header.Get("Retry-After"), time.Now())); err != nil {
+				return err
+			}
+			continue
+		}
+		return c.decode(resp, data, out)
+	}
+}
+
+func (c *Client) send(ctx context.Context, method, path string, payload []byte) (*http.Response, []byte, error) {
+	var reader io.Reader
+	if payload != nil {
+		reader = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, reader)
+	if err != nil {
+		return nil, nil, &Error{Kind: KindBadURL, Host: c.BaseURL, Err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.UserAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, &Error{Kind: KindNetwork, Host: req.URL.Host, Err: scrub(err, c.APIKey)}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	if err != nil {
+		return nil, nil, &Error{Kind: KindNetwork, Host: req.URL.Host, Err: scrub(err, c.APIKey)}
+	}
+	if len(data) > MaxResponseBody {
+		return nil, nil, &Error{Kind: KindMalformed, Host: req.URL.Host, Status: resp.StatusCode, Message: fmt.Sprintf("the answer is larger than %d MiB", MaxResponseBody>>20)}
+	}
+	return resp, data, nil
+}
+
+func (c *Client) decode(resp *http.Response, data []byte, out any) error {
+	host := resp.Request.URL.Host
+	var env envelope
+	jsonErr := json.Unmarshal(data, &env)
+	ok2xx := resp.StatusCode >= 200 && resp.StatusCode < 300
+
+	if !ok2xx {
+		e := &Error{Kind: kindForStatus(resp.StatusCode), Host: host, Status: resp.StatusCode}
+		if jsonErr == nil {
+			e.Message = errorMessage(env)
+		}
+		return e
+	}
+	if jsonErr != nil {
+		return &Error{Kind: KindMalformed, Host: host, Status: resp.StatusCode, Message: describeNonJSON(resp, data)}
+	}
+	if env.Success != nil && !*env.Success {
+		return &Error{Kind: KindAPI, Host: host, Status: resp.StatusCode, Message: errorMessage(env)}
+	}
+	if out == nil {
+		return nil
+	}
+	if len(env.Data) == 0 || string(env.Data) == "null" {
+		return &Error{Kind: KindMalformed, Host: host, Status: resp.StatusCode, Message: `the answer has no "data"`}
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return &Error{Kind: KindMalformed, Host: host, Status: resp.StatusCode, Message: fmt.Sprintf("unexpected data: %v", err)}
+	}
+	return nil
+}
+
+// errorMessage takes the API's own words: "error" as a string or as an
+// object with a message, or a top-level "message".
+func errorMessage(env envelope) string {
+	if len(env.Error) > 0 {
+		var s string
+		if json.Unmarshal(env.Error, &s) == nil && s != "" {
+			return s
+		}
+		var obj struct {
+			Message string `json:"message"`
+			Code    string `json:"code"`
+		}
+		if json.Unmarshal(env.Error, &obj) == nil && obj.Message != "" {
+			return obj.Message
+		}
+	}
+	return env.Message
+}
+
+func describeNonJSON(resp *http.Response, data []byte) string {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return "the answer is empty"
+	case ct == "text/html" || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")):
+		return "the answer is an HTML page, not JSON (is the API URL right?)"
+	case json.Valid(data) == false && (bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))):
+		return "the answer is cut-off or malformed JSON"
+	}
+	return fmt.Sprintf("the answer is not JSON (%s)", firstNonEmpty(ct, "no content type"))
+}
+
+// backoff is the wait before retry number attempt+1: Retry-After when the API
+// gives one (seconds or an HTTP date, at most a minute), else 0.5 s doubling.
+func backoff(attempt int, retryAfter string, now time.Time) time.Duration {
+	if retryAfter != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && secs >= 0 {
+			return min(time.Duration(secs)*time.Second, time.Minute)
+		}
+		if at, err := http.ParseTime(retryAfter); err == nil {
+			return min(max(at.Sub(now), 0), time.Minute)
+		}
+	}
+	return 500 * time.Millisecond << attempt
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// scrub removes the key from an error text, should a transport ever echo it.
+func scrub(err error, key string) error {
+	if key == "" || !strings.Contains(err.Error(), key) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), key, MaskKey(key)))
+}
+
+// MaskKey shows enough of a key to recognise it: jsk_…1a2b.
+func MaskKey(key string) string {
+	if len(key) <= 8 {
+		return "jsk_…"
+	}
+	return key[:4] + "…" + key[len(key)-4:]
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func pathEscape(id string) string { return url.PathEscape(id) }
