@@ -36,7 +36,7 @@ type Webhook struct {
 // Request is one request the server saw, for assertions.
 type Request struct {
 	Method, Path, Authorization, UserAgent string
-	Body                                  string
+	Body                                   string
 }
 
 // Fault is an injected failure for the next matching requests.
@@ -342,4 +342,3 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
