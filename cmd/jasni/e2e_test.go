@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/jasni/jasni-cli/fixtures"
+	"github.com/jasni/jasni-cli/internal/api/apitest"
 	"github.com/jasni/jasni-cli/internal/exampleapp"
 )
 
@@ -225,5 +226,66 @@ func TestNodeReceiver(t *testing.T) {
 	_, _, code = jasni(t, nil, "trigger", "email.sent", "--url", url, "--secret", "whsec_wrong")
 	if code != 3 || !lines.Scan() || lines.Text() != "rejected" {
 		t.Errorf("wrong secret: exit %d, receiver logged %q", code, lines.Text())
+	}
+}
+
+// TestWebhooksAgainstTheFakeAPI drives registration end to end with the
+// built binary: login, create (secret shown once), list, update, delete.
+func TestWebhooksAgainstTheFakeAPI(t *testing.T) {
+	const key = "jsk_e2e_0123456789abcdef"
+	srv := apitest.New(key)
+	defer srv.Close()
+	config := filepath.Join(t.TempDir(), "config.toml")
+	env := []string{"JASNI_CONFIG=" + config, "JASNI_API_URL=" + srv.URL}
+	run := func(stdin string, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(binDir, "jasni"), args...)
+		cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		}
+		if strings.Contains(out.String()+errOut.String(), key) {
+			t.Errorf("%v printed the API key", args)
+		}
+		return out.String(), errOut.String(), code
+	}
+
+	if _, stderr, code := run(key+"\n", "login"); code != 0 {
+		t.Fatalf("login: %d %s", code, stderr)
+	}
+	stdout, stderr, code := run("", "webhooks", "create", "--url", "https://app.example.com/webhooks/jasni", "--events", "email.received", "--save-secret", "default")
+	if code != 0 {
+		t.Fatalf("create: %d %s", code, stderr)
+	}
+	wh := srv.Webhooks()[0]
+	if strings.Count(stdout, wh.Secret) < 1 {
+		t.Errorf("create did not show the secret:\n%s", stdout)
+	}
+	stdout, _, _ = run("", "webhooks", "list", "--output", "json")
+	if !strings.Contains(stdout, wh.ID) || strings.Contains(stdout, wh.Secret) {
+		t.Errorf("list: %s", stdout)
+	}
+	if _, stderr, code := run("", "webhooks", "update", wh.ID, "--description", "renamed"); code != 0 || srv.Webhooks()[0].Description != "renamed" {
+		t.Errorf("update: %d %s", code, stderr)
+	}
+	if _, stderr, code := run("", "webhooks", "delete", wh.ID, "--yes"); code != 0 || len(srv.Webhooks()) != 0 {
+		t.Errorf("delete: %d %s", code, stderr)
+	}
+	if _, stderr, code := run("", "webhooks", "get", wh.ID); code != 1 || !strings.Contains(stderr, "webhook "+wh.ID+" was not found (404)") {
+		t.Errorf("get after delete: %d %s", code, stderr)
+	}
+	st, err := os.Stat(config)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("config file mode: %v %v", st, err)
+	}
+	data, _ := os.ReadFile(config)
+	if !strings.Contains(string(data), wh.Secret) {
+		t.Error("--save-secret did not save the secret")
 	}
 }

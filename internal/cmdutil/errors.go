@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+
+	"github.com/jasni/jasni-cli/internal/api"
 )
 
 // ExitCode is what the process returns. The values are documented in the
@@ -14,7 +16,8 @@ const (
 	ExitFailure     ExitCode = 1   // an error not covered below (config, I/O, API)
 	ExitUsage       ExitCode = 2   // bad flags, arguments or input
 	ExitRejected    ExitCode = 3   // a receiver answered non-2xx, or a signature did not verify
-	ExitUnreachable ExitCode = 4   // a receiver could not be reached or did not answer in time
+	ExitUnreachable ExitCode = 4   // a receiver or the API could not be reached, or did not answer in time
+	ExitAuth        ExitCode = 5   // no API key, or the API refused it (401/403)
 	ExitInterrupted ExitCode = 130 // Ctrl-C
 )
 
@@ -74,6 +77,15 @@ func CodeOf(err error) ExitCode {
 	}
 	if errors.Is(err, ErrCancel) {
 		return ExitInterrupted
+	}
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		switch apiErr.Kind {
+		case api.KindAuth, api.KindForbidden:
+			return ExitAuth
+		case api.KindNetwork:
+			return ExitUnreachable
+		}
 	}
 	return ExitFailure
 }

@@ -49,7 +49,8 @@ type Config struct {
 	Profile string
 
 	getenv func(string) string
-	file   *viper.Viper // the whole file; keys are "<profile>.<key>"
+	file   *viper.Viper   // the whole file for reading; keys are "<profile>.<key>"
+	raw    map[string]any // the whole file as parsed, for writing it back
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/jasni/config.toml, or ~/.config/jasni/config.toml.
@@ -73,7 +74,7 @@ func Load(path, profile string, getenv func(string) string) (*Config, error) {
 	if profile == "" {
 		profile = DefaultProfile
 	}
-	c := &Config{Path: path, Profile: profile, getenv: getenv, file: viper.New()}
+	c := &Config{Path: path, Profile: profile, getenv: getenv, file: viper.New(), raw: map[string]any{}}
 	c.file.SetConfigType("toml")
 
 	data, err := os.ReadFile(path)
@@ -84,6 +85,9 @@ func Load(path, profile string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
 	if err := c.file.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, parseError(path, err)
+	}
+	if err := toml.Unmarshal(data, &c.raw); err != nil {
 		return nil, parseError(path, err)
 	}
 	return c, nil

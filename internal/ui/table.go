@@ -51,7 +51,7 @@ func (t *Table) Render() error {
 				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(cell)+2))
 			}
 		}
-		if _, err := fmt.Fprintln(t.w, b.String()); err != nil {
+		if _, err := fmt.Fprintln(t.w, strings.TrimRight(b.String(), " ")); err != nil {
 			return err
 		}
 	}

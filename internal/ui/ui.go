@@ -5,6 +5,7 @@ package ui
 
 import (
 	"io"
+	"strings"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -29,6 +30,7 @@ type Styles struct {
 	accent  lipgloss.Style
 	muted   lipgloss.Style
 	bold    lipgloss.Style
+	callout lipgloss.Style
 }
 
 // New returns styles for w. With color false, nothing is styled.
@@ -47,6 +49,7 @@ func New(w io.Writer, color bool) *Styles {
 		accent:  r.NewStyle().Foreground(palette.cyan),
 		muted:   r.NewStyle().Foreground(palette.grey),
 		bold:    r.NewStyle().Bold(true),
+		callout: r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(palette.yellow).Padding(0, 1),
 	}
 }
 
@@ -68,3 +71,13 @@ func (s *Styles) Bold(text string) string    { return s.render(s.bold, text) }
 func (s *Styles) SuccessIcon() string { return s.Success("✓") }
 func (s *Styles) FailureIcon() string { return s.Failure("✗") }
 func (s *Styles) WarningIcon() string { return s.Warning("!") }
+
+// Callout sets lines apart: a rounded box on a terminal, blank lines around
+// plain text elsewhere, so that it survives being piped into a log.
+func (s *Styles) Callout(tty bool, lines ...string) string {
+	text := strings.Join(lines, "\n")
+	if !tty {
+		return "\n" + text + "\n\n"
+	}
+	return "\n" + s.callout.Render(text) + "\n\n"
+}

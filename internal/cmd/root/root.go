@@ -5,11 +5,13 @@ import (
 	"fmt"
 
 	"github.com/jasni/jasni-cli/internal/build"
+	authCmd "github.com/jasni/jasni-cli/internal/cmd/auth"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
 	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
 	triggerCmd "github.com/jasni/jasni-cli/internal/cmd/trigger"
 	verifyCmd "github.com/jasni/jasni-cli/internal/cmd/verify"
 	versionCmd "github.com/jasni/jasni-cli/internal/cmd/version"
+	webhooksCmd "github.com/jasni/jasni-cli/internal/cmd/webhooks"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/spf13/cobra"
 )
@@ -28,6 +30,7 @@ Get started:
   jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_...
       send every event type, signed, to your app
   jasni fixtures list        the events jasni can send
+  jasni login                save your API key, then: jasni webhooks create --url ...
   jasni verify --help        debug "signature verification failing"
 
 Run 'jasni help' for every command, 'jasni <command> --help' for one.
@@ -40,8 +43,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		Short: "Develop and test Jasni webhooks from the command line",
 		Long: cmdutil.Doc(`
 			jasni sends signed test events to your webhook endpoint, explains signature
-			failures, and (soon) manages webhook registrations and tunnels deliveries to
-			your laptop.
+			failures, and manages your webhook registrations through the Jasni API.
 		`),
 		Example: cmdutil.Examples(`
 			$ jasni trigger email.received --url http://localhost:3000/webhooks/jasni --secret whsec_test
@@ -90,6 +92,9 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),
 		fixturesCmd.NewCmdFixtures(f),
+		webhooksCmd.NewCmdWebhooks(f),
+		authCmd.NewCmdLogin(f),
+		authCmd.NewCmdLogout(f),
 		versionCmd.NewCmdVersion(f),
 	)
 	return cmd

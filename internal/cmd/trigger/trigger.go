@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -154,7 +153,10 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 	}
 
 	o.URL = cmdutil.StringFlagOrConfig(cmd, "url", func() string { return cfg.Get(config.KeyTriggerURL) })
-	if err := checkURL(o.URL); err != nil {
+	if o.URL == "" {
+		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, or set JASNI_TRIGGER_URL")
+	}
+	if err := cmdutil.CheckURL("--url", o.URL); err != nil {
 		return err
 	}
 
@@ -202,26 +204,6 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 			continue
 		}
 		o.Headers.Add(name, value)
-	}
-	return nil
-}
-
-func checkURL(raw string) error {
-	if raw == "" {
-		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, or set JASNI_TRIGGER_URL")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return cmdutil.FlagErrorf("--url %q is not a valid URL: %v", raw, errors.Unwrap(err))
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		if u.Host == "" && u.Opaque != "" || u.Scheme == "localhost" || !strings.Contains(raw, "://") {
-			return cmdutil.FlagErrorf("--url %q has no scheme: did you mean http://%s?", raw, raw)
-		}
-		return cmdutil.FlagErrorf("--url %q: the scheme must be http or https", raw)
-	}
-	if u.Host == "" {
-		return cmdutil.FlagErrorf("--url %q has no host", raw)
 	}
 	return nil
 }
