@@ -36,6 +36,7 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 		IOStreams:  ios,
 		HttpClient: func() (*http.Client, error) { return client, nil },
 		Now:        time.Now,
+		Getenv:     getenv,
 	}
 	f.Config = sync.OnceValues(func() (*config.Config, error) {
 		path := firstNonEmpty(g.ConfigPath, getenv("JASNI_CONFIG"))

@@ -18,4 +18,6 @@ type Factory struct {
 	// Config is loaded once, after flags are parsed (it depends on --config and --profile).
 	Config func() (*config.Config, error)
 	Now    func() time.Time
+	// Getenv reads the environment (a map in tests).
+	Getenv func(string) string
 }

@@ -93,3 +93,18 @@ func EventCompletion(_ *cobra.Command, _ []string, toComplete string) ([]cobra.C
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
+
+// EventListCompletion completes the last name of a comma-separated --events value.
+func EventListCompletion(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	done, last := "", toComplete
+	if i := strings.LastIndex(toComplete, ","); i >= 0 {
+		done, last = toComplete[:i+1], toComplete[i+1:]
+	}
+	var out []cobra.Completion
+	for _, fx := range fixtures.All() {
+		if strings.HasPrefix(fx.Event, last) && !strings.Contains(","+done, ","+fx.Event+",") {
+			out = append(out, cobra.CompletionWithDesc(done+fx.Event, fx.Description))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}

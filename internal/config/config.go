@@ -32,6 +32,10 @@ const (
 	KeyAPIURL        = "api_url"
 	KeyWebhookSecret = "webhook_secret"
 	KeyTriggerURL    = "trigger_url"
+	// KeyNgrokAuthtoken has no JASNI_ variable: ngrok's own NGROK_AUTHTOKEN is read instead.
+	KeyNgrokAuthtoken = "ngrok_authtoken"
+	// KeyDevWebhookID is the development webhook listen keeps for the profile.
+	KeyDevWebhookID = "dev_webhook_id"
 )
 
 // DefaultProfile is used when neither --profile nor JASNI_PROFILE names one.

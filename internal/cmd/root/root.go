@@ -7,6 +7,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/build"
 	authCmd "github.com/jasni/jasni-cli/internal/cmd/auth"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
+	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
 	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
 	triggerCmd "github.com/jasni/jasni-cli/internal/cmd/trigger"
 	verifyCmd "github.com/jasni/jasni-cli/internal/cmd/verify"
@@ -88,6 +89,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	cmd.AddCommand(
+		listenCmd.NewCmdListen(f, listenCmd.Deps{}),
 		triggerCmd.NewCmdTrigger(f, nil),
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),

@@ -78,7 +78,7 @@ func newCmdCreate(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&description, "description", "", "A note for yourself, e.g. Production")
 	fl.BoolVar(&allowHTTP, "allow-http", false, "Allow a plain http URL that is not localhost")
 	fl.StringVar(&saveSecret, "save-secret", "", "Save the secret as webhook_secret of `PROFILE` in the config file")
-	_ = cmd.RegisterFlagCompletionFunc("events", completeEvents)
+	_ = cmd.RegisterFlagCompletionFunc("events", cmdutil.EventListCompletion)
 	_ = cmd.RegisterFlagCompletionFunc("url", cobra.NoFileCompletions)
 	return cmd
 }
@@ -250,7 +250,7 @@ func newCmdUpdate(f *cmdutil.Factory) *cobra.Command {
 	fl.StringVar(&description, "description", "", "New description")
 	fl.BoolVar(&active, "active", true, "Enable (true) or pause (false) deliveries")
 	fl.BoolVar(&allowHTTP, "allow-http", false, "Allow a plain http URL that is not localhost")
-	_ = cmd.RegisterFlagCompletionFunc("events", completeEvents)
+	_ = cmd.RegisterFlagCompletionFunc("events", cmdutil.EventListCompletion)
 	return cmd
 }
 

@@ -78,21 +78,6 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// completeEvents completes the last name of a comma-separated --events value.
-func completeEvents(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	done, last := "", toComplete
-	if i := strings.LastIndex(toComplete, ","); i >= 0 {
-		done, last = toComplete[:i+1], toComplete[i+1:]
-	}
-	var out []cobra.Completion
-	for _, fx := range fixtures.All() {
-		if strings.HasPrefix(fx.Event, last) && !strings.Contains(","+done, ","+fx.Event+",") {
-			out = append(out, cobra.CompletionWithDesc(done+fx.Event, fx.Description))
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
-}
-
 // completeIDs asks the API for webhook ids, briefly, and stays silent when it
 // cannot: a completion must never print an error into the user's prompt.
 func completeIDs(f *cmdutil.Factory) cobra.CompletionFunc {

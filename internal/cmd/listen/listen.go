@@ -1,0 +1,396 @@
+// Package listen implements `jasni listen`: a tunnel (ngrok, or a local
+// port) with a verifying relay behind it that forwards to the user's app and
+// shows every delivery as it happens.
+package listen
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/relay"
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/tunnel"
+	"github.com/jasni/jasni-cli/internal/ui"
+	"github.com/spf13/cobra"
+	"golang.ngrok.com/ngrok/v2"
+)
+
+// WebhookPath is where Jasni's docs put the endpoint; the registered URL uses it.
+const WebhookPath = "/webhooks/jasni"
+
+// Options is listen's resolved input.
+type Options struct {
+	IO         *iostreams.IOStreams
+	HttpClient *http.Client
+
+	Forward        *url.URL
+	Port           int
+	Tunnel         string // auto, ngrok or local
+	NgrokAuthtoken string
+	NgrokDomain    string
+	Secret         string
+	SecretSource   string
+	SkipVerify     bool
+	Headers        http.Header
+	Events         []string
+	PrintJSON      bool
+	MaxBody        int64
+	History        *store.Store
+
+	// DevWebhook keeps a registered webhook pointed at the tunnel; nil when
+	// there is no API key or no public tunnel.
+	DevWebhook *DevWebhook
+
+	// NgrokExtra is for tests against a fake edge.
+	NgrokExtra []ngrok.AgentOption
+	// Ready, when set, is told the tunnel URL once deliveries can arrive.
+	Ready func(url string)
+}
+
+// Deps lets tests reach inside: a fake ngrok edge, and a signal once ready.
+type Deps struct {
+	NgrokExtra []ngrok.AgentOption
+	Ready      func(url string)
+}
+
+func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
+	var (
+		forward, events, tunnelKind string
+		headers                     []string
+		printSecret                 bool
+		webhookID                   string
+	)
+	opts := &Options{IO: f.IOStreams, NgrokExtra: deps.NgrokExtra, Ready: deps.Ready}
+	cmd := &cobra.Command{
+		Use:   "listen [--forward localhost:3000]",
+		Short: "Receive webhooks through a tunnel, verify them and forward them to your app",
+		Long: cmdutil.Doc(`
+			Open a public ngrok tunnel (or, without an ngrok authtoken, a local port),
+			verify the signature of every delivery that arrives, forward the verified
+			ones to your app with body and headers untouched, and show each one as it
+			happens. Your app's answer goes back to the sender, so retries behave as in
+			production: an app that is down gives 502, one slower than 30 s gives 504.
+
+			Every delivery is kept in a local history before it is forwarded: list it
+			with "jasni events list" and send it again with "jasni events resend".
+
+			With an API key (jasni login) and a public tunnel, listen keeps one
+			development webhook per profile pointed at the tunnel: created on first use,
+			its secret saved in the profile, its URL updated on every start and the
+			webhook paused on exit. Print that secret with --print-secret.
+
+			The secret comes from --secret, JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET or the
+			profile. With none at all, listen makes one for local testing and saves it
+			in the profile, where "jasni trigger" finds it.
+		`),
+		Example: cmdutil.Examples(`
+			# Forward to your app on port 3000
+			$ jasni listen --forward localhost:3000
+
+			# Offline: a local port, no ngrok; fire events at it from another terminal
+			$ jasni listen --tunnel local --port 4000 --forward 3000
+			$ jasni trigger --all --url http://127.0.0.1:4000/webhooks/jasni
+
+			# Only some events, with each payload printed
+			$ jasni listen --forward localhost:3000/webhooks/jasni --events email.received,email.bounced --print-json
+
+			# The development webhook's secret, for your app
+			$ export WEBHOOK_SECRET=$(jasni listen --print-secret)
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			getenv := f.Getenv
+			if getenv == nil {
+				getenv = func(string) string { return "" }
+			}
+			if opts.HttpClient, err = f.HttpClient(); err != nil {
+				return err
+			}
+			if err := opts.resolve(cmd, cfg, getenv, forward, events, tunnelKind, headers); err != nil {
+				return err
+			}
+			if printSecret {
+				return printDevSecret(f, cmd, cfg, opts)
+			}
+			if err := opts.prepareDevWebhook(f, cmd, cfg, webhookID); err != nil {
+				return err
+			}
+			if err := opts.ensureSecret(cfg); err != nil {
+				return err
+			}
+			return listenRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&forward, "forward", "f", "", "Your app: 3000, :3000, localhost:3000 or a full URL (without a path, the incoming path is kept)")
+	fl.IntVar(&opts.Port, "port", 0, "Local port to listen on (default: a free one, printed)")
+	fl.StringVar(&tunnelKind, "tunnel", "auto", "ngrok, local, or auto: ngrok when an authtoken is set, else local")
+	fl.StringVar(&opts.NgrokAuthtoken, "ngrok-authtoken", "", "ngrok authtoken (default: NGROK_AUTHTOKEN, then the profile's ngrok_authtoken)")
+	fl.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "Your reserved ngrok domain, e.g. myapp.ngrok.app")
+	fl.String("secret", "", "Webhook secret to verify with (the whole string, whsec_ included)")
+	fl.BoolVar(&opts.SkipVerify, "skip-verify", false, "Forward deliveries without checking signatures (anyone who finds the URL can send)")
+	fl.StringArrayVar(&headers, "header", nil, "Add a `header` to forwarded requests, given as Name:value (repeatable)")
+	fl.StringVar(&events, "events", "", "Forward only these event types, comma-separated (others are answered 200 and shown as skipped)")
+	fl.BoolVar(&opts.PrintJSON, "print-json", false, "Print each delivery's payload")
+	fl.Int64Var(&opts.MaxBody, "max-body", relay.DefaultMaxBody, "Largest body accepted, in bytes (413 above it)")
+	fl.BoolVar(&printSecret, "print-secret", false, "Print the development webhook's secret and exit")
+	fl.StringVar(&webhookID, "webhook", "", "Point this registered webhook `ID` at the tunnel instead of the development one")
+	cmdutil.AddAPIFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("tunnel", cobra.FixedCompletions([]cobra.Completion{"auto", "ngrok", "local"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("events", cmdutil.EventListCompletion)
+	return cmd
+}
+
+func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(string) string, forward, events, tunnelKind string, headers []string) error {
+	if forward != "" {
+		u, err := ParseForward(forward)
+		if err != nil {
+			return err
+		}
+		o.Forward = u
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		return cmdutil.FlagErrorf("--port %d is not a port number (0 picks a free one)", o.Port)
+	}
+	if o.MaxBody <= 0 {
+		return cmdutil.FlagErrorf("--max-body must be positive")
+	}
+	if events != "" {
+		for _, e := range strings.Split(events, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				o.Events = append(o.Events, e)
+			}
+		}
+		if err := cmdutil.CheckEvents(o.Events); err != nil {
+			return err
+		}
+	}
+	o.Headers = http.Header{}
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return cmdutil.FlagErrorf("--header %q: want Name:value", h)
+		}
+		o.Headers.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+
+	if o.NgrokAuthtoken == "" {
+		o.NgrokAuthtoken = firstNonEmpty(getenv("NGROK_AUTHTOKEN"), cfg.Get(config.KeyNgrokAuthtoken))
+	}
+	switch tunnelKind {
+	case "auto":
+		o.Tunnel = "local"
+		if o.NgrokAuthtoken != "" {
+			o.Tunnel = "ngrok"
+		}
+	case "ngrok":
+		if o.NgrokAuthtoken == "" {
+			return cmdutil.FlagErrorf("--tunnel ngrok needs an authtoken: set NGROK_AUTHTOKEN or pass --ngrok-authtoken (get one at https://dashboard.ngrok.com/get-started/your-authtoken)")
+		}
+		o.Tunnel = "ngrok"
+	case "local":
+		o.Tunnel = "local"
+	default:
+		return cmdutil.FlagErrorf("--tunnel must be auto, ngrok or local, not %q", tunnelKind)
+	}
+	if o.NgrokDomain != "" && o.Tunnel != "ngrok" {
+		return cmdutil.FlagErrorf("--ngrok-domain needs the ngrok tunnel (an authtoken, or --tunnel ngrok)")
+	}
+
+	o.Secret, o.SecretSource = cmdutil.Secret(cmd, cfg)
+	historyPath := getenv("JASNI_HISTORY")
+	if historyPath == "" {
+		var err error
+		if historyPath, err = store.DefaultPath(getenv); err != nil {
+			return err
+		}
+	}
+	o.History = store.Open(historyPath, store.DefaultLimits)
+	return nil
+}
+
+// ensureSecret makes sure there is a secret to verify with. With none
+// configured anywhere, it creates one for local testing and saves it in the
+// profile, where trigger finds it: listen then works with no setup at all.
+func (o *Options) ensureSecret(cfg *config.Config) error {
+	if o.Secret != "" || o.SkipVerify {
+		return nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return fmt.Errorf("generate a secret: %w", err)
+	}
+	o.Secret = "whsec_" + hex.EncodeToString(b)
+	cfg.Set(cfg.Profile, config.KeyWebhookSecret, o.Secret)
+	if err := cfg.Save(); err != nil {
+		return fmt.Errorf("no webhook secret is configured and a new one could not be saved: %w (pass --secret)", err)
+	}
+	o.SecretSource = "a new local secret saved in profile " + strconv.Quote(cfg.Profile)
+	return nil
+}
+
+// ParseForward reads --forward: 3000, :3000, localhost:3000, host:port/path
+// or a full URL.
+func ParseForward(s string) (*url.URL, error) {
+	bad := func(why string) error {
+		return cmdutil.FlagErrorf("--forward %q: %s (try 3000, localhost:3000 or http://localhost:3000/webhooks/jasni)", s, why)
+	}
+	raw := strings.TrimSpace(s)
+	if raw == "" {
+		return nil, bad("empty")
+	}
+	if _, err := strconv.Atoi(strings.TrimPrefix(raw, ":")); err == nil {
+		raw = "localhost:" + strings.TrimPrefix(raw, ":")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, bad("not a URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, bad("the scheme must be http or https")
+	}
+	if u.Hostname() == "" {
+		return nil, bad("no host")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, bad("the port must be a number from 1 to 65535")
+		}
+	}
+	return u, nil
+}
+
+func listenRun(ctx context.Context, o *Options) error {
+	errOut := ui.New(o.IO.ErrOut, o.IO.ErrColorEnabled())
+	disp := newDisplay(o.IO, o.PrintJSON)
+
+	tun, err := o.openTunnel(ctx, disp)
+	if err != nil {
+		return err
+	}
+	defer tun.Close()
+
+	publicURL := tun.URL() + WebhookPath
+	if o.DevWebhook != nil {
+		secret, err := o.DevWebhook.Activate(ctx, publicURL, o.Events, disp)
+		if err != nil {
+			return err
+		}
+		if secret != "" {
+			o.Secret = secret
+		}
+		defer o.DevWebhook.Deactivate(disp)
+	}
+
+	rl := relay.New(relay.Config{
+		Secret:     o.Secret,
+		SkipVerify: o.SkipVerify,
+		Forward:    o.Forward,
+		Header:     o.Headers,
+		Events:     o.Events,
+		MaxBody:    o.MaxBody,
+		Client:     o.HttpClient,
+		Recorder:   o.History,
+		OnDelivery: disp.delivery,
+		OnRecordError: func(err error) {
+			disp.warn(fmt.Sprintf("could not record a delivery in the history: %v", err))
+		},
+	})
+	srv := &http.Server{Handler: rl, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(tun) }()
+
+	o.banner(errOut, tun, publicURL)
+	if o.Ready != nil {
+		o.Ready(tun.URL())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("the tunnel stopped: %w", err)
+		}
+	}
+	fmt.Fprintln(o.IO.ErrOut, errOut.Muted("Stopping: finishing deliveries in flight..."))
+	shutdown(srv, rl)
+	return runErr
+}
+
+// shutdown lets in-flight deliveries finish, within bounds.
+func shutdown(srv *http.Server, rl *relay.Relay) {
+	ctx, cancel := context.WithTimeout(context.Background(), relay.DefaultForwardTimeout+5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	_ = rl.Wait(ctx)
+}
+
+func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel, error) {
+	if o.Tunnel == "local" {
+		return tunnel.Local(o.Port)
+	}
+	fmt.Fprintln(o.IO.ErrOut, "Connecting to ngrok...")
+	return tunnel.Ngrok(ctx, tunnel.NgrokOptions{
+		Authtoken: o.NgrokAuthtoken,
+		Domain:    o.NgrokDomain,
+		Extra:     o.NgrokExtra,
+		OnStatus:  disp.tunnelStatus,
+	})
+}
+
+func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string) {
+	w := o.IO.ErrOut
+	if tun.Public() {
+		fmt.Fprintf(w, "%s Ready! Public URL: %s\n", s.SuccessIcon(), s.Bold(publicURL))
+	} else {
+		fmt.Fprintf(w, "%s Ready! Listening on %s %s\n", s.SuccessIcon(), s.Bold(publicURL), s.Muted("(local only)"))
+		if o.NgrokAuthtoken == "" {
+			fmt.Fprintln(w, s.Muted("  No ngrok authtoken, so Jasni itself cannot reach this; set NGROK_AUTHTOKEN for a public URL."))
+		}
+	}
+	if o.Forward != nil {
+		fmt.Fprintf(w, "  Forwarding verified deliveries to %s\n", o.Forward)
+	} else {
+		fmt.Fprintln(w, "  No --forward: deliveries are verified, answered 200 and shown")
+	}
+	if o.SkipVerify {
+		fmt.Fprintf(w, "  %s Signatures are NOT checked (--skip-verify): anyone who finds this URL can send to your app\n", s.WarningIcon())
+	} else {
+		fmt.Fprintf(w, "  Verifying signatures with the secret from %s\n", o.SecretSource)
+	}
+	if len(o.Events) > 0 {
+		fmt.Fprintf(w, "  Forwarding only %s\n", strings.Join(o.Events, ", "))
+	}
+	fmt.Fprintf(w, "  History: %s   Press Ctrl-C to stop.\n", o.History.Path())
+	if !tun.Public() {
+		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s\n", publicURL)
+	}
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
