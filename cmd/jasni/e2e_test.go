@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -287,5 +289,138 @@ func TestWebhooksAgainstTheFakeAPI(t *testing.T) {
 	data, _ := os.ReadFile(config)
 	if !strings.Contains(string(data), wh.Secret) {
 		t.Error("--save-secret did not save the secret")
+	}
+}
+
+// startListen runs `jasni listen` and returns its URL once it is ready, and a
+// function that stops it (SIGINT, as Ctrl-C) and returns what it printed.
+func startListen(t *testing.T, env []string, args ...string) (url string, stop func() (stdout, stderr string, code int)) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "jasni"), append([]string{"listen", "--tunnel", "local"}, args...)...)
+	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errText strings.Builder
+	sc := bufio.NewScanner(errPipe)
+	ready := regexp.MustCompile(`Ready! Listening on (http://127\.0\.0\.1:\d+)/webhooks/jasni`)
+	for sc.Scan() {
+		errText.WriteString(sc.Text() + "\n")
+		if m := ready.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+			break
+		}
+	}
+	if url == "" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("listen never became ready:\n%s", errText.String())
+	}
+	rest := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+			errText.WriteString(sc.Text() + "\n")
+		}
+		close(rest)
+	}()
+	stopped := false
+	stop = func() (string, string, int) {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(os.Interrupt)
+			<-rest
+			cmd.Wait()
+		}
+		return out.String(), errText.String(), cmd.ProcessState.ExitCode()
+	}
+	t.Cleanup(func() { stop() })
+	return url, stop
+}
+
+// TestListenForwardsToTheApp is the listen issue's acceptance test: every
+// event reaches a docs-style app through listen with its signature intact, a
+// tampered request is refused and never reaches the app, and deliveries made
+// while the app is down are answered 502, kept, and resent once it is back.
+func TestListenForwardsToTheApp(t *testing.T) {
+	const secret = "whsec_listen_e2e"
+	app := exampleapp.New(secret)
+	appLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appAddr := appLn.Addr().String()
+	appSrv := &http.Server{Handler: app.Handler()}
+	go appSrv.Serve(appLn)
+
+	state := t.TempDir()
+	env := []string{"WEBHOOK_SECRET=" + secret, "XDG_STATE_HOME=" + state, "XDG_CONFIG_HOME=" + t.TempDir()}
+	base, stop := startListen(t, env, "--forward", appAddr)
+	hook := base + "/webhooks/jasni"
+
+	if stdout, stderr, code := jasni(t, env, "trigger", "--all", "--url", hook); code != 0 {
+		t.Fatalf("trigger through listen: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := app.Received()
+	if len(got) != 8 {
+		t.Fatalf("app got %d deliveries through listen, want 8", len(got))
+	}
+	for _, d := range got {
+		if !d.Verified {
+			t.Errorf("%s reached the app with a signature it rejects", d.Event)
+		}
+	}
+
+	// Tampered: signed for one body, sent with another.
+	_, _, code := jasni(t, env, "trigger", "email.sent", "--url", hook, "--header", "X-Webhook-Signature: "+strings.Repeat("ab", 32))
+	if code != 3 || len(app.Received()) != 8 {
+		t.Errorf("tampered delivery: trigger exit %d, app now has %d", code, len(app.Received()))
+	}
+
+	// The app goes down: deliveries are answered 502 and kept.
+	appSrv.Close()
+	stdout, _, code := jasni(t, env, "trigger", "email.bounced", "--url", hook, "--output", "json")
+	if code != 3 || !strings.Contains(stdout, `"status":502`) {
+		t.Errorf("app down: exit %d, %s", code, stdout)
+	}
+	listOut, _, _ := jasni(t, env, "events", "list", "--event", "email.bounced", "--output", "json")
+	var listed []struct {
+		ID     string `json:"id"`
+		Answer int    `json:"answer"`
+	}
+	if err := json.Unmarshal([]byte(listOut), &listed); err != nil || len(listed) == 0 || listed[0].Answer != 502 {
+		t.Fatalf("history after the 502: %v %s", err, listOut)
+	}
+
+	// The app comes back on the same address; the stored delivery is resent.
+	appLn, err = net.Listen("tcp", appAddr)
+	if err != nil {
+		t.Fatalf("reopen the app's port: %v", err)
+	}
+	appSrv = &http.Server{Handler: app.Handler()}
+	go appSrv.Serve(appLn)
+	defer appSrv.Close()
+	if out, errOut, code := jasni(t, env, "events", "resend", listed[0].ID); code != 0 {
+		t.Fatalf("resend: exit %d\n%s%s", code, out, errOut)
+	}
+	last := app.Received()[len(app.Received())-1]
+	if last.Event != "email.bounced" || !last.Verified {
+		t.Errorf("resent delivery: %s verified=%v", last.Event, last.Verified)
+	}
+
+	listenOut, listenErr, code := stop()
+	if code != 0 {
+		t.Errorf("listen exit %d after Ctrl-C\n%s", code, listenErr)
+	}
+	if n := strings.Count(listenOut, "✓ signed"); n != 9 {
+		t.Errorf("listen showed %d signed deliveries, want 9:\n%s", n, listenOut)
+	}
+	if !strings.Contains(listenOut, "✗ bad signature") || !strings.Contains(listenOut, "not running") {
+		t.Errorf("listen output lacks the tampered or app-down lines:\n%s", listenOut)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/build"
 	authCmd "github.com/jasni/jasni-cli/internal/cmd/auth"
+	eventsCmd "github.com/jasni/jasni-cli/internal/cmd/events"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
 	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
@@ -90,6 +91,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 
 	cmd.AddCommand(
 		listenCmd.NewCmdListen(f, listenCmd.Deps{}),
+		eventsCmd.NewCmdEvents(f),
 		triggerCmd.NewCmdTrigger(f, nil),
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),
