@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -156,35 +155,50 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestReadmeMainJob runs the README's fresh-machine "main job" command as
-// written, so the README cannot drift from what works.
+// TestReadmeMainJob runs the README's fresh-machine "main job" command and
+// the trigger it suggests, as written but for the built binary standing in
+// for `go run ./cmd/jasni`, so the README cannot drift from what works.
 func TestReadmeMainJob(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the README command is for a POSIX shell")
-	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var command string
+	var listenLine, triggerLine string
 	for _, line := range strings.Split(string(readme), "\n") {
-		if strings.HasPrefix(line, "go build -o bin/ ./cmd/...") {
-			command = line
-			break
+		switch {
+		case listenLine == "" && strings.HasPrefix(line, "go run ./cmd/jasni listen"):
+			listenLine = line
+		case triggerLine == "" && strings.HasPrefix(line, "go run ./cmd/jasni trigger --all"):
+			triggerLine = line
 		}
 	}
-	if command == "" {
-		t.Fatal("README has no main-job command starting with `go build -o bin/ ./cmd/...`")
+	if listenLine == "" || triggerLine == "" {
+		t.Fatal("README lacks the main-job listen command or the trigger that goes with it")
 	}
-	// Run it whole, build included, from the repository root as a newcomer would.
-	cmd := exec.Command("bash", "-c", command)
-	cmd.Dir = "../.."
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("README main job failed (is port 3000 free?): %v\n%s", err, out)
+	args := func(line string) []string { return strings.Fields(strings.TrimPrefix(line, "go run ./cmd/jasni "))[1:] }
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()}
+
+	listenArgs := args(listenLine)
+	// The README names a fixed port; a test must not depend on it being free.
+	for i, a := range listenArgs {
+		if a == "--port" && i+1 < len(listenArgs) {
+			listenArgs[i+1] = "0"
+		}
 	}
-	if n := strings.Count(string(out), "✓"); n != 8 {
-		t.Errorf("want 8 delivered events, output:\n%s", out)
+	base, stop := startListen(t, env, listenArgs...)
+	triggerArgs := args(triggerLine)
+	for i, a := range triggerArgs {
+		if strings.HasPrefix(a, "http://127.0.0.1:") {
+			triggerArgs[i] = base + "/webhooks/jasni"
+		}
+	}
+	stdout, stderr, code := jasni(t, env, append([]string{"trigger"}, triggerArgs...)...)
+	if code != 0 {
+		t.Fatalf("README trigger: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	out, _, _ := stop()
+	if n := strings.Count(out, "✓ signed"); n != 8 {
+		t.Errorf("listen showed %d verified deliveries, want 8:\n%s", n, out)
 	}
 }
 
