@@ -1,0 +1,71 @@
+package listen_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/clitest"
+	"github.com/jasni/jasni-cli/internal/cmd/listen"
+)
+
+func TestParseForward(t *testing.T) {
+	tests := []struct{ in, want, wantErr string }{
+		{in: "3000", want: "http://localhost:3000"},
+		{in: ":3000", want: "http://localhost:3000"},
+		{in: "localhost:3000", want: "http://localhost:3000"},
+		{in: "127.0.0.1:8080/webhooks/jasni", want: "http://127.0.0.1:8080/webhooks/jasni"},
+		{in: "https://app.example.com/hook", want: "https://app.example.com/hook"},
+		{in: "", wantErr: "empty"},
+		{in: "ftp://x", wantErr: "scheme must be http or https"},
+		{in: "localhost:99999", wantErr: "port must be a number from 1 to 65535"},
+		{in: "http://", wantErr: "no host"},
+		{in: "http://[::1", wantErr: "not a URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			u, err := listen.ParseForward(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || u.String() != tt.want {
+				t.Errorf("ParseForward(%q) = %v, %v; want %s", tt.in, u, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--forward", "ftp://x"}, nil, "--forward"},
+		{[]string{"--tunnel", "carrier-pigeon"}, nil, "--tunnel must be auto, ngrok or local"},
+		{[]string{"--tunnel", "ngrok"}, nil, "--tunnel ngrok needs an authtoken"},
+		{[]string{"--ngrok-domain", "x.ngrok.app", "--tunnel", "local"}, nil, "--ngrok-domain needs the ngrok tunnel"},
+		{[]string{"--port", "70000"}, nil, "not a port number"},
+		{[]string{"--events", "email.recieved"}, nil, "did you mean email.received?"},
+		{[]string{"--header", "nocolon"}, nil, "want Name:value"},
+		{[]string{"--webhook", "wh_1", "--tunnel", "local"}, nil, "--webhook needs a public tunnel"},
+		{[]string{"--print-secret"}, nil, "has no webhook secret yet"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			res := clitest.Run(t, clitest.Options{Env: tt.env}, append([]string{"listen"}, tt.args...)...)
+			if res.Code != 2 || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d stderr %q; want 2 and %q", res.Code, res.Stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestPrintSecret(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{Env: map[string]string{"WEBHOOK_SECRET": "whsec_env"}}, "listen", "--print-secret")
+	if res.Code != 0 || res.Stdout != "whsec_env\n" {
+		t.Errorf("exit %d stdout %q", res.Code, res.Stdout)
+	}
+}

@@ -1,0 +1,75 @@
+package relay_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/relay"
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/tunnel"
+)
+
+// BenchmarkRelayOverhead measures what listen adds to a delivery: each
+// iteration sends one delivery straight to an app and one through the relay
+// (verify, record, forward) on loopback, in the same run, and reports both
+// and their ratio, so a noisy machine moves both alike.
+//
+//	go test -run '^$' -bench RelayOverhead ./internal/relay
+func BenchmarkRelayOverhead(b *testing.B) {
+	for _, history := range []bool{false, true} {
+		name := "no-history"
+		if history {
+			name = "with-history"
+		}
+		b.Run(name, func(b *testing.B) {
+			app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.WriteHeader(200)
+			}))
+			defer app.Close()
+			cfg := relay.Config{Secret: secret, Forward: mustURL(app.URL)}
+			if history {
+				cfg.Recorder = store.Open(filepath.Join(b.TempDir(), "h.db"), store.DefaultLimits)
+			}
+			tun, err := tunnel.Local(0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := &http.Server{Handler: relay.New(cfg)}
+			go srv.Serve(tun)
+			defer srv.Close()
+
+			sig := sign(event)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+			send := func(url string) time.Duration {
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(event))
+				req.Header.Set("X-Webhook-Signature", sig)
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+				return time.Since(start)
+			}
+			var direct, relayed time.Duration
+			b.ResetTimer()
+			for range b.N {
+				direct += send(app.URL + "/webhooks/jasni")
+				relayed += send(tun.URL() + "/webhooks/jasni")
+			}
+			b.ReportMetric(float64(direct.Nanoseconds())/float64(b.N), "direct-ns/op")
+			b.ReportMetric(float64(relayed.Nanoseconds())/float64(b.N), "relayed-ns/op")
+			b.ReportMetric(float64(relayed)/float64(direct), "ratio")
+		})
+	}
+}
