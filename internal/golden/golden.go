@@ -1,22 +1,22 @@
 // Package golden compares rendered output with files under testdata/,
-// named after the test. Run `go test ./... -update` to rewrite them.
+// named after the test. Run `UPDATE_GOLDEN=1 go test ./...` to rewrite them
+// (an environment variable rather than a flag, since a flag would break
+// `go test ./...` in the packages that do not define it).
 package golden
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files with the current output")
 
 // Assert fails t when got differs from testdata/<TestName>.golden.
 func Assert(t *testing.T, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "__")+".golden")
-	if *update {
+	if os.Getenv("UPDATE_GOLDEN") != "" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -27,9 +27,9 @@ func Assert(t *testing.T, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read golden file (create it with -update): %v", err)
+		t.Fatalf("read golden file (create it with UPDATE_GOLDEN=1): %v", err)
 	}
 	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+		t.Errorf("output differs from %s (rerun with UPDATE_GOLDEN=1 if the change is intended)\n--- got:\n%s\n--- want:\n%s", path, got, want)
 	}
 }
