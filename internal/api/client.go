@@ -5,6 +5,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -178,7 +179,7 @@ func describeNonJSON(resp *http.Response, data []byte) string {
 	case json.Valid(data) == false && (bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))):
 		return "the answer is cut-off or malformed JSON"
 	}
-	return fmt.Sprintf("the answer is not JSON (%s)", firstNonEmpty(ct, "no content type"))
+	return fmt.Sprintf("the answer is not JSON (%s)", cmp.Or(ct, "no content type"))
 }
 
 // backoff is the wait before retry number attempt+1: Retry-After when the API
@@ -223,15 +224,6 @@ func MaskKey(key string) string {
 		return "jsk_…"
 	}
 	return key[:4] + "…" + key[len(key)-4:]
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func pathEscape(id string) string { return url.PathEscape(id) }

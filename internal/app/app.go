@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,14 +40,14 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 		Getenv:     getenv,
 	}
 	f.Config = sync.OnceValues(func() (*config.Config, error) {
-		path := firstNonEmpty(g.ConfigPath, getenv("JASNI_CONFIG"))
+		path := cmp.Or(g.ConfigPath, getenv("JASNI_CONFIG"))
 		if path == "" {
 			var err error
 			if path, err = config.DefaultPath(getenv); err != nil {
 				return nil, err
 			}
 		}
-		return config.Load(path, firstNonEmpty(g.Profile, getenv("JASNI_PROFILE")), getenv)
+		return config.Load(path, cmp.Or(g.Profile, getenv("JASNI_PROFILE")), getenv)
 	})
 	if getenv("NO_COLOR") != "" {
 		ios.DisableColor()
@@ -99,13 +100,4 @@ func isUsageError(err error) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 )
 
-
 // Assert fails t when got differs from testdata/<TestName>.golden.
 func Assert(t *testing.T, got string) {
 	t.Helper()

@@ -4,6 +4,7 @@
 package listen
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -182,15 +183,15 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	}
 	o.Headers = http.Header{}
 	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return cmdutil.FlagErrorf("--header %q: want Name:value", h)
+		name, value, err := cmdutil.ParseHeader(h)
+		if err != nil {
+			return err
 		}
-		o.Headers.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		o.Headers.Add(name, value)
 	}
 
 	if o.NgrokAuthtoken == "" {
-		o.NgrokAuthtoken = firstNonEmpty(getenv("NGROK_AUTHTOKEN"), cfg.Get(config.KeyNgrokAuthtoken))
+		o.NgrokAuthtoken = cmp.Or(getenv("NGROK_AUTHTOKEN"), cfg.Get(config.KeyNgrokAuthtoken))
 	}
 	switch tunnelKind {
 	case "auto":
@@ -384,13 +385,4 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string) {
 	if !tun.Public() {
 		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s\n", publicURL)
 	}
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

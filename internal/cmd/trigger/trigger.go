@@ -193,12 +193,10 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 
 	o.Headers = http.Header{}
 	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
-			return cmdutil.FlagErrorf("--header %q: want Name:value, e.g. --header \"X-Test: 1\"", h)
+		name, value, err := cmdutil.ParseHeader(h)
+		if err != nil {
+			return err
 		}
-		value = strings.TrimSpace(value)
 		if value == "" {
 			o.Removed = append(o.Removed, name)
 			continue
