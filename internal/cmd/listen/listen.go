@@ -53,16 +53,19 @@ type Options struct {
 	// there is no API key or no public tunnel.
 	DevWebhook *DevWebhook
 
-	// NgrokExtra is for tests against a fake edge.
-	NgrokExtra []ngrok.AgentOption
+	// NgrokExtra and NgrokConnectTimeout are for tests against a fake edge.
+	NgrokExtra          []ngrok.AgentOption
+	NgrokConnectTimeout time.Duration
 	// Ready, when set, is told the tunnel URL once deliveries can arrive.
 	Ready func(url string)
 }
 
-// Deps lets tests reach inside: a fake ngrok edge, and a signal once ready.
+// Deps lets tests reach inside: a fake ngrok edge, a shorter connect
+// deadline, and a signal once ready.
 type Deps struct {
-	NgrokExtra []ngrok.AgentOption
-	Ready      func(url string)
+	NgrokExtra          []ngrok.AgentOption
+	NgrokConnectTimeout time.Duration
+	Ready               func(url string)
 }
 
 func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
@@ -72,7 +75,7 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 		printSecret                 bool
 		webhookID                   string
 	)
-	opts := &Options{IO: f.IOStreams, NgrokExtra: deps.NgrokExtra, Ready: deps.Ready}
+	opts := &Options{IO: f.IOStreams, NgrokExtra: deps.NgrokExtra, NgrokConnectTimeout: deps.NgrokConnectTimeout, Ready: deps.Ready}
 	cmd := &cobra.Command{
 		Use:   "listen [--forward localhost:3000]",
 		Short: "Receive webhooks through a tunnel, verify them and forward them to your app",
@@ -351,10 +354,11 @@ func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel,
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Connecting to ngrok...")
 	return tunnel.Ngrok(ctx, tunnel.NgrokOptions{
-		Authtoken: o.NgrokAuthtoken,
-		Domain:    o.NgrokDomain,
-		Extra:     o.NgrokExtra,
-		OnStatus:  disp.tunnelStatus,
+		Authtoken:      o.NgrokAuthtoken,
+		Domain:         o.NgrokDomain,
+		ConnectTimeout: o.NgrokConnectTimeout,
+		Extra:          o.NgrokExtra,
+		OnStatus:       disp.tunnelStatus,
 	})
 }
 

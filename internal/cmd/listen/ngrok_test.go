@@ -1,0 +1,197 @@
+package listen_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/api/apitest"
+	"github.com/jasni/jasni-cli/internal/cmd/listen"
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/tunnel/ngroktest"
+)
+
+const apiKey = "jsk_listen_test_0123456789"
+
+// syncBuffer lets the test read what listen wrote from another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type run struct {
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	done           chan error
+	url            string
+}
+
+// startListen runs listen in-process against the fake edge and API until
+// the returned run is stopped.
+func startListen(t *testing.T, edge *ngroktest.Edge, env map[string]string, args ...string) *run {
+	t.Helper()
+	ios, _, _, _ := iostreams.Test()
+	r := &run{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	ios.Out, ios.ErrOut = r.stdout, r.stderr
+	getenv := func(k string) string { return env[k] }
+	f := &cmdutil.Factory{
+		IOStreams:  ios,
+		HttpClient: func() (*http.Client, error) { return &http.Client{}, nil },
+		Config: func() (*config.Config, error) {
+			return config.Load(env["JASNI_CONFIG"], "", getenv)
+		},
+		Now:    time.Now,
+		Getenv: getenv,
+	}
+	ready := make(chan string, 1)
+	cmd := listen.NewCmdListen(f, listen.Deps{NgrokExtra: edge.ConnectOptions(), Ready: func(u string) { ready <- u }})
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- cmd.ExecuteContext(ctx) }()
+	select {
+	case r.url = <-ready:
+	case err := <-r.done:
+		t.Fatalf("listen stopped before it was ready: %v\n%s", err, r.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("listen not ready:\n%s", r.stderr)
+	}
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+func (r *run) stop(t *testing.T) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("listen returned %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Error("listen did not stop")
+	}
+}
+
+func TestListenKeepsOneDevelopmentWebhook(t *testing.T) {
+	edge := ngroktest.Start(t, ngroktest.Options{Authtokens: []string{"ngrok-token"}})
+	api := apitest.New(apiKey)
+	defer api.Close()
+	dir := t.TempDir()
+	env := map[string]string{
+		"NGROK_AUTHTOKEN": "ngrok-token", "JASNI_API_KEY": apiKey, "JASNI_API_URL": api.URL,
+		"JASNI_CONFIG": filepath.Join(dir, "config.toml"), "JASNI_HISTORY": filepath.Join(dir, "history.db"),
+	}
+
+	// First run: a development webhook is created for the tunnel, its secret
+	// announced and saved.
+	first := startListen(t, edge, env)
+	hooks := api.Webhooks()
+	if len(hooks) != 1 || hooks[0].URL != "https://jasni-test.ngrok.example/webhooks/jasni" || !hooks[0].Active {
+		t.Fatalf("webhooks after the first start: %+v", hooks)
+	}
+	secret := hooks[0].Secret
+	if !strings.Contains(first.stderr.String(), secret) || !strings.Contains(first.stderr.String(), "New development webhook") {
+		t.Errorf("the new secret was not announced:\n%s", first.stderr)
+	}
+
+	// A delivery signed as Jasni would sign it arrives verified.
+	body := []byte(`{"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"1"}}`)
+	req, _ := http.NewRequest(http.MethodPost, "https://jasni-test.ngrok.example/webhooks/jasni", bytes.NewReader(body))
+	req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute(secret, body))
+	req.Header.Set("X-Webhook-Event", "email.received")
+	resp, err := edge.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("delivery through the tunnel: %v %v", resp, err)
+	}
+	first.stop(t)
+	if !strings.Contains(first.stdout.String(), "✓ signed") {
+		t.Errorf("the delivery was not shown as verified:\n%s", first.stdout)
+	}
+	if api.Webhooks()[0].Active {
+		t.Error("the webhook is still active after listen stopped")
+	}
+
+	// Second run: the same webhook, re-activated, the same secret.
+	second := startListen(t, edge, env)
+	hooks = api.Webhooks()
+	if len(hooks) != 1 || hooks[0].Secret != secret || !hooks[0].Active {
+		t.Fatalf("second start: %+v", hooks)
+	}
+	if strings.Contains(second.stderr.String(), "New development webhook") {
+		t.Error("a second start announced a new webhook")
+	}
+	second.stop(t)
+
+	// Deleted elsewhere: a new one is made and announced.
+	req, _ = http.NewRequest(http.MethodDelete, api.URL+"/api/v1/webhooks/"+hooks[0].ID, nil)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("delete: %v", err)
+	}
+	third := startListen(t, edge, env)
+	hooks = api.Webhooks()
+	if len(hooks) != 1 || hooks[0].Secret == secret {
+		t.Fatalf("after deletion: %+v", hooks)
+	}
+	if !strings.Contains(third.stderr.String(), "deleted elsewhere") || !strings.Contains(third.stderr.String(), hooks[0].Secret) {
+		t.Errorf("the replacement was not announced:\n%s", third.stderr)
+	}
+	third.stop(t)
+
+	data, _ := os.ReadFile(env["JASNI_CONFIG"])
+	if !strings.Contains(string(data), hooks[0].ID) || !strings.Contains(string(data), hooks[0].Secret) {
+		t.Errorf("config does not hold the development webhook:\n%s", data)
+	}
+	if strings.Contains(string(data), apiKey) || strings.Contains(string(data), "ngrok-token") {
+		t.Error("the API key or the ngrok authtoken from the environment was written to the config")
+	}
+}
+
+func TestListenBadNgrokAuthtoken(t *testing.T) {
+	edge := ngroktest.Start(t, ngroktest.Options{Authtokens: []string{"good"}})
+	ios, _, _, stderr := iostreams.Test()
+	dir := t.TempDir()
+	env := map[string]string{"NGROK_AUTHTOKEN": "bad", "JASNI_CONFIG": filepath.Join(dir, "c.toml"), "JASNI_HISTORY": filepath.Join(dir, "h.db"), "WEBHOOK_SECRET": "whsec_x"}
+	getenv := func(k string) string { return env[k] }
+	f := &cmdutil.Factory{
+		IOStreams:  ios,
+		HttpClient: func() (*http.Client, error) { return &http.Client{}, nil },
+		Config:     func() (*config.Config, error) { return config.Load(env["JASNI_CONFIG"], "", getenv) },
+		Now:        time.Now,
+		Getenv:     getenv,
+	}
+	cmd := listen.NewCmdListen(f, listen.Deps{NgrokExtra: edge.ConnectOptions(), NgrokConnectTimeout: 2 * time.Second})
+	cmd.SetArgs(nil)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := cmd.ExecuteContext(ctx)
+	if err == nil || !strings.Contains(err.Error(), "ngrok rejected the authtoken (ERR_NGROK_107)") {
+		t.Errorf("err = %v\n%s", err, stderr)
+	}
+}
