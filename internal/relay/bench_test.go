@@ -73,3 +73,61 @@ func BenchmarkRelayOverhead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRelayThroughput sends deliveries from 8 concurrent senders,
+// straight to the app and then through the relay (with its history), in the
+// same run, and reports deliveries per second for each and their ratio.
+func BenchmarkRelayThroughput(b *testing.B) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(200)
+	}))
+	defer app.Close()
+	tun, err := tunnel.Local(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: relay.New(relay.Config{Secret: secret, Forward: mustURL(app.URL),
+		Recorder: store.Open(filepath.Join(b.TempDir(), "h.db"), store.DefaultLimits)})}
+	go srv.Serve(tun)
+	defer srv.Close()
+
+	sig := sign(event)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	const senders = 8
+	burst := func(url string, n int) time.Duration {
+		start := time.Now()
+		jobs := make(chan struct{}, n)
+		for range n {
+			jobs <- struct{}{}
+		}
+		close(jobs)
+		done := make(chan struct{})
+		for range senders {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				for range jobs {
+					req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(event))
+					req.Header.Set("X-Webhook-Signature", sig)
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}()
+		}
+		for range senders {
+			<-done
+		}
+		return time.Since(start)
+	}
+	b.ResetTimer()
+	direct := burst(app.URL+"/webhooks/jasni", b.N)
+	relayed := burst(tun.URL()+"/webhooks/jasni", b.N)
+	b.ReportMetric(float64(b.N)/direct.Seconds(), "direct-deliveries/s")
+	b.ReportMetric(float64(b.N)/relayed.Seconds(), "relayed-deliveries/s")
+	b.ReportMetric(direct.Seconds()/relayed.Seconds(), "throughput-ratio")
+}
