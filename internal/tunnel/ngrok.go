@@ -113,8 +113,10 @@ func Ngrok(ctx context.Context, opts NgrokOptions) (Tunnel, error) {
 		return nil, fmt.Errorf("ngrok: %w", err)
 	}
 
-	// The session's context must outlive the connect deadline.
-	sessCtx, cancel := context.WithCancel(ctx)
+	// The session's context must outlive the connect deadline, and ctx too:
+	// when the user presses Ctrl-C, deliveries in flight still have to answer
+	// through the tunnel. Close ends the session.
+	sessCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	type result struct {
 		ln  ngrok.EndpointListener
 		err error

@@ -331,7 +331,7 @@ func listenRun(ctx context.Context, o *Options) error {
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
 			runErr = fmt.Errorf("the tunnel stopped: %w", err)
 		}
 	}
