@@ -29,6 +29,8 @@ type Globals struct {
 const gettingStarted = `jasni: the developer CLI for Jasni webhooks.
 
 Get started:
+  jasni listen --forward localhost:3000
+      receive webhooks (through ngrok when NGROK_AUTHTOKEN is set), verify and forward them
   jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_...
       send every event type, signed, to your app
   jasni fixtures list        the events jasni can send
@@ -44,10 +46,12 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		Use:   "jasni <command>",
 		Short: "Develop and test Jasni webhooks from the command line",
 		Long: cmdutil.Doc(`
-			jasni sends signed test events to your webhook endpoint, explains signature
-			failures, and manages your webhook registrations through the Jasni API.
+			jasni receives Jasni webhooks on your laptop through a verifying tunnel,
+			sends signed test events to your endpoint, explains signature failures, and
+			manages your webhook registrations through the Jasni API.
 		`),
 		Example: cmdutil.Examples(`
+			$ jasni listen --forward localhost:3000
 			$ jasni trigger email.received --url http://localhost:3000/webhooks/jasni --secret whsec_test
 			$ jasni trigger --all --output json
 			$ jasni verify body.json --signature "$SIG"
