@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"golang.org/x/term"
 )
 
@@ -96,21 +97,22 @@ func (s *IOStreams) JSON() bool { return s.json }
 
 // WriteJSON writes v as one compact JSON object on its own line, the form
 // streams of results take so that tools can read them line by line.
-func (s *IOStreams) WriteJSON(v any) error {
-	enc := json.NewEncoder(s.Out)
+func (s *IOStreams) WriteJSON(v any) error { return s.writeJSON(v, "") }
+
+// WriteJSONIndent writes one indented JSON document, for single results.
+func (s *IOStreams) WriteJSONIndent(v any) error { return s.writeJSON(v, "  ") }
+
+// writeJSON encodes v and escapes what a terminal would act on (termsafe):
+// the output is the same JSON to a parser and harmless to a person.
+func (s *IOStreams) writeJSON(v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write JSON: %w", err)
 	}
-	return nil
-}
-
-// WriteJSONIndent writes one indented JSON document, for single results.
-func (s *IOStreams) WriteJSONIndent(v any) error {
-	enc := json.NewEncoder(s.Out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if _, err := s.Out.Write(termsafe.JSON(buf.Bytes())); err != nil {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,7 +35,7 @@ func BenchmarkRelayOverhead(b *testing.B) {
 			defer app.Close()
 			cfg := relay.Config{Secret: secret, Forward: mustURL(app.URL)}
 			if history {
-				cfg.Recorder = store.Open(filepath.Join(b.TempDir(), "h.db"), store.DefaultLimits)
+				cfg.Recorder = benchWriter(b)
 			}
 			tun, err := tunnel.Local(0)
 			if err != nil {
@@ -87,8 +88,7 @@ func BenchmarkRelayThroughput(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: relay.New(relay.Config{Secret: secret, Forward: mustURL(app.URL),
-		Recorder: store.Open(filepath.Join(b.TempDir(), "h.db"), store.DefaultLimits)})}
+	srv := &http.Server{Handler: relay.New(relay.Config{Secret: secret, Forward: mustURL(app.URL), Recorder: benchWriter(b)})}
 	go srv.Serve(tun)
 	defer srv.Close()
 
@@ -130,4 +130,17 @@ func BenchmarkRelayThroughput(b *testing.B) {
 	b.ReportMetric(float64(b.N)/direct.Seconds(), "direct-deliveries/s")
 	b.ReportMetric(float64(b.N)/relayed.Seconds(), "relayed-deliveries/s")
 	b.ReportMetric(direct.Seconds()/relayed.Seconds(), "throughput-ratio")
+}
+
+func benchWriter(b *testing.B) *store.Writer {
+	st, err := store.Open(filepath.Join(b.TempDir(), "h.db"), store.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := st.NewWriter(store.WriterOptions{})
+	b.Cleanup(func() {
+		w.Close(context.Background())
+		st.Close()
+	})
+	return w
 }

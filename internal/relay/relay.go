@@ -2,18 +2,24 @@
 // verifies the signature, records the delivery, forwards it to the app with
 // the body and headers untouched, and answers the sender with the app's own
 // answer, so that the sender's retries behave as they will in production.
+//
+// The listener may be on the internet, so everything that arrives is
+// hostile until its signature is checked: only POST to the webhook path is
+// looked at, a request without a well-formed signature is refused before its
+// body is read, body bytes in flight are bounded across all requests, and
+// what is refused is kept only as a small record under its own quota.
 package relay
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,13 +31,22 @@ import (
 // Defaults.
 const (
 	DefaultMaxBody        = 10 << 20
+	DefaultMaxInFlight    = 64 << 20
 	DefaultForwardTimeout = 30 * time.Second
+	DefaultPath           = "/webhooks/jasni"
 	maxAnswerBody         = 10 << 20
+	maxEventLen           = 200
 )
 
-// Recorder keeps deliveries; *store.Store is one.
+// Any, as the only entry of Config.Paths or Config.Methods, lets every path
+// or method through to the signature check.
+const Any = "*"
+
+// Recorder keeps deliveries; *store.Writer is one. Record only queues: an
+// error means the delivery will not be recorded. Finish queues its outcome.
 type Recorder interface {
-	Save(*store.Delivery) error
+	Record(*store.Delivery) error
+	Finish(*store.Delivery)
 }
 
 // Config sets up a Relay.
@@ -43,47 +58,73 @@ type Config struct {
 	// Header is added to every forwarded request.
 	Header http.Header
 	// Events, when not empty, are the only event types forwarded.
-	Events         []string
+	Events []string
+	// Paths and Methods are the requests looked at; anything else is
+	// answered 404 or 405 and never forwarded. Default: DefaultPath, POST.
+	Paths   []string
+	Methods []string
+	// MaxBody bounds one body; MaxInFlight all the bodies being read or
+	// forwarded at once (503 with Retry-After past it).
 	MaxBody        int64
+	MaxInFlight    int64
 	ForwardTimeout time.Duration
-	Client         *http.Client
-	Recorder       Recorder
-	// OnDelivery is told about every delivery once it is answered. It is
+	// Client forwards to the app; nil gives a pooled client (NewForwardClient).
+	Client   *http.Client
+	Recorder Recorder
+	// OnDelivery is told about every request once it is answered. It is
 	// called from the request's goroutine and must be safe for concurrent use.
 	OnDelivery func(*store.Delivery)
-	// OnRecordError is told when the history could not be written.
+	// OnRecordError is told when a delivery could not be recorded.
 	OnRecordError func(error)
 	Now           func() time.Time
 }
 
 // Relay is an http.Handler.
 type Relay struct {
-	cfg    Config
-	client *http.Client
-	events map[string]bool
-	seen   *dedup
-	wg     sync.WaitGroup
+	cfg      Config
+	scheme   signature.Scheme
+	client   *http.Client
+	events   map[string]bool
+	seen     *dedup
+	inflight *budget
+	wg       sync.WaitGroup
 }
 
 // New builds a relay from cfg, filling in defaults.
 func New(cfg Config) *Relay {
-	if cfg.MaxBody == 0 {
+	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	if cfg.ForwardTimeout == 0 {
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	cfg.MaxInFlight = max(cfg.MaxInFlight, cfg.MaxBody)
+	if cfg.ForwardTimeout <= 0 {
 		cfg.ForwardTimeout = DefaultForwardTimeout
+	}
+	if len(cfg.Paths) == 0 {
+		cfg.Paths = []string{DefaultPath}
+	}
+	if len(cfg.Methods) == 0 {
+		cfg.Methods = []string{http.MethodPost}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	client := cfg.Client
 	if client == nil {
-		client = &http.Client{}
+		client = NewForwardClient()
 	}
 	// The app's redirects are the sender's business, as they would be in production.
 	noRedirect := *client
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	r := &Relay{cfg: cfg, client: &noRedirect, seen: newDedup(10000)}
+	r := &Relay{
+		cfg:      cfg,
+		scheme:   signature.Jasni{},
+		client:   &noRedirect,
+		seen:     newDedup(10000),
+		inflight: newBudget(cfg.MaxInFlight),
+	}
 	if len(cfg.Events) > 0 {
 		r.events = map[string]bool{}
 		for _, e := range cfg.Events {
@@ -91,6 +132,17 @@ func New(cfg Config) *Relay {
 		}
 	}
 	return r
+}
+
+// NewForwardClient is a client for the app that keeps enough idle
+// connections for a burst of concurrent deliveries, so each one does not
+// open a connection of its own.
+func NewForwardClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t}
 }
 
 // Wait blocks until in-flight deliveries finish or ctx ends.
@@ -112,51 +164,80 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.wg.Add(1)
 	defer r.wg.Done()
 	start := r.cfg.Now()
-
 	d := &store.Delivery{
 		ID:         store.NewID(start),
 		ReceivedAt: start,
 		Method:     req.Method,
 		Path:       req.URL.RequestURI(),
 		RemoteAddr: req.RemoteAddr,
-		Header:     req.Header.Clone(),
+		// The server gives each request a header map of its own and nothing
+		// here changes it: no copy needed.
+		Header:   req.Header,
+		BodySize: req.ContentLength,
+		Event:    clip(r.headerEvent(req.Header)),
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			d.Answer = http.StatusRequestEntityTooLarge
-			d.Verdict = store.VerdictSkipped
-			d.Forward = &store.Forward{Skipped: fmt.Sprintf("body larger than %d bytes", r.cfg.MaxBody)}
-			http.Error(w, "payload too large", d.Answer)
-			r.finish(d, false)
-			return
-		}
-		http.Error(w, "could not read the body", http.StatusBadRequest)
+	if !r.allowed(r.cfg.Paths, req.URL.Path) {
+		r.refuse(w, req, d, http.StatusNotFound, store.VerdictSkipped, "path "+req.URL.Path+" is not the webhook path "+r.cfg.Paths[0])
 		return
 	}
-	d.Body = body
-	d.Event = eventOf(req.Header, body)
-	d.Duplicate = r.seen.check(dedupKey(d.Event, body))
+	if !r.allowed(r.cfg.Methods, req.Method) {
+		w.Header().Set("Allow", strings.Join(r.cfg.Methods, ", "))
+		r.refuse(w, req, d, http.StatusMethodNotAllowed, store.VerdictSkipped, "method "+req.Method+" is not accepted")
+		return
+	}
+	if !r.cfg.SkipVerify {
+		if err := r.scheme.CheckHeader(req.Header); err != nil {
+			r.refuse(w, req, d, http.StatusUnauthorized, verdictOf(err), "signature "+string(verdictOf(err)))
+			return
+		}
+	}
+	if req.ContentLength > r.cfg.MaxBody {
+		r.refuse(w, req, d, http.StatusRequestEntityTooLarge, store.VerdictSkipped, fmt.Sprintf("body larger than %d bytes", r.cfg.MaxBody))
+		return
+	}
+
+	body, held, err := r.readBody(req)
+	defer r.inflight.give(held)
+	if err != nil {
+		switch {
+		case errors.Is(err, errOverBudget):
+			w.Header().Set("Retry-After", "1")
+			r.refuse(w, req, d, http.StatusServiceUnavailable, store.VerdictSkipped, "too many bodies in flight; the sender was asked to retry")
+		case errors.Is(err, errTooLarge):
+			r.refuse(w, req, d, http.StatusRequestEntityTooLarge, store.VerdictSkipped, fmt.Sprintf("body larger than %d bytes", r.cfg.MaxBody))
+		default:
+			d.Body = body
+			r.refuse(w, req, d, http.StatusBadRequest, store.VerdictSkipped, "the body could not be read: "+err.Error())
+		}
+		return
+	}
+	d.Body, d.BodySize = body, int64(len(body))
 
 	d.Verdict = r.verify(body, req.Header)
 	if d.Verdict == store.VerdictInvalid || d.Verdict == store.VerdictMissing {
-		d.Answer = http.StatusUnauthorized
-		d.Forward = &store.Forward{Skipped: "signature " + string(d.Verdict)}
-		http.Error(w, "invalid signature", d.Answer)
-		r.finish(d, true)
+		r.refuse(w, req, d, http.StatusUnauthorized, d.Verdict, "signature "+string(d.Verdict))
 		return
 	}
 
-	// Recorded before forwarding: if the app or jasni dies mid-way, the
-	// delivery is still there to resend.
-	r.record(d)
+	// From here on the delivery is genuine (or the user chose not to check).
+	if d.Event == "" {
+		d.Event = clip(bodyEvent(body))
+	}
+	d.Duplicate = r.seen.check(dedupKey(d.Event, body))
+	recorded := r.record(d)
 
 	switch {
 	case r.events != nil && !r.events[d.Event]:
 		d.Answer = http.StatusOK
 		d.Forward = &store.Forward{Skipped: "event not in --events"}
 		w.WriteHeader(d.Answer)
+	case r.cfg.Forward == nil && !recorded:
+		// A sink's 200 promises the delivery is kept; it is not, so the
+		// sender should try again.
+		d.Answer = http.StatusServiceUnavailable
+		d.Forward = &store.Forward{Skipped: "no --forward, and the history could not record it"}
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "jasni: the delivery could not be recorded", d.Answer)
 	case r.cfg.Forward == nil:
 		d.Answer = http.StatusOK
 		d.Forward = &store.Forward{Skipped: "no --forward"}
@@ -164,14 +245,68 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	default:
 		r.forward(w, req, d)
 	}
-	r.finish(d, true)
+	if recorded {
+		r.cfg.Recorder.Finish(d)
+	}
+	r.tell(d)
 }
 
-func (r *Relay) verify(body []byte, h http.Header) store.Verdict {
-	if r.cfg.SkipVerify {
-		return store.VerdictSkipped
+func (r *Relay) allowed(list []string, v string) bool {
+	return list[0] == Any || slices.Contains(list, v)
+}
+
+// refuse answers a request that is not a verified delivery and keeps a
+// small record of it: the headers, and the start of the body when it is at
+// hand or can be had cheaply.
+func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delivery, status int, verdict store.Verdict, why string) {
+	d.Rejected = true
+	d.Verdict = verdict
+	d.Answer = status
+	d.Forward = &store.Forward{Skipped: why}
+	if d.Body == nil && status != http.StatusServiceUnavailable && status != http.StatusRequestEntityTooLarge {
+		head, _ := io.ReadAll(io.LimitReader(req.Body, store.RejectedBodyKeep))
+		d.Body = head
+		if d.BodySize < int64(len(head)) {
+			d.BodySize = int64(len(head))
+		}
 	}
-	switch err := (signature.Jasni{}).Verify(r.cfg.Secret, body, h); {
+	if len(d.Body) > store.RejectedBodyKeep {
+		d.Body = d.Body[:store.RejectedBodyKeep]
+	}
+	msg := http.StatusText(status)
+	if status == http.StatusUnauthorized {
+		msg = "invalid signature"
+	}
+	http.Error(w, msg, status)
+	if r.cfg.Recorder != nil {
+		_ = r.cfg.Recorder.Record(d) // junk that cannot be kept is not worth a warning
+	}
+	r.tell(d)
+}
+
+func (r *Relay) tell(d *store.Delivery) {
+	if r.cfg.OnDelivery != nil {
+		r.cfg.OnDelivery(d)
+	}
+}
+
+// record queues a delivery in the history before it is forwarded: if the
+// app or jasni dies mid-way, it is still there to resend.
+func (r *Relay) record(d *store.Delivery) bool {
+	if r.cfg.Recorder == nil {
+		return false
+	}
+	if err := r.cfg.Recorder.Record(d); err != nil {
+		if r.cfg.OnRecordError != nil {
+			r.cfg.OnRecordError(err)
+		}
+		return false
+	}
+	return true
+}
+
+func verdictOf(err error) store.Verdict {
+	switch {
 	case err == nil:
 		return store.VerdictValid
 	case errors.Is(err, signature.ErrMissingSignature):
@@ -181,21 +316,56 @@ func (r *Relay) verify(body []byte, h http.Header) store.Verdict {
 	}
 }
 
-func (r *Relay) finish(d *store.Delivery, record bool) {
-	if record {
-		r.record(d)
+func (r *Relay) verify(body []byte, h http.Header) store.Verdict {
+	if r.cfg.SkipVerify {
+		return store.VerdictSkipped
 	}
-	if r.cfg.OnDelivery != nil {
-		r.cfg.OnDelivery(d)
-	}
+	return verdictOf(r.scheme.Verify(r.cfg.Secret, body, h))
 }
 
-func (r *Relay) record(d *store.Delivery) {
-	if r.cfg.Recorder == nil {
-		return
+var (
+	errOverBudget = errors.New("over the in-flight budget")
+	errTooLarge   = errors.New("body too large")
+)
+
+// readChunk is how much of a body of unknown length is reserved and read
+// at a time.
+const readChunk = 64 << 10
+
+// readBody reads the whole body within MaxBody, holding its size against the
+// in-flight budget; the caller gives back what was held.
+func (r *Relay) readBody(req *http.Request) (body []byte, held int64, err error) {
+	if n := req.ContentLength; n >= 0 {
+		if !r.inflight.take(n) {
+			return nil, 0, errOverBudget
+		}
+		body = make([]byte, n)
+		if _, err := io.ReadFull(req.Body, body); err != nil {
+			return nil, n, err
+		}
+		return body, n, nil
 	}
-	if err := r.cfg.Recorder.Save(d); err != nil && r.cfg.OnRecordError != nil {
-		r.cfg.OnRecordError(err)
+	// Chunked: take the budget as the bytes arrive.
+	var buf bytes.Buffer
+	for {
+		if int64(buf.Len()) > r.cfg.MaxBody {
+			return nil, held, errTooLarge
+		}
+		if !r.inflight.take(readChunk) {
+			return nil, held, errOverBudget
+		}
+		held += readChunk
+		buf.Grow(readChunk)
+		n, err := io.CopyN(&buf, req.Body, readChunk)
+		if err == io.EOF || (err == nil && n < readChunk) {
+			if int64(buf.Len()) > r.cfg.MaxBody {
+				return nil, held, errTooLarge
+			}
+			return buf.Bytes(), held, nil
+		}
+		if err != nil {
+			return nil, held, err
+		}
 	}
 }
 
@@ -205,7 +375,7 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 	d.Forward = &store.Forward{URL: target.String()}
 	ctx, cancel := context.WithTimeout(in.Context(), r.cfg.ForwardTimeout)
 	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, in.Method, target.String(), bytes.NewReader(d.Body))
+	out, err := http.NewRequestWithContext(ctx, in.Method, d.Forward.URL, bytes.NewReader(d.Body))
 	if err != nil {
 		d.Answer = http.StatusBadGateway
 		d.Forward.Error = err.Error()
@@ -263,10 +433,10 @@ var hopByHop = map[string]bool{
 // hop-by-hop ones, with X-Forwarded-For/-Proto/-Host added and the user's
 // --header values on top.
 func ForwardHeader(in *http.Request, extra http.Header) http.Header {
-	h := http.Header{}
+	h := make(http.Header, len(in.Header)+3+len(extra))
 	for k, vs := range in.Header {
-		if !hopByHop[http.CanonicalHeaderKey(k)] {
-			h[k] = append([]string(nil), vs...)
+		if !hopByHop[k] {
+			h[k] = vs
 		}
 	}
 	if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
@@ -286,7 +456,7 @@ func ForwardHeader(in *http.Request, extra http.Header) http.Header {
 		h.Set("X-Forwarded-Host", in.Host)
 	}
 	for k, vs := range extra {
-		h[k] = append([]string(nil), vs...)
+		h[k] = vs
 	}
 	return h
 }
@@ -295,6 +465,8 @@ func describeForwardError(target *url.URL, timeout time.Duration, err error) str
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("your app at %s did not answer within %s", target.Host, timeout)
+	case errors.Is(err, context.Canceled):
+		return "the sender went away before your app answered"
 	case isRefused(err):
 		return fmt.Sprintf("your app at %s is not running (connection refused)", target.Host)
 	}
@@ -306,30 +478,39 @@ func isRefused(err error) bool {
 	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "connection refused")
 }
 
-// eventOf reads the event type from the header, else from the body.
-func eventOf(h http.Header, body []byte) string {
-	if e := h.Get("X-Webhook-Event"); e != "" {
-		return e
+// clip bounds a string taken from the network before it is kept or shown.
+func clip(s string) string {
+	if len(s) > maxEventLen {
+		return s[:maxEventLen] + "…"
 	}
-	var ev struct {
-		Event string `json:"event"`
-	}
-	_ = json.Unmarshal(body, &ev)
-	return ev.Event
+	return s
 }
 
-// dedupKey is the Jasni docs' own: event + data.id + timestamp.
-func dedupKey(event string, body []byte) string {
-	var ev struct {
-		Timestamp string `json:"timestamp"`
-		Data      struct {
-			ID any `json:"id"`
-		} `json:"data"`
+// budget bounds the body bytes held by all requests at once.
+type budget struct {
+	mu   sync.Mutex
+	left int64
+}
+
+func newBudget(n int64) *budget { return &budget{left: n} }
+
+func (b *budget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left {
+		return false
 	}
-	if json.Unmarshal(body, &ev) != nil || ev.Timestamp == "" {
-		return ""
+	b.left -= n
+	return true
+}
+
+func (b *budget) give(n int64) {
+	if n == 0 {
+		return
 	}
-	return fmt.Sprintf("%s|%v|%s", event, ev.Data.ID, ev.Timestamp)
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
 }
 
 // dedup remembers recent keys, forgetting the oldest past a bound.

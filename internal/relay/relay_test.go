@@ -2,6 +2,7 @@ package relay_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,7 @@ const secret = "whsec_relay_test"
 type harness struct {
 	url       string
 	store     *store.Store
+	writer    *store.Writer
 	mu        sync.Mutex
 	delivered []*store.Delivery
 }
@@ -33,9 +35,21 @@ type harness struct {
 // start serves a relay on a local tunnel, the way listen does.
 func start(t *testing.T, cfg relay.Config) *harness {
 	t.Helper()
-	h := &harness{store: store.Open(filepath.Join(t.TempDir(), "h.db"), store.DefaultLimits)}
-	cfg.Secret = secret
-	cfg.Recorder = h.store
+	st, err := store.Open(filepath.Join(t.TempDir(), "h.db"), store.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{store: st, writer: st.NewWriter(store.WriterOptions{})}
+	t.Cleanup(func() {
+		h.writer.Close(context.Background())
+		st.Close()
+	})
+	if cfg.Secret == "" {
+		cfg.Secret = secret
+	}
+	if cfg.Recorder == nil {
+		cfg.Recorder = h.writer
+	}
 	cfg.OnDelivery = func(d *store.Delivery) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -46,11 +60,39 @@ func start(t *testing.T, cfg relay.Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: relay.New(cfg)}
-	go srv.Serve(tun)
+	srv := relay.NewServer(relay.New(cfg), limits)
+	go srv.Serve(relay.LimitListener(tun, limits))
 	t.Cleanup(func() { srv.Close() })
 	h.url = tun.URL()
 	return h
+}
+
+// limits are the server limits tests run with; a test may shorten them.
+var limits = relay.DefaultServerLimits
+
+// get reads a delivery from the history once everything queued is written.
+func (h *harness) get(t *testing.T, id string) *store.Delivery {
+	t.Helper()
+	if err := h.writer.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d, err := h.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("delivery %s: %v", id, err)
+	}
+	return d
+}
+
+func (h *harness) list(t *testing.T, q store.Query) []store.Delivery {
+	t.Helper()
+	if err := h.writer.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := h.store.List(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 func (h *harness) deliveries() []*store.Delivery {
@@ -120,9 +162,9 @@ func TestForwardsVerifiedDeliveriesUntouched(t *testing.T) {
 	if d.Verdict != store.VerdictValid || d.Forward.Status != 200 || d.Forward.URL != appSrv.URL+"/webhooks/jasni?x=1" {
 		t.Errorf("delivery %+v forward %+v", d, d.Forward)
 	}
-	stored, err := h.store.Get(d.ID)
-	if err != nil || !bytes.Equal(stored.Body, event) || stored.Forward.Status != 200 {
-		t.Errorf("history: %+v %v", stored, err)
+	stored := h.get(t, d.ID)
+	if !bytes.Equal(stored.Body, event) || stored.Forward.Status != 200 || stored.Answer != 200 {
+		t.Errorf("history: %+v", stored)
 	}
 }
 
@@ -155,16 +197,18 @@ func TestRejectsAndFailures(t *testing.T) {
 		wantApp    int // deliveries the app should see
 		verdict    store.Verdict
 		note       string
+		rejected   bool
 	}{
-		{"tampered", relay.Config{Forward: mustURL(appSrv.URL)}, tampered, sign(event), 401, 0, store.VerdictInvalid, "signature invalid"},
-		{"unsigned", relay.Config{Forward: mustURL(appSrv.URL)}, event, "", 401, 0, store.VerdictMissing, "signature missing"},
-		{"garbage signature", relay.Config{Forward: mustURL(appSrv.URL)}, event, "zz", 401, 0, store.VerdictInvalid, "signature invalid"},
-		{"skip verify forwards anything", relay.Config{Forward: mustURL(appSrv.URL), SkipVerify: true}, event, "", 401, 1, store.VerdictSkipped, ""},
-		{"app down", relay.Config{Forward: mustURL(down)}, event, sign(event), 502, 0, store.VerdictValid, "not running (connection refused)"},
-		{"app slow", relay.Config{Forward: mustURL(slow.URL), ForwardTimeout: 200 * time.Millisecond}, event, sign(event), 504, 0, store.VerdictValid, "did not answer within 200ms"},
-		{"too large", relay.Config{Forward: mustURL(appSrv.URL), MaxBody: 16}, event, sign(event), 413, 0, store.VerdictSkipped, "larger than 16 bytes"},
-		{"filtered event", relay.Config{Forward: mustURL(appSrv.URL), Events: []string{"email.sent"}}, event, sign(event), 200, 0, store.VerdictValid, "event not in --events"},
-		{"sink", relay.Config{}, event, sign(event), 200, 0, store.VerdictValid, "no --forward"},
+		{"tampered", relay.Config{Forward: mustURL(appSrv.URL)}, tampered, sign(event), 401, 0, store.VerdictInvalid, "signature invalid", true},
+		{"unsigned", relay.Config{Forward: mustURL(appSrv.URL)}, event, "", 401, 0, store.VerdictMissing, "signature missing", true},
+		{"garbage signature", relay.Config{Forward: mustURL(appSrv.URL)}, event, "zz", 401, 0, store.VerdictInvalid, "signature invalid", true},
+		{"upper-case hex is still hex", relay.Config{Forward: mustURL(appSrv.URL)}, tampered, strings.ToUpper(sign(event)), 401, 0, store.VerdictInvalid, "signature invalid", true},
+		{"skip verify forwards anything", relay.Config{Forward: mustURL(appSrv.URL), SkipVerify: true}, event, "", 401, 1, store.VerdictSkipped, "", false},
+		{"app down", relay.Config{Forward: mustURL(down)}, event, sign(event), 502, 0, store.VerdictValid, "not running (connection refused)", false},
+		{"app slow", relay.Config{Forward: mustURL(slow.URL), ForwardTimeout: 200 * time.Millisecond}, event, sign(event), 504, 0, store.VerdictValid, "did not answer within 200ms", false},
+		{"too large", relay.Config{Forward: mustURL(appSrv.URL), MaxBody: 16}, event, sign(event), 413, 0, store.VerdictSkipped, "larger than 16 bytes", true},
+		{"filtered event", relay.Config{Forward: mustURL(appSrv.URL), Events: []string{"email.sent"}}, event, sign(event), 200, 0, store.VerdictValid, "event not in --events", false},
+		{"sink", relay.Config{}, event, sign(event), 200, 0, store.VerdictValid, "no --forward", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,16 +226,14 @@ func TestRejectsAndFailures(t *testing.T) {
 				t.Fatalf("%d deliveries reported, want 1", len(ds))
 			}
 			d := ds[0]
-			if d.Verdict != tt.verdict || d.Answer != tt.wantStatus {
-				t.Errorf("verdict %q answer %d", d.Verdict, d.Answer)
+			if d.Verdict != tt.verdict || d.Answer != tt.wantStatus || d.Rejected != tt.rejected {
+				t.Errorf("verdict %q answer %d rejected %v", d.Verdict, d.Answer, d.Rejected)
 			}
 			if tt.note != "" && (d.Forward == nil || !strings.Contains(d.Forward.Skipped+d.Forward.Error, tt.note)) {
 				t.Errorf("forward %+v, want a note %q", d.Forward, tt.note)
 			}
-			if tt.wantStatus != 413 {
-				if _, err := h.store.Get(d.ID); err != nil {
-					t.Errorf("not in history: %v", err)
-				}
+			if stored := h.get(t, d.ID); stored.Answer != tt.wantStatus || stored.Rejected != tt.rejected {
+				t.Errorf("history: answer %d rejected %v", stored.Answer, stored.Rejected)
 			}
 		})
 	}
@@ -245,7 +287,7 @@ func TestDuplicatesAndConcurrency(t *testing.T) {
 	if got := len(app.Received()); got != n {
 		t.Errorf("app got %d, want %d", got, n)
 	}
-	if list, _ := h.store.List("", 0); len(list) != n {
+	if list := h.list(t, store.Query{}); len(list) != n {
 		t.Errorf("history has %d, want %d", len(list), n)
 	}
 

@@ -32,6 +32,14 @@ func (j Jasni) Sign(secret string, msg Message) http.Header {
 	return h
 }
 
+func (Jasni) CheckHeader(h http.Header) error {
+	sig := strings.TrimSpace(h.Get(HeaderJasniSignature))
+	if sig == "" {
+		return ErrMissingSignature
+	}
+	return checkHex(sig)
+}
+
 func (Jasni) Verify(secret string, body []byte, h http.Header) error {
 	sig := strings.TrimSpace(h.Get(HeaderJasniSignature))
 	if sig == "" {

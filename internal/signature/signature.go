@@ -32,6 +32,10 @@ type Scheme interface {
 	// Verify checks the signature in h against msg.Body. It returns nil when
 	// the signature is valid, else an error matching one of the Err values.
 	Verify(secret string, body []byte, h http.Header) error
+	// CheckHeader looks at the headers alone: ErrMissingSignature or
+	// ErrMalformedSignature when no body could make them valid, so a
+	// listener can refuse before reading the body.
+	CheckHeader(h http.Header) error
 }
 
 var (
@@ -45,6 +49,20 @@ func hmacSHA256(key, data []byte) []byte {
 	mac := hmac.New(sha256.New, key)
 	mac.Write(data)
 	return mac.Sum(nil)
+}
+
+// checkHex reports whether s is a hex SHA-256 MAC, in either case.
+func checkHex(s string) error {
+	if len(s) != 2*sha256.Size {
+		return ErrMalformedSignature
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return ErrMalformedSignature
+		}
+	}
+	return nil
 }
 
 // equalHex compares a received hex signature with the expected MAC in

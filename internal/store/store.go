@@ -1,37 +1,60 @@
-// Package store keeps the history of deliveries received by `jasni listen`
-// in a bbolt file under the user's state directory, so that nothing is lost
-// when the app is down and any delivery can be inspected or sent again.
+// Package store keeps the history of the requests `jasni listen` received, so
+// that nothing is lost while the app is down and any delivery can be
+// inspected or sent again.
 //
-// The file is opened for each operation and closed right after: bbolt locks
-// it while open, and `jasni events list` must work while `jasni listen` runs.
+// The history is a SQLite database in WAL mode (through modernc.org/sqlite,
+// which needs no cgo): listen keeps it open and writes through one Writer
+// that commits in groups, off the request path, while `jasni events` in
+// other processes read and change it without ever blocking those writes.
+// Verified deliveries and rejected requests (unsigned, badly signed, wrong
+// path or method, too large) are kept under separate quotas, so no amount of
+// junk can push a real delivery out. Bodies are stored once, as raw bytes, in
+// a table of their own: listing reads only the small metadata rows.
 package store
 
 import (
-	"bytes"
+	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
+	"runtime"
+	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
-var bucket = []byte("deliveries")
-
-// Limits bound the history; the oldest deliveries go first.
+// Limits bound the history. Deliveries and rejected requests have their own
+// quotas; within each, the oldest go first.
 type Limits struct {
 	MaxCount int
+	MaxBytes int64
 	MaxAge   time.Duration
+	// MaxRejected and MaxRejectedBytes bound the records of rejected requests.
+	MaxRejected      int
+	MaxRejectedBytes int64
 }
 
 // DefaultLimits keep a developer's recent history without growing forever.
-var DefaultLimits = Limits{MaxCount: 1000, MaxAge: 30 * 24 * time.Hour}
+var DefaultLimits = Limits{
+	MaxCount:         10000,
+	MaxBytes:         256 << 20,
+	MaxAge:           30 * 24 * time.Hour,
+	MaxRejected:      500,
+	MaxRejectedBytes: 4 << 20,
+}
+
+// What a rejected request's record keeps at most: its start is enough to
+// see what was sent, and an attacker cannot fill the disk with it.
+const (
+	RejectedBodyKeep   = 4 << 10
+	RejectedHeaderKeep = 8 << 10
+)
 
 // Verdict is the outcome of the signature check.
 type Verdict string
@@ -40,7 +63,7 @@ const (
 	VerdictValid   Verdict = "valid"
 	VerdictInvalid Verdict = "invalid"
 	VerdictMissing Verdict = "missing"
-	VerdictSkipped Verdict = "not checked" // --skip-verify
+	VerdictSkipped Verdict = "not checked" // --skip-verify, or refused before the check
 )
 
 // Forward is what happened when the delivery was passed to the app.
@@ -49,7 +72,7 @@ type Forward struct {
 	Status     int    `json:"status,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
 	Error      string `json:"error,omitempty"`
-	// Skipped says why it was not forwarded: "invalid signature", "event filtered", "no --forward".
+	// Skipped says why it was not forwarded: "signature invalid", "event not in --events", "no --forward".
 	Skipped string `json:"skipped,omitempty"`
 }
 
@@ -62,22 +85,36 @@ type Delivery struct {
 	RemoteAddr string      `json:"remote_addr,omitempty"`
 	Header     http.Header `json:"header"`
 	Body       []byte      `json:"body"`
-	Event      string      `json:"event,omitempty"`
-	Verdict    Verdict     `json:"verdict"`
-	Duplicate  bool        `json:"duplicate,omitempty"`
-	// Answer is the status jasni answered the sender with.
+	// BodySize is the size of the body as received; for a rejected request
+	// only its first RejectedBodyKeep bytes are kept in Body.
+	BodySize int64   `json:"body_size"`
+	Event    string  `json:"event,omitempty"`
+	Verdict  Verdict `json:"verdict"`
+	// Rejected marks a request that was not a verified delivery: it was not
+	// forwarded and counts against the rejected quota.
+	Rejected  bool `json:"rejected,omitempty"`
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Answer is the status jasni answered the sender with; 0 while the
+	// delivery is still being forwarded.
 	Answer  int      `json:"answer"`
 	Forward *Forward `json:"forward,omitempty"`
 	// Resends lists later re-deliveries with `jasni events resend`.
 	Resends []Forward `json:"resends,omitempty"`
 }
 
-// Store is a history file.
+// Truncated reports whether only the start of the body was kept.
+func (d *Delivery) Truncated() bool { return int64(len(d.Body)) < d.BodySize }
+
+// Store is an open history.
 type Store struct {
 	path   string
 	limits Limits
-	mu     sync.Mutex // serialises this process's opens of the file
+	db     *sql.DB
+	notice string
 }
+
+// ErrNotFound is returned for an unknown delivery id.
+var ErrNotFound = errors.New("no such delivery")
 
 // DefaultPath is $XDG_STATE_HOME/jasni/history.db, or ~/.local/state/jasni/history.db.
 func DefaultPath(getenv func(string) string) (string, error) {
@@ -94,190 +131,287 @@ func DefaultPath(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "state", "jasni", "history.db"), nil
 }
 
-// Open returns the store at path; the file is created on first write.
-func Open(path string, limits Limits) *Store {
-	return &Store{path: path, limits: limits}
+// schemaVersion is kept in PRAGMA user_version. A file with a higher number
+// was written by a newer jasni.
+const schemaVersion = 1
+
+const schema = `
+CREATE TABLE IF NOT EXISTS deliveries (
+	seq         INTEGER PRIMARY KEY,
+	id          TEXT    NOT NULL UNIQUE,
+	rejected    INTEGER NOT NULL,
+	received_at INTEGER NOT NULL,
+	method      TEXT    NOT NULL,
+	path        TEXT    NOT NULL,
+	remote_addr TEXT    NOT NULL,
+	header      BLOB    NOT NULL,
+	event       TEXT    NOT NULL,
+	verdict     TEXT    NOT NULL,
+	duplicate   INTEGER NOT NULL,
+	answer      INTEGER NOT NULL,
+	forward     BLOB,
+	resends     BLOB,
+	body_size   INTEGER NOT NULL,
+	size        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_quota ON deliveries (rejected, seq, size);
+CREATE INDEX IF NOT EXISTS deliveries_time ON deliveries (received_at);
+CREATE TABLE IF NOT EXISTS bodies (
+	seq  INTEGER PRIMARY KEY,
+	body BLOB NOT NULL
+);
+PRAGMA user_version = 1;
+`
+
+// Open opens the history at path, creating it (file 0600, directory 0700)
+// when it does not exist. A history in the format of jasni before 0.2 is
+// moved aside and its deliveries copied in; Notice says so. An unreadable or
+// damaged file gives a *DamagedError.
+func Open(path string, limits Limits) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the history directory: %w", err)
+	}
+	legacy, err := moveLegacyAside(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHeader(path); err != nil {
+		return nil, err
+	}
+	// Created here rather than by SQLite, so the mode is 0600 whatever the
+	// umask; SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, &DamagedError{Path: path, Err: err}
+	}
+	f.Close()
+
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, &DamagedError{Path: path, Err: err}
+	}
+	// One connection: this process either writes through its Writer or runs
+	// one command, and SQLite serialises writers anyway.
+	db.SetMaxOpenConns(1)
+	s := &Store{path: path, limits: limits, db: db}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if legacy != "" {
+		s.notice = s.importLegacy(legacy)
+	}
+	return s, nil
+}
+
+func dsn(path string) string {
+	p := filepath.ToSlash(path)
+	if runtime.GOOS == "windows" && !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", "5000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_txlock", "immediate")
+	// A checkpoint copies the WAL back into the file; at SQLite's default of
+	// every 1000 pages it costs as much as the writes themselves.
+	q.Add("_pragma", "wal_autocheckpoint(8192)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
+}
+
+func (s *Store) init() error {
+	var version int
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return s.damaged(err)
+	}
+	switch {
+	case version > schemaVersion:
+		return fmt.Errorf("the history at %s was written by a newer jasni (format %d; this one reads %d): upgrade jasni, or set JASNI_HISTORY to another file", s.path, version, schemaVersion)
+	case version < schemaVersion:
+		if _, err := s.db.Exec(schema); err != nil {
+			return s.damaged(err)
+		}
+	}
+	// Reading the metadata table end to end finds most damage now, rather
+	// than at the first delivery.
+	var n int
+	if err := s.db.QueryRow("SELECT count(*) FROM deliveries").Scan(&n); err != nil {
+		return s.damaged(err)
+	}
+	return nil
 }
 
 // Path is the file the history lives in.
 func (s *Store) Path() string { return s.path }
 
-// ErrNotFound is returned for an unknown delivery id.
-var ErrNotFound = errors.New("no such delivery")
+// Notice is a message for the user about what Open did, or "".
+func (s *Store) Notice() string { return s.notice }
 
-func (s *Store) with(write bool, fn func(*bolt.Tx) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !write {
-		if _, err := os.Stat(s.path); errors.Is(err, os.ErrNotExist) {
-			return fn(nil)
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return fmt.Errorf("history %s is locked by another jasni process; try again", s.path)
-		}
-		return fmt.Errorf("open history %s: %w", s.path, err)
-	}
-	defer db.Close()
-	if write {
-		return db.Update(func(tx *bolt.Tx) error {
-			if _, err := tx.CreateBucketIfNotExists(bucket); err != nil {
-				return err
-			}
-			return fn(tx)
-		})
-	}
-	return db.View(fn)
-}
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
 
-// NewID returns a time-ordered id, so keys sort by arrival.
+// NewID returns a time-ordered id, so ids sort by arrival.
 func NewID(now time.Time) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
-	return idAt(now) + hex.EncodeToString(b)
+	return fmt.Sprintf("dlv_%013x", now.UnixMilli()) + hex.EncodeToString(b)
 }
 
-// idAt is the smallest id of anything received at t or later.
-func idAt(t time.Time) string { return fmt.Sprintf("dlv_%013x", t.UnixMilli()) }
+const summaryColumns = `id, rejected, received_at, method, path, remote_addr, event, verdict, duplicate, answer, forward, body_size`
 
-// Save writes d (new or changed) and prunes what is past the limits.
-func (s *Store) Save(d *Delivery) error {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("history: encode: %w", err)
+type scanner interface{ Scan(...any) error }
+
+func scanSummary(row scanner, d *Delivery, extra ...any) error {
+	var (
+		receivedAt int64
+		forward    []byte
+	)
+	dest := append([]any{&d.ID, &d.Rejected, &receivedAt, &d.Method, &d.Path, &d.RemoteAddr, &d.Event, &d.Verdict, &d.Duplicate, &d.Answer, &forward, &d.BodySize}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
 	}
-	return s.with(true, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		if err := b.Put([]byte(d.ID), data); err != nil {
-			return fmt.Errorf("history: save: %w", err)
-		}
-		return prune(b, s.limits, time.Now())
-	})
-}
-
-// Get returns the delivery with id.
-func (s *Store) Get(id string) (*Delivery, error) {
-	var d *Delivery
-	err := s.with(false, func(tx *bolt.Tx) error {
-		if tx == nil || tx.Bucket(bucket) == nil {
-			return ErrNotFound
-		}
-		data := tx.Bucket(bucket).Get([]byte(id))
-		if data == nil {
-			return ErrNotFound
-		}
-		d = &Delivery{}
-		return json.Unmarshal(data, d)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-// Update loads a delivery, lets fn change it, and saves it, in one transaction.
-func (s *Store) Update(id string, fn func(*Delivery)) error {
-	return s.with(true, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		data := b.Get([]byte(id))
-		if data == nil {
-			return ErrNotFound
-		}
-		var d Delivery
-		if err := json.Unmarshal(data, &d); err != nil {
-			return err
-		}
-		fn(&d)
-		out, err := json.Marshal(&d)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte(id), out)
-	})
-}
-
-// List returns the newest deliveries first; event "" matches all; limit 0 means no limit.
-func (s *Store) List(event string, limit int) ([]Delivery, error) {
-	var out []Delivery
-	err := s.with(false, func(tx *bolt.Tx) error {
-		if tx == nil || tx.Bucket(bucket) == nil {
-			return nil
-		}
-		c := tx.Bucket(bucket).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var d Delivery
-			if err := json.Unmarshal(v, &d); err != nil {
-				continue // a record from a newer version: skip rather than fail the list
-			}
-			if event != "" && d.Event != event {
-				continue
-			}
-			out = append(out, d)
-			if limit > 0 && len(out) >= limit {
-				break
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-// Prune removes deliveries older than age (all of them when age is 0) and
-// returns how many went.
-func (s *Store) Prune(age time.Duration) (int, error) {
-	removed := 0
-	err := s.with(true, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		cutoff := idAt(time.Now().Add(-age))
-		var doomed [][]byte
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil && (age == 0 || bytes.Compare(k, []byte(cutoff)) < 0); k, _ = c.Next() {
-			doomed = append(doomed, append([]byte(nil), k...))
-		}
-		for _, k := range doomed {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		removed = len(doomed)
-		return nil
-	})
-	return removed, err
-}
-
-func prune(b *bolt.Bucket, limits Limits, now time.Time) error {
-	var doomed [][]byte
-	c := b.Cursor()
-	if limits.MaxAge > 0 {
-		cutoff := []byte(idAt(now.Add(-limits.MaxAge)))
-		for k, _ := c.First(); k != nil && bytes.Compare(k, cutoff) < 0; k, _ = c.Next() {
-			doomed = append(doomed, append([]byte(nil), k...))
-		}
-	}
-	if limits.MaxCount > 0 {
-		count := 0
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			count++
-		}
-		excess := count - len(doomed) - limits.MaxCount
-		k, _ := c.First()
-		for skip := 0; skip < len(doomed) && k != nil; skip++ {
-			k, _ = c.Next()
-		}
-		for ; excess > 0 && k != nil; excess-- {
-			doomed = append(doomed, append([]byte(nil), k...))
-			k, _ = c.Next()
-		}
-	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return err
+	d.ReceivedAt = time.Unix(0, receivedAt)
+	if len(forward) > 0 {
+		d.Forward = &Forward{}
+		if err := json.Unmarshal(forward, d.Forward); err != nil {
+			return fmt.Errorf("delivery %s: forward record: %w", d.ID, err)
 		}
 	}
 	return nil
+}
+
+// Query selects deliveries for List.
+type Query struct {
+	// Event, when not empty, keeps only that event type.
+	Event string
+	// Rejected lists the rejected requests instead of the deliveries.
+	Rejected bool
+	// Limit caps the count; 0 means no limit.
+	Limit int
+}
+
+// List returns deliveries newest first, without headers or bodies.
+func (s *Store) List(ctx context.Context, q Query) ([]Delivery, error) {
+	stmt := `SELECT ` + summaryColumns + ` FROM deliveries WHERE rejected = ?`
+	args := []any{q.Rejected}
+	if q.Event != "" {
+		stmt += ` AND event = ?`
+		args = append(args, q.Event)
+	}
+	stmt += ` ORDER BY seq DESC`
+	if q.Limit > 0 {
+		stmt += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return nil, s.damaged(err)
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		if err := scanSummary(rows, &d); err != nil {
+			return nil, s.damaged(err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.damaged(err)
+	}
+	return out, nil
+}
+
+// Count returns how many deliveries, or rejected requests, are kept.
+func (s *Store) Count(ctx context.Context, rejected bool) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE rejected = ?`, rejected).Scan(&n); err != nil {
+		return 0, s.damaged(err)
+	}
+	return n, nil
+}
+
+// Get returns the delivery with id, headers and body included.
+func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
+	var (
+		d       Delivery
+		header  []byte
+		resends []byte
+		body    []byte
+	)
+	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, coalesce(b.body, x'')
+		FROM deliveries d LEFT JOIN bodies b USING (seq) WHERE d.id = ?`, id)
+	if err := scanSummary(row, &d, &header, &resends, &body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, s.damaged(err)
+	}
+	d.Body = body
+	if err := json.Unmarshal(header, &d.Header); err != nil {
+		return nil, s.damaged(fmt.Errorf("delivery %s: headers: %w", id, err))
+	}
+	if len(resends) > 0 {
+		if err := json.Unmarshal(resends, &d.Resends); err != nil {
+			return nil, s.damaged(fmt.Errorf("delivery %s: resends: %w", id, err))
+		}
+	}
+	return &d, nil
+}
+
+// AddResend records that a delivery was sent again.
+func (s *Store) AddResend(ctx context.Context, id string, f Forward) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.damaged(err)
+	}
+	defer tx.Rollback()
+	var raw []byte
+	if err := tx.QueryRowContext(ctx, `SELECT resends FROM deliveries WHERE id = ?`, id).Scan(&raw); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return s.damaged(err)
+	}
+	var resends []Forward
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &resends) // a damaged list starts again
+	}
+	resends = append(resends, f)
+	raw, err = json.Marshal(resends)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET resends = ? WHERE id = ?`, raw, id); err != nil {
+		return s.damaged(err)
+	}
+	return s.damaged(tx.Commit())
+}
+
+// Prune removes what was received before now-age (everything when age is 0)
+// and returns how many records went.
+func (s *Store) Prune(ctx context.Context, age time.Duration) (int, error) {
+	cutoff := int64(1<<63 - 1)
+	if age > 0 {
+		cutoff = time.Now().Add(-age).UnixNano()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.damaged(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE seq IN (SELECT seq FROM deliveries WHERE received_at < ?)`, cutoff); err != nil {
+		return 0, s.damaged(err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE received_at < ?`, cutoff)
+	if err != nil {
+		return 0, s.damaged(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.damaged(err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

@@ -1,84 +1,396 @@
 package store
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
+var ctx = context.Background()
+
+func open(t *testing.T, path string, limits Limits) *Store {
+	t.Helper()
+	s, err := Open(path, limits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func delivery(at time.Time, event string, body string) *Delivery {
+	return &Delivery{ID: NewID(at), ReceivedAt: at, Method: "POST", Path: "/webhooks/jasni", RemoteAddr: "127.0.0.1:5000",
+		Header: http.Header{"X-Webhook-Event": {event}}, Body: []byte(body), BodySize: int64(len(body)),
+		Event: event, Verdict: VerdictValid}
+}
+
+func junk(at time.Time, body string) *Delivery {
+	return &Delivery{ID: NewID(at), ReceivedAt: at, Method: "POST", Path: "/webhooks/jasni", RemoteAddr: "198.51.100.1:1",
+		Header: http.Header{"X-Junk": {"1"}}, Body: []byte(body), BodySize: int64(len(body)),
+		Verdict: VerdictMissing, Rejected: true, Answer: 401, Forward: &Forward{Skipped: "signature missing"}}
+}
+
+// write records ds through a writer and waits until they are committed.
+func write(t *testing.T, s *Store, ds ...*Delivery) {
+	t.Helper()
+	w := s.NewWriter(WriterOptions{})
+	for _, d := range ds {
+		if err := w.Record(d); err != nil {
+			t.Fatal(err)
+		}
+		if !d.Rejected {
+			w.Finish(d)
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
-	s := Open(filepath.Join(t.TempDir(), "state", "history.db"), DefaultLimits)
-	if list, err := s.List("", 0); err != nil || len(list) != 0 {
+	path := filepath.Join(t.TempDir(), "state", "history.db")
+	s := open(t, path, DefaultLimits)
+	if list, err := s.List(ctx, Query{}); err != nil || len(list) != 0 {
 		t.Fatalf("empty store: %v %v", list, err)
 	}
-	if _, err := s.Get("dlv_x"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, "dlv_x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get on an empty store: %v", err)
 	}
 	now := time.Now()
-	ids := []string{}
+	var ds []*Delivery
 	for i, ev := range []string{"email.sent", "email.received", "email.sent"} {
-		d := &Delivery{ID: NewID(now.Add(time.Duration(i) * time.Millisecond)), ReceivedAt: now, Method: "POST", Path: "/webhooks/jasni",
-			Header: http.Header{"X-Webhook-Event": {ev}}, Body: []byte(`{"event":"` + ev + `"}`), Event: ev, Verdict: VerdictValid, Answer: 200}
-		if err := s.Save(d); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, d.ID)
+		d := delivery(now.Add(time.Duration(i)*time.Millisecond), ev, `{"event":"`+ev+`"}`)
+		d.Answer = 200
+		d.Forward = &Forward{URL: "http://localhost:3000", Status: 200, DurationMS: 3}
+		ds = append(ds, d)
 	}
-	got, err := s.Get(ids[1])
-	if err != nil || string(got.Body) != `{"event":"email.received"}` || got.Header.Get("X-Webhook-Event") != "email.received" {
+	write(t, s, ds...)
+
+	got, err := s.Get(ctx, ds[1].ID)
+	if err != nil || string(got.Body) != `{"event":"email.received"}` || got.Header.Get("X-Webhook-Event") != "email.received" ||
+		got.Answer != 200 || got.Forward == nil || got.Forward.Status != 200 || !got.ReceivedAt.Equal(ds[1].ReceivedAt) {
 		t.Fatalf("Get = %+v, %v", got, err)
 	}
-	list, _ := s.List("", 0)
-	if len(list) != 3 || list[0].ID != ids[2] {
-		t.Errorf("List newest first: %v", list)
+	list, _ := s.List(ctx, Query{})
+	if len(list) != 3 || list[0].ID != ds[2].ID || list[0].Body != nil || list[0].Header != nil {
+		t.Errorf("List newest first, without bodies: %+v", list)
 	}
-	if list, _ := s.List("email.sent", 1); len(list) != 1 || list[0].ID != ids[2] {
-		t.Errorf("List filtered and limited: %v", list)
+	if list, _ := s.List(ctx, Query{Event: "email.sent", Limit: 1}); len(list) != 1 || list[0].ID != ds[2].ID {
+		t.Errorf("List filtered and limited: %+v", list)
 	}
-	err = s.Update(ids[0], func(d *Delivery) { d.Forward = &Forward{Status: 502, Error: "down"} })
-	if got, _ := s.Get(ids[0]); err != nil || got.Forward == nil || got.Forward.Status != 502 {
-		t.Errorf("Update: %v %+v", err, got)
-	}
-	if n, err := s.Prune(0); err != nil || n != 3 {
-		t.Errorf("Prune all: %d %v", n, err)
-	}
-}
-
-func TestLimits(t *testing.T) {
-	s := Open(filepath.Join(t.TempDir(), "h.db"), Limits{MaxCount: 3, MaxAge: time.Hour})
-	now := time.Now()
-	old := &Delivery{ID: NewID(now.Add(-2 * time.Hour)), Event: "old"}
-	if err := s.Save(old); err != nil {
+	if err := s.AddResend(ctx, ds[0].ID, Forward{Status: 502, Error: "down"}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 5 {
-		if err := s.Save(&Delivery{ID: NewID(now.Add(time.Duration(i) * time.Millisecond))}); err != nil {
-			t.Fatal(err)
+	if got, _ := s.Get(ctx, ds[0].ID); len(got.Resends) != 1 || got.Resends[0].Error != "down" {
+		t.Errorf("resend not recorded: %+v", got)
+	}
+	if err := s.AddResend(ctx, "dlv_nope", Forward{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AddResend of an unknown id: %v", err)
+	}
+
+	for _, f := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want mode 0600", f, fi.Mode(), err)
 		}
 	}
-	list, _ := s.List("", 0)
-	if len(list) != 3 {
-		t.Errorf("kept %d, want the newest 3", len(list))
+	if fi, _ := os.Stat(filepath.Dir(path)); fi.Mode().Perm() != 0o700 {
+		t.Errorf("directory mode %v", fi.Mode())
 	}
-	if _, err := s.Get(old.ID); !errors.Is(err, ErrNotFound) {
-		t.Error("an expired delivery was kept")
+
+	n, err := s.Prune(ctx, 0)
+	if err != nil || n != 3 {
+		t.Errorf("Prune all = %d, %v", n, err)
 	}
 }
 
-func TestSecondOpenerIsNotBlockedForLong(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "h.db")
-	a, b := Open(path, DefaultLimits), Open(path, DefaultLimits)
-	if err := a.Save(&Delivery{ID: NewID(time.Now())}); err != nil {
+// An outcome that arrives after its delivery was written updates it.
+func TestFinishLater(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), DefaultLimits)
+	w := s.NewWriter(WriterOptions{})
+	d := delivery(time.Now(), "email.sent", `{}`)
+	if err := w.Record(d); err != nil {
 		t.Fatal(err)
 	}
-	// Two handles on one file, as listen and events list would be: each
-	// operation opens and closes the file, so neither holds the lock.
-	if list, err := b.List("", 0); err != nil || len(list) != 1 {
-		t.Errorf("second handle: %v %v", list, err)
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if err := a.Save(&Delivery{ID: NewID(time.Now().Add(time.Millisecond))}); err != nil {
-		t.Errorf("first handle after the second: %v", err)
+	if got, _ := s.Get(ctx, d.ID); got.Answer != 0 || got.Forward != nil {
+		t.Fatalf("recorded before its outcome: %+v", got)
 	}
+	w = s.NewWriter(WriterOptions{})
+	d.Answer, d.Duplicate, d.Forward = 502, true, &Forward{Error: "app down"}
+	w.Finish(d)
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, d.ID); got.Answer != 502 || !got.Duplicate || got.Forward == nil || got.Forward.Error != "app down" {
+		t.Fatalf("outcome not written: %+v", got)
+	}
+}
+
+func TestQuotas(t *testing.T) {
+	limits := Limits{MaxCount: 5, MaxBytes: 1 << 20, MaxRejected: 20, MaxRejectedBytes: 1 << 20}
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), limits)
+	now := time.Now()
+	var real []*Delivery
+	for i := range 5 {
+		real = append(real, delivery(now.Add(time.Duration(i)*time.Millisecond), "email.sent", `{"n":1}`))
+	}
+	write(t, s, real...)
+
+	// Junk, far more than its quota and with large bodies and headers, never
+	// pushes a delivery out and stays within its own bounds.
+	var flood []*Delivery
+	big := strings.Repeat("A", 1<<20)
+	for i := range 1500 {
+		j := junk(now.Add(time.Second+time.Duration(i)*time.Microsecond), big)
+		j.Header.Set("X-Big", strings.Repeat("h", 20<<10))
+		flood = append(flood, j)
+	}
+	write(t, s, flood...)
+	list, err := s.List(ctx, Query{})
+	if err != nil || len(list) != 5 {
+		t.Fatalf("deliveries after the flood: %d, %v", len(list), err)
+	}
+	if n, _ := s.Count(ctx, true); n != 20 {
+		t.Errorf("rejected records = %d, want the quota of 20", n)
+	}
+	rej, _ := s.List(ctx, Query{Rejected: true, Limit: 1})
+	got, _ := s.Get(ctx, rej[0].ID)
+	if len(got.Body) != RejectedBodyKeep || got.BodySize != 1<<20 || !got.Truncated() {
+		t.Errorf("rejected body kept %d of %d bytes", len(got.Body), got.BodySize)
+	}
+	if hb, _ := json.Marshal(got.Header); len(hb) > RejectedHeaderKeep+200 {
+		t.Errorf("rejected headers kept %d bytes", len(hb))
+	}
+	var stored int64
+	s.db.QueryRow(`SELECT sum(length(body)) FROM bodies`).Scan(&stored)
+	if stored > 5*8+20*RejectedBodyKeep {
+		t.Errorf("bodies hold %d bytes", stored)
+	}
+
+	// New deliveries push out the oldest ones, by count and by bytes.
+	write(t, s, delivery(now.Add(2*time.Second), "email.received", `{}`))
+	list, _ = s.List(ctx, Query{})
+	if len(list) != 5 || list[4].ID != real[1].ID {
+		t.Errorf("count bound: %d kept, oldest %s", len(list), list[len(list)-1].ID)
+	}
+	write(t, s, delivery(now.Add(3*time.Second), "email.received", strings.Repeat("x", 700<<10)),
+		delivery(now.Add(4*time.Second), "email.received", strings.Repeat("y", 700<<10)))
+	list, _ = s.List(ctx, Query{})
+	if len(list) != 1 {
+		t.Errorf("byte bound of 1 MiB kept %d deliveries of 700 KiB", len(list))
+	}
+}
+
+// Record refuses once the queue holds MaxQueuedBytes, and Close still
+// writes everything it accepted.
+func TestWriterBackpressure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, DefaultLimits)
+	// Another process holds the write lock, so the writer's first group waits.
+	other := open(t, path, DefaultLimits)
+	tx, err := other.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.NewWriter(WriterOptions{MaxQueuedBytes: 10 << 10})
+	now := time.Now()
+	accepted := 0
+	var refused error
+	for i := 0; i < 100 && refused == nil; i++ {
+		refused = w.Record(delivery(now.Add(time.Duration(i)), "email.sent", strings.Repeat("z", 1<<10)))
+		if refused == nil {
+			accepted++
+		}
+	}
+	if !errors.Is(refused, ErrBehind) {
+		t.Fatalf("Record never refused: %v", refused)
+	}
+	tx.Rollback()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Count(ctx, false); n != accepted {
+		t.Errorf("written %d, accepted %d", n, accepted)
+	}
+	if err := w.Record(delivery(now, "email.sent", "")); !errors.Is(err, ErrWriterClosed) {
+		t.Errorf("Record after Close: %v", err)
+	}
+}
+
+// events runs in another process while listen writes: it reads without
+// waiting for the writer.
+func TestReadWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, DefaultLimits)
+	w := s.NewWriter(WriterOptions{})
+	reader := open(t, path, DefaultLimits)
+	now := time.Now()
+	for i := range 200 {
+		if err := w.Record(delivery(now.Add(time.Duration(i)), "email.sent", `{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if i%20 == 0 {
+			if _, err := reader.List(ctx, Query{Limit: 5}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := reader.Count(ctx, false); n != 200 {
+		t.Errorf("reader sees %d", n)
+	}
+}
+
+func TestDamaged(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	s := open(t, good, DefaultLimits)
+	var ds []*Delivery
+	for i := range 300 {
+		ds = append(ds, delivery(time.Now().Add(time.Duration(i)), "email.sent", strings.Repeat("b", 3000)))
+	}
+	write(t, s, ds...)
+	s.Close()
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 16<<10 {
+		// Everything may still be in the WAL: checkpoint by opening again.
+		t.Logf("file is %d bytes", len(data))
+	}
+
+	cases := map[string][]byte{
+		"garbage":   bytes.Repeat([]byte{0xff}, 8192),
+		"text":      []byte("hello\n"),
+		"truncated": data[:min(len(data), 4096+100)],
+		"zeroed":    append(append([]byte{}, data[:100]...), make([]byte, len(data)-100)...),
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "history.db")
+			if err := os.WriteFile(path, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(path, DefaultLimits)
+			if err == nil {
+				// Damage that the first reads do not reach shows on use.
+				_, err = s.List(ctx, Query{})
+				if err == nil {
+					w := s.NewWriter(WriterOptions{})
+					_ = w.Record(delivery(time.Now(), "email.sent", "x"))
+					_ = w.Close(ctx)
+					err = w.Err()
+				}
+				s.Close()
+			}
+			var de *DamagedError
+			if name != "truncated" && !errors.As(err, &de) {
+				t.Fatalf("err = %v, want a DamagedError", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), "jasni events reset") {
+				t.Errorf("message does not say what to run: %v", err)
+			}
+			aside, err := Reset(path)
+			if err != nil || aside == "" {
+				t.Fatalf("Reset = %q, %v", aside, err)
+			}
+			if _, err := os.Stat(aside); err != nil {
+				t.Errorf("moved file: %v", err)
+			}
+			s = open(t, path, DefaultLimits)
+			write(t, s, delivery(time.Now(), "email.sent", "{}"))
+		})
+	}
+}
+
+func TestNewerFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, DefaultLimits)
+	if _, err := s.db.Exec(`PRAGMA user_version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(path, DefaultLimits); err == nil || !strings.Contains(err.Error(), "newer jasni") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func writeLegacy(t *testing.T, path string, ds ...Delivery) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("deliveries"))
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			v, _ := json.Marshal(d)
+			if err := b.Put([]byte(d.ID), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLegacyHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	now := time.Now()
+	old := []Delivery{*delivery(now, "email.sent", `{"a":1}`), *junk(now.Add(time.Millisecond), "x")}
+	old[0].Answer, old[0].Forward, old[0].Resends = 200, &Forward{Status: 200}, []Forward{{Status: 500}}
+	writeLegacy(t, path, old...)
+
+	s := open(t, path, DefaultLimits)
+	if !strings.Contains(s.Notice(), "2 deliveries were copied") || !strings.Contains(s.Notice(), path+".v1") {
+		t.Errorf("notice: %q", s.Notice())
+	}
+	got, err := s.Get(ctx, old[0].ID)
+	if err != nil || string(got.Body) != `{"a":1}` || got.Forward.Status != 200 || len(got.Resends) != 1 {
+		t.Fatalf("migrated delivery: %+v %v", got, err)
+	}
+	if n, _ := s.Count(ctx, true); n != 1 {
+		t.Errorf("the unsigned one should be a rejected record")
+	}
+}
+
+func TestLegacyDamaged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	var ds []Delivery
+	for i := range 500 {
+		ds = append(ds, *delivery(time.Now().Add(time.Duration(i)), "email.sent", strings.Repeat("q", 2000)))
+	}
+	writeLegacy(t, path, ds...)
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, data[:len(data)/3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path, DefaultLimits)
+	if !strings.Contains(s.Notice(), "moved to") && !strings.Contains(s.Notice(), "copied") {
+		t.Errorf("notice: %q", s.Notice())
+	}
+	write(t, s, delivery(time.Now(), "email.sent", "{}"))
 }

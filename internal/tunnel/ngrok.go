@@ -43,17 +43,25 @@ type ngrokTunnel struct {
 	agent  ngrok.Agent
 	cancel context.CancelFunc
 	url    string
-	once   sync.Once
+	close  sync.Once
+	end    sync.Once
+	err    error
 }
 
 func (t *ngrokTunnel) URL() string  { return t.url }
 func (t *ngrokTunnel) Public() bool { return true }
 
-// Close ends the endpoint and the session.
+// Close ends the endpoint: ngrok sends no new connections, while those
+// already open go on through the session.
 func (t *ngrokTunnel) Close() error {
-	var err error
-	t.once.Do(func() {
-		err = t.EndpointListener.Close()
+	t.close.Do(func() { t.err = t.EndpointListener.Close() })
+	return t.err
+}
+
+// Disconnect ends the endpoint and the session.
+func (t *ngrokTunnel) Disconnect() error {
+	err := t.Close()
+	t.end.Do(func() {
 		_ = t.agent.Disconnect()
 		t.cancel()
 	})

@@ -13,11 +13,16 @@ import (
 
 // Tunnel is where deliveries arrive.
 type Tunnel interface {
+	// Close stops accepting connections; those already accepted can still
+	// answer, which a clean shutdown needs.
 	net.Listener
 	// URL is the base URL senders use, without a trailing slash.
 	URL() string
 	// Public reports whether the URL is reachable from the internet.
 	Public() bool
+	// Disconnect ends the tunnel, and with it any connection still open
+	// through it. It implies Close.
+	Disconnect() error
 }
 
 type local struct {
@@ -27,6 +32,11 @@ type local struct {
 
 func (l *local) URL() string  { return l.url }
 func (l *local) Public() bool { return false }
+
+func (l *local) Disconnect() error {
+	_ = l.Close()
+	return nil
+}
 
 // Local listens on 127.0.0.1:port; port 0 lets the system choose a free one.
 func Local(port int) (Tunnel, error) {

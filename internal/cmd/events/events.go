@@ -4,10 +4,12 @@ package events
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,8 +18,10 @@ import (
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -28,35 +32,61 @@ func NewCmdEvents(f *cmdutil.Factory) *cobra.Command {
 		Short: "Inspect and resend the deliveries jasni listen received",
 		Long: cmdutil.Doc(`
 			Every delivery "jasni listen" receives is stored before it is forwarded, so
-			nothing is lost while your app is down. The history keeps the latest 1000
-			deliveries for 30 days, in $XDG_STATE_HOME/jasni/history.db (or JASNI_HISTORY).
+			nothing is lost while your app is down. The history keeps the latest 10,000
+			deliveries (256 MiB of bodies at most) for 30 days, and the latest 500
+			refused requests apart from them, in $XDG_STATE_HOME/jasni/history.db
+			(or JASNI_HISTORY).
 		`),
 	}
-	cmd.AddCommand(newCmdList(f), newCmdShow(f), newCmdResend(f), newCmdPrune(f))
+	cmd.AddCommand(newCmdList(f), newCmdShow(f), newCmdResend(f), newCmdPrune(f), newCmdReset(f))
 	return cmd
 }
 
-func history(f *cmdutil.Factory) (*store.Store, error) {
-	path := f.Getenv("JASNI_HISTORY")
-	if path == "" {
-		var err error
-		if path, err = store.DefaultPath(f.Getenv); err != nil {
-			return nil, err
-		}
+func historyPath(f *cmdutil.Factory) (string, error) {
+	if path := f.Getenv("JASNI_HISTORY"); path != "" {
+		return path, nil
 	}
-	return store.Open(path, store.DefaultLimits), nil
+	return store.DefaultPath(f.Getenv)
 }
 
-func get(f *cmdutil.Factory, id string) (*store.Delivery, error) {
-	h, err := history(f)
+// openHistory opens the history, or returns nil when there is none yet.
+func openHistory(f *cmdutil.Factory) (*store.Store, error) {
+	path, err := historyPath(f)
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.Get(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, cmdutil.FlagErrorf("no delivery %s in the history: list them with \"jasni events list\"", id)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	return d, err
+	h, err := store.Open(path, store.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	if n := h.Notice(); n != "" {
+		fmt.Fprintln(f.IOStreams.ErrOut, n)
+	}
+	return h, nil
+}
+
+// withDelivery runs fn on the delivery with id, and the open history.
+func withDelivery(ctx context.Context, f *cmdutil.Factory, id string, fn func(*store.Store, *store.Delivery) error) error {
+	h, err := openHistory(f)
+	if err != nil {
+		return err
+	}
+	notFound := cmdutil.FlagErrorf("no delivery %s in the history: list them with \"jasni events list\"", termsafe.Line(id))
+	if h == nil {
+		return notFound
+	}
+	defer h.Close()
+	d, err := h.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	return fn(h, d)
 }
 
 func completeIDs(f *cmdutil.Factory) cobra.CompletionFunc {
@@ -64,15 +94,16 @@ func completeIDs(f *cmdutil.Factory) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		h, err := history(f)
-		if err != nil {
+		h, err := openHistory(f)
+		if err != nil || h == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		list, _ := h.List("", 50)
+		defer h.Close()
+		list, _ := h.List(cmd.Context(), store.Query{Limit: 50})
 		var out []cobra.Completion
 		for _, d := range list {
 			if strings.HasPrefix(d.ID, toComplete) {
-				out = append(out, cobra.CompletionWithDesc(d.ID, d.Event+" "+d.ReceivedAt.Format(time.Stamp)))
+				out = append(out, cobra.CompletionWithDesc(d.ID, termsafe.Line(d.Event)+" "+d.ReceivedAt.Format(time.Stamp)))
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
@@ -81,16 +112,23 @@ func completeIDs(f *cmdutil.Factory) cobra.CompletionFunc {
 
 func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	var (
-		event string
-		limit int
+		event    string
+		limit    int
+		rejected bool
 	)
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List received deliveries, newest first",
+		Long: cmdutil.Doc(`
+			List the deliveries "jasni listen" received, newest first. Requests it
+			refused (unsigned, badly signed, wrong path or method, too large) are
+			kept apart, with only their first 4 KiB: list them with --rejected.
+		`),
 		Example: cmdutil.Examples(`
 			$ jasni events list
 			$ jasni events list --event email.bounced --limit 5 --output json
+			$ jasni events list --rejected
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -102,13 +140,20 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 			if limit < 0 {
 				return cmdutil.FlagErrorf("--limit must be 0 (no limit) or more")
 			}
-			h, err := history(f)
+			h, err := openHistory(f)
 			if err != nil {
 				return err
 			}
-			list, err := h.List(event, limit)
-			if err != nil {
-				return err
+			var list []store.Delivery
+			refused := 0
+			if h != nil {
+				defer h.Close()
+				if list, err = h.List(cmd.Context(), store.Query{Event: event, Rejected: rejected, Limit: limit}); err != nil {
+					return err
+				}
+				if !rejected {
+					refused, _ = h.Count(cmd.Context(), true)
+				}
 			}
 			ios := f.IOStreams
 			if ios.JSON() {
@@ -118,20 +163,37 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 				}
 				return ios.WriteJSONIndent(out)
 			}
-			if len(list) == 0 {
+			switch {
+			case len(list) == 0 && rejected:
+				fmt.Fprintln(ios.ErrOut, "No refused requests.")
+			case len(list) == 0 && event != "":
+				fmt.Fprintf(ios.ErrOut, "No %s deliveries in the history.\n", event)
+			case len(list) == 0:
 				fmt.Fprintln(ios.ErrOut, "No deliveries yet. Start \"jasni listen\", then send some with \"jasni trigger\".")
-				return nil
+			default:
+				s := ui.New(ios.Out, ios.ColorEnabled())
+				t := ui.NewTable(ios.Out, ios.IsStdoutTTY(), "ID", "RECEIVED", "EVENT", "SIGNATURE", "ANSWER", "FORWARD")
+				for _, d := range list {
+					what := d.Event
+					if rejected && d.Method != http.MethodPost {
+						what = d.Method + " " + d.Path
+					}
+					t.AddRow(s.Accent(termsafe.Line(d.ID)), d.ReceivedAt.Local().Format("2006-01-02 15:04:05"), termsafe.Line(what),
+						string(d.Verdict), answerText(d.Answer), termsafe.Line(forwardText(d.Forward)))
+				}
+				if err := t.Render(); err != nil {
+					return err
+				}
 			}
-			s := ui.New(ios.Out, ios.ColorEnabled())
-			t := ui.NewTable(ios.Out, ios.IsStdoutTTY(), "ID", "RECEIVED", "EVENT", "SIGNATURE", "ANSWER", "FORWARD")
-			for _, d := range list {
-				t.AddRow(s.Accent(d.ID), d.ReceivedAt.Local().Format("2006-01-02 15:04:05"), d.Event, string(d.Verdict), strconv.Itoa(d.Answer), forwardText(d.Forward))
+			if refused > 0 {
+				fmt.Fprintf(ios.ErrOut, "%d refused requests are kept apart: jasni events list --rejected\n", refused)
 			}
-			return t.Render()
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&event, "event", "", "Only this event type")
 	cmd.Flags().IntVar(&limit, "limit", 20, "At most this many (0 for all)")
+	cmd.Flags().BoolVar(&rejected, "rejected", false, "List the refused requests instead of the deliveries")
 	_ = cmd.RegisterFlagCompletionFunc("event", cmdutil.EventCompletion)
 	return cmd
 }
@@ -139,15 +201,26 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 type summary struct {
 	ID         string         `json:"id"`
 	ReceivedAt time.Time      `json:"received_at"`
+	Method     string         `json:"method"`
+	Path       string         `json:"path"`
 	Event      string         `json:"event"`
 	Verdict    store.Verdict  `json:"verdict"`
+	Rejected   bool           `json:"rejected"`
 	Duplicate  bool           `json:"duplicate"`
 	Answer     int            `json:"answer"`
+	BodySize   int64          `json:"body_size"`
 	Forward    *store.Forward `json:"forward,omitempty"`
 }
 
 func summarise(d *store.Delivery) summary {
-	return summary{d.ID, d.ReceivedAt, d.Event, d.Verdict, d.Duplicate, d.Answer, d.Forward}
+	return summary{d.ID, d.ReceivedAt, d.Method, d.Path, d.Event, d.Verdict, d.Rejected, d.Duplicate, d.Answer, d.BodySize, d.Forward}
+}
+
+func answerText(status int) string {
+	if status == 0 {
+		return "…" // still being forwarded
+	}
+	return strconv.Itoa(status)
 }
 
 func forwardText(f *store.Forward) string {
@@ -170,51 +243,63 @@ func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := get(f, args[0])
-			if err != nil {
-				return err
-			}
-			ios := f.IOStreams
-			if ios.JSON() {
-				return ios.WriteJSONIndent(struct {
-					*store.Delivery
-					Body json.RawMessage `json:"body"`
-				}{d, rawOrString(d.Body)})
-			}
-			s := ui.New(ios.Out, ios.ColorEnabled())
-			w := ios.Out
-			fmt.Fprintf(w, "%s %s\n", s.Bold("Delivery"), s.Accent(d.ID))
-			fmt.Fprintf(w, "Received   %s from %s\n", d.ReceivedAt.Local().Format(time.RFC3339), d.RemoteAddr)
-			fmt.Fprintf(w, "Request    %s %s\n", d.Method, d.Path)
-			fmt.Fprintf(w, "Event      %s\n", d.Event)
-			fmt.Fprintf(w, "Signature  %s\n", d.Verdict)
-			if d.Duplicate {
-				fmt.Fprintln(w, "Duplicate  yes (same event, data.id and timestamp as an earlier delivery)")
-			}
-			fmt.Fprintf(w, "Answered   %d\n", d.Answer)
-			fmt.Fprintf(w, "Forward    %s\n", forwardText(d.Forward))
-			for _, r := range d.Resends {
-				fmt.Fprintf(w, "Resent     %s\n", forwardText(&r))
-			}
-			fmt.Fprintf(w, "\n%s\n", s.Bold("Headers"))
-			keys := make([]string, 0, len(d.Header))
-			for k := range d.Header {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(w, "  %s: %s\n", k, strings.Join(d.Header[k], ", "))
-			}
-			fmt.Fprintf(w, "\n%s (%d bytes)\n", s.Bold("Body"), len(d.Body))
-			var pretty bytes.Buffer
-			if json.Indent(&pretty, d.Body, "", "  ") == nil {
-				fmt.Fprintln(w, pretty.String())
-			} else {
-				fmt.Fprintln(w, string(d.Body))
-			}
-			return nil
+			return withDelivery(cmd.Context(), f, args[0], func(_ *store.Store, d *store.Delivery) error {
+				return show(f.IOStreams, d)
+			})
 		},
 	}
+}
+
+// show prints one delivery. Every field but the ones jasni computed came
+// from the network, so each goes through termsafe.
+func show(ios *iostreams.IOStreams, d *store.Delivery) error {
+	if ios.JSON() {
+		return ios.WriteJSONIndent(struct {
+			*store.Delivery
+			Body      json.RawMessage `json:"body"`
+			Truncated bool            `json:"truncated"`
+		}{d, rawOrString(d.Body), d.Truncated()})
+	}
+	s := ui.New(ios.Out, ios.ColorEnabled())
+	w := ios.Out
+	line := termsafe.Line
+	fmt.Fprintf(w, "%s %s\n", s.Bold("Delivery"), s.Accent(line(d.ID)))
+	fmt.Fprintf(w, "Received   %s from %s\n", d.ReceivedAt.Local().Format(time.RFC3339), line(d.RemoteAddr))
+	fmt.Fprintf(w, "Request    %s %s\n", line(d.Method), line(d.Path))
+	fmt.Fprintf(w, "Event      %s\n", line(d.Event))
+	fmt.Fprintf(w, "Signature  %s\n", d.Verdict)
+	if d.Rejected {
+		fmt.Fprintln(w, "Refused    yes: kept apart from the deliveries, with only the start of its body")
+	}
+	if d.Duplicate {
+		fmt.Fprintln(w, "Duplicate  yes (same event, data.id and timestamp as an earlier delivery)")
+	}
+	fmt.Fprintf(w, "Answered   %s\n", answerText(d.Answer))
+	fmt.Fprintf(w, "Forward    %s\n", line(forwardText(d.Forward)))
+	for _, r := range d.Resends {
+		fmt.Fprintf(w, "Resent     %s\n", line(forwardText(&r)))
+	}
+	fmt.Fprintf(w, "\n%s\n", s.Bold("Headers"))
+	keys := make([]string, 0, len(d.Header))
+	for k := range d.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %s: %s\n", line(k), line(strings.Join(d.Header[k], ", ")))
+	}
+	if d.Truncated() {
+		fmt.Fprintf(w, "\n%s (first %d of %d bytes)\n", s.Bold("Body"), len(d.Body), d.BodySize)
+	} else {
+		fmt.Fprintf(w, "\n%s (%d bytes)\n", s.Bold("Body"), len(d.Body))
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, d.Body, "", "  ") == nil {
+		fmt.Fprintln(w, termsafe.Text(pretty.String()))
+	} else {
+		fmt.Fprintln(w, termsafe.Text(string(d.Body)))
+	}
+	return nil
 }
 
 func rawOrString(b []byte) json.RawMessage {
@@ -247,59 +332,9 @@ func newCmdResend(f *cmdutil.Factory) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := get(f, args[0])
-			if err != nil {
-				return err
-			}
-			target := ""
-			if forward != "" {
-				u, err := listenCmd.ParseForward(forward)
-				if err != nil {
-					return err
-				}
-				target = u.String()
-				if u.Path == "" || u.Path == "/" {
-					target = strings.TrimRight(u.String(), "/") + d.Path
-				}
-			} else if d.Forward != nil && d.Forward.URL != "" {
-				target = d.Forward.URL
-			} else {
-				return cmdutil.FlagErrorf("delivery %s was not forwarded anywhere: pass --forward localhost:3000", d.ID)
-			}
-			h := d.Header.Clone()
-			for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Content-Length"} {
-				h.Del(k)
-			}
-			if !asIs {
-				cfg, err := f.Config()
-				if err != nil {
-					return err
-				}
-				secret, _ := cmdutil.Secret(cmd, cfg)
-				if secret == "" {
-					return cmdutil.FlagErrorf("no webhook secret to sign with: pass --secret, or --as-is to send the original signature")
-				}
-				for k, v := range (signature.Jasni{}).Sign(secret, signature.Message{Body: d.Body, Timestamp: f.Now()}) {
-					h[k] = v
-				}
-			}
-			client, err := f.HttpClient()
-			if err != nil {
-				return err
-			}
-			sender := &delivery.Sender{Client: client, Timeout: timeout}
-			a, err := sender.Send(cmd.Context(), delivery.Request{URL: target, Body: d.Body, Header: h}, nil)
-			if err != nil {
-				return cmdutil.ErrCancel
-			}
-			result := store.Forward{URL: target, Status: a.Status, DurationMS: a.Duration.Milliseconds()}
-			if a.Err != nil {
-				result.Error = a.Err.Error()
-			}
-			if h, err := history(f); err == nil {
-				_ = h.Update(d.ID, func(stored *store.Delivery) { stored.Resends = append(stored.Resends, result) })
-			}
-			return report(f, d, a, result)
+			return withDelivery(cmd.Context(), f, args[0], func(h *store.Store, d *store.Delivery) error {
+				return resend(cmd, f, h, d, forward, asIs, timeout)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&forward, "forward", "", "Send here instead: 3000, localhost:3000 or a URL")
@@ -307,6 +342,61 @@ func newCmdResend(f *cmdutil.Factory) *cobra.Command {
 	cmd.Flags().String("secret", "", "Webhook secret to sign with (default: as for listen)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "How long to wait for the answer")
 	return cmd
+}
+
+func resend(cmd *cobra.Command, f *cmdutil.Factory, h *store.Store, d *store.Delivery, forward string, asIs bool, timeout time.Duration) error {
+	if d.Truncated() {
+		return cmdutil.FlagErrorf("only the first %d of the %d bytes of %s were kept (it was refused), so it cannot be sent again", len(d.Body), d.BodySize, d.ID)
+	}
+	target := ""
+	if forward != "" {
+		u, err := listenCmd.ParseForward(forward)
+		if err != nil {
+			return err
+		}
+		target = u.String()
+		if u.Path == "" || u.Path == "/" {
+			target = strings.TrimRight(u.String(), "/") + d.Path
+		}
+	} else if d.Forward != nil && d.Forward.URL != "" {
+		target = d.Forward.URL
+	} else {
+		return cmdutil.FlagErrorf("delivery %s was not forwarded anywhere: pass --forward localhost:3000", d.ID)
+	}
+	hdr := d.Header.Clone()
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Content-Length"} {
+		hdr.Del(k)
+	}
+	if !asIs {
+		cfg, err := f.Config()
+		if err != nil {
+			return err
+		}
+		secret, _ := cmdutil.Secret(cmd, cfg)
+		if secret == "" {
+			return cmdutil.FlagErrorf("no webhook secret to sign with: pass --secret, or --as-is to send the original signature")
+		}
+		for k, v := range (signature.Jasni{}).Sign(secret, signature.Message{Body: d.Body, Timestamp: f.Now()}) {
+			hdr[k] = v
+		}
+	}
+	client, err := f.HttpClient()
+	if err != nil {
+		return err
+	}
+	sender := &delivery.Sender{Client: client, Timeout: timeout}
+	a, err := sender.Send(cmd.Context(), delivery.Request{URL: target, Body: d.Body, Header: hdr}, nil)
+	if err != nil {
+		return cmdutil.ErrCancel
+	}
+	result := store.Forward{URL: target, Status: a.Status, DurationMS: a.Duration.Milliseconds()}
+	if a.Err != nil {
+		result.Error = a.Err.Error()
+	}
+	if err := h.AddResend(cmd.Context(), d.ID, result); err != nil {
+		fmt.Fprintf(f.IOStreams.ErrOut, "warning: the resend was not recorded in the history: %s\n", termsafe.Line(err.Error()))
+	}
+	return report(f, d, a, result)
 }
 
 func report(f *cmdutil.Factory, d *store.Delivery, a delivery.Attempt, r store.Forward) error {
@@ -349,19 +439,56 @@ func newCmdPrune(f *cmdutil.Factory) *cobra.Command {
 			if all == (olderThan > 0) {
 				return cmdutil.FlagErrorf("give --older-than DURATION (e.g. 24h) or --all")
 			}
-			h, err := history(f)
+			path, err := historyPath(f)
 			if err != nil {
 				return err
 			}
-			n, err := h.Prune(olderThan)
+			h, err := openHistory(f)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "Removed %d deliveries from %s\n", n, h.Path())
+			n := 0
+			if h != nil {
+				defer h.Close()
+				if n, err = h.Prune(cmd.Context(), olderThan); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "Removed %d deliveries from %s\n", n, path)
 			return nil
 		},
 	}
 	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "Remove deliveries older than this, e.g. 24h")
 	cmd.Flags().BoolVar(&all, "all", false, "Remove every delivery")
 	return cmd
+}
+
+func newCmdReset(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset",
+		Short: "Move the history file aside and start a new one",
+		Long: cmdutil.Doc(`
+			Move the history file aside (it is renamed, not deleted) so that the next
+			"jasni listen" starts a new one. Use it when jasni says the history cannot
+			be read.
+		`),
+		Example: cmdutil.Examples(`$ jasni events reset`),
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := historyPath(f)
+			if err != nil {
+				return err
+			}
+			aside, err := store.Reset(path)
+			if err != nil {
+				return err
+			}
+			if aside == "" {
+				fmt.Fprintf(f.IOStreams.ErrOut, "There is no history at %s; nothing to do.\n", path)
+				return nil
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "Moved the history to %s; the next \"jasni listen\" starts a new one.\n", aside)
+			return nil
+		},
+	}
 }

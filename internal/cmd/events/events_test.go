@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -28,10 +29,20 @@ func seed(t *testing.T, forwardURL string) (map[string]string, string) {
 		Body: body, Event: "email.sent", Verdict: store.VerdictValid, Answer: 502,
 		Forward: &store.Forward{URL: forwardURL, Error: "your app is not running"},
 	}
-	if err := store.Open(path, store.DefaultLimits).Save(d); err != nil {
+	put(t, path, d)
+	return map[string]string{"JASNI_HISTORY": path, "WEBHOOK_SECRET": secret}, d.ID
+}
+
+func put(t *testing.T, path string, ds ...*store.Delivery) {
+	t.Helper()
+	h, err := store.Open(path, store.DefaultLimits)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{"JASNI_HISTORY": path, "WEBHOOK_SECRET": secret}, d.ID
+	defer h.Close()
+	if err := h.Put(context.Background(), ds...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestListShowResendPrune(t *testing.T) {

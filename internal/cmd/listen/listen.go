@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/relay"
 	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/tunnel"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
@@ -28,7 +31,7 @@ import (
 )
 
 // WebhookPath is where Jasni's docs put the endpoint; the registered URL uses it.
-const WebhookPath = "/webhooks/jasni"
+const WebhookPath = relay.DefaultPath
 
 // Options is listen's resolved input.
 type Options struct {
@@ -47,7 +50,11 @@ type Options struct {
 	Events         []string
 	PrintJSON      bool
 	MaxBody        int64
-	History        *store.Store
+	// Paths and Methods are the requests verified and forwarded (--path,
+	// --method); the first path is the one listen prints.
+	Paths       []string
+	Methods     []string
+	HistoryPath string
 
 	// DevWebhook keeps a registered webhook pointed at the tunnel; nil when
 	// there is no API key or no public tunnel.
@@ -152,6 +159,8 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	fl.StringVar(&events, "events", "", "Forward only these event types, comma-separated (others are answered 200 and shown as skipped)")
 	fl.BoolVar(&opts.PrintJSON, "print-json", false, "Print each delivery's payload")
 	fl.Int64Var(&opts.MaxBody, "max-body", relay.DefaultMaxBody, "Largest body accepted, in bytes (413 above it)")
+	fl.StringSliceVar(&opts.Paths, "path", []string{WebhookPath}, "The webhook `path`: only requests to it are verified and forwarded, others get 404 (repeatable; '*' for any)")
+	fl.StringSliceVar(&opts.Methods, "method", []string{http.MethodPost}, "The HTTP `methods` verified and forwarded, others get 405 (repeatable; '*' for any)")
 	fl.BoolVar(&printSecret, "print-secret", false, "Print the development webhook's secret and exit")
 	fl.StringVar(&webhookID, "webhook", "", "Point this registered webhook `ID` at the tunnel instead of the development one")
 	cmdutil.AddAPIFlags(cmd)
@@ -224,8 +233,42 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 			return err
 		}
 	}
-	o.History = store.Open(historyPath, store.DefaultLimits)
+	o.HistoryPath = historyPath
+	return o.checkRoutes()
+}
+
+// checkRoutes validates --path and --method.
+func (o *Options) checkRoutes() error {
+	for i, p := range o.Paths {
+		switch {
+		case p == relay.Any && len(o.Paths) == 1:
+		case p == relay.Any:
+			return cmdutil.FlagErrorf("--path '*' accepts any path, so it cannot be given with other paths")
+		case !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?# "):
+			return cmdutil.FlagErrorf("--path %q must start with / and hold no query, fragment or space (for example %s)", p, WebhookPath)
+		}
+		o.Paths[i] = p
+	}
+	for i, m := range o.Methods {
+		m = strings.ToUpper(strings.TrimSpace(m))
+		switch {
+		case m == relay.Any && len(o.Methods) == 1:
+		case m == relay.Any:
+			return cmdutil.FlagErrorf("--method '*' accepts any method, so it cannot be given with other methods")
+		case m == "" || strings.IndexFunc(m, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0:
+			return cmdutil.FlagErrorf("--method %q is not an HTTP method (for example POST or PUT)", o.Methods[i])
+		}
+		o.Methods[i] = m
+	}
 	return nil
+}
+
+// publicPath is the path listen prints and registers.
+func (o *Options) publicPath() string {
+	if len(o.Paths) == 0 || o.Paths[0] == relay.Any {
+		return WebhookPath
+	}
+	return o.Paths[0]
 }
 
 // ensureSecret makes sure there is a secret to verify with. With none
@@ -286,13 +329,33 @@ func listenRun(ctx context.Context, o *Options) error {
 	errOut := ui.New(o.IO.ErrOut, o.IO.ErrColorEnabled())
 	disp := newDisplay(o.IO, o.PrintJSON)
 
+	hist := o.openHistory(disp)
+	var recorder relay.Recorder
+	var writer *store.Writer
+	if hist != nil {
+		defer hist.Close()
+		writer = hist.NewWriter(store.WriterOptions{OnError: func(err error) {
+			disp.recordError(fmt.Errorf("could not write to the history: %w", err))
+		}})
+		recorder = writer
+		// Flushed after the last delivery is answered, before exit.
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := writer.Close(flushCtx); err != nil {
+				disp.warn(err.Error())
+			}
+		}()
+	}
+	limitMemory(o.MaxBody)
+
 	tun, err := o.openTunnel(ctx, disp)
 	if err != nil {
 		return err
 	}
-	defer tun.Close()
+	defer disconnect(tun, disp)
 
-	publicURL := tun.URL() + WebhookPath
+	publicURL := tun.URL() + o.publicPath()
 	if o.DevWebhook != nil {
 		secret, err := o.DevWebhook.Activate(ctx, publicURL, o.Events, disp)
 		if err != nil {
@@ -305,24 +368,24 @@ func listenRun(ctx context.Context, o *Options) error {
 	}
 
 	rl := relay.New(relay.Config{
-		Secret:     o.Secret,
-		SkipVerify: o.SkipVerify,
-		Forward:    o.Forward,
-		Header:     o.Headers,
-		Events:     o.Events,
-		MaxBody:    o.MaxBody,
-		Client:     o.HttpClient,
-		Recorder:   o.History,
-		OnDelivery: disp.delivery,
-		OnRecordError: func(err error) {
-			disp.warn(fmt.Sprintf("could not record a delivery in the history: %v", err))
-		},
+		Secret:        o.Secret,
+		SkipVerify:    o.SkipVerify,
+		Forward:       o.Forward,
+		Header:        o.Headers,
+		Events:        o.Events,
+		Paths:         o.Paths,
+		Methods:       o.Methods,
+		MaxBody:       o.MaxBody,
+		Recorder:      recorder,
+		OnDelivery:    disp.delivery,
+		OnRecordError: disp.recordError,
 	})
-	srv := &http.Server{Handler: rl, ReadHeaderTimeout: 10 * time.Second}
+	limits := relay.DefaultServerLimits
+	srv := relay.NewServer(rl, limits)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(tun) }()
+	go func() { serveErr <- srv.Serve(relay.LimitListener(tun, limits)) }()
 
-	o.banner(errOut, tun, publicURL)
+	o.banner(errOut, tun, publicURL, hist != nil)
 	if o.Ready != nil {
 		o.Ready(tun.URL())
 	}
@@ -335,17 +398,60 @@ func listenRun(ctx context.Context, o *Options) error {
 			runErr = fmt.Errorf("the tunnel stopped: %w", err)
 		}
 	}
-	fmt.Fprintln(o.IO.ErrOut, errOut.Muted("Stopping: finishing deliveries in flight..."))
+	fmt.Fprintln(o.IO.ErrOut, errOut.Muted("Stopping: answering the deliveries in flight (press Ctrl-C again to quit at once)..."))
 	shutdown(srv, rl)
+	disp.summary()
 	return runErr
 }
 
-// shutdown lets in-flight deliveries finish, within bounds.
+// shutdown stops accepting, lets the deliveries in flight finish (at most
+// the forward timeout), then closes whatever is left. The tunnel stays up
+// until the caller disconnects it, so those deliveries can still answer.
 func shutdown(srv *http.Server, rl *relay.Relay) {
-	ctx, cancel := context.WithTimeout(context.Background(), relay.DefaultForwardTimeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), relay.DefaultForwardTimeout)
 	defer cancel()
-	_ = srv.Shutdown(ctx)
+	go func() { _ = srv.Shutdown(ctx) }()
 	_ = rl.Wait(ctx)
+	_ = srv.Close()
+}
+
+// disconnect ends the tunnel, without hanging on a network that is gone.
+func disconnect(tun tunnel.Tunnel, disp *display) {
+	done := make(chan struct{})
+	go func() {
+		_ = tun.Disconnect()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		disp.warn("the tunnel did not close within 5s; exiting anyway")
+	}
+}
+
+// openHistory opens the history for writing, or says why there is none:
+// a damaged history never stops the relay.
+func (o *Options) openHistory(disp *display) *store.Store {
+	hist, err := store.Open(o.HistoryPath, store.DefaultLimits)
+	if err != nil {
+		disp.warn(termsafe.Line(err.Error()) + ". Listening goes on without a history.")
+		return nil
+	}
+	if n := hist.Notice(); n != "" {
+		disp.info(n)
+	}
+	return hist
+}
+
+// limitMemory sets a soft memory limit that fits listen's own bounds, so a
+// burst of large bodies makes the garbage collector work harder rather than
+// the process grow. GOMEMLIMIT, when set, wins.
+func limitMemory(maxBody int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	inflight := max(int64(relay.DefaultMaxInFlight), maxBody)
+	debug.SetMemoryLimit(2*inflight + 128<<20)
 }
 
 func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel, error) {
@@ -362,7 +468,7 @@ func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel,
 	})
 }
 
-func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string) {
+func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool) {
 	w := o.IO.ErrOut
 	if tun.Public() {
 		fmt.Fprintf(w, "%s Ready! Public URL: %s\n", s.SuccessIcon(), s.Bold(publicURL))
@@ -385,7 +491,17 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string) {
 	if len(o.Events) > 0 {
 		fmt.Fprintf(w, "  Forwarding only %s\n", strings.Join(o.Events, ", "))
 	}
-	fmt.Fprintf(w, "  History: %s   Press Ctrl-C to stop.\n", o.History.Path())
+	if o.Paths[0] == relay.Any || len(o.Paths) > 1 || o.Methods[0] != http.MethodPost || len(o.Methods) > 1 {
+		fmt.Fprintf(w, "  Accepting %s to %s; anything else is answered 404 or 405\n", strings.Join(o.Methods, ", "), strings.Join(o.Paths, ", "))
+	}
+	if history {
+		fmt.Fprintf(w, "  History: %s   Press Ctrl-C to stop.\n", o.HistoryPath)
+	} else {
+		if o.Forward == nil {
+			fmt.Fprintf(w, "  %s No history and no --forward: deliveries are answered 503, since nothing could keep them\n", s.WarningIcon())
+		}
+		fmt.Fprintln(w, "  Press Ctrl-C to stop.")
+	}
 	if !tun.Public() {
 		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s\n", publicURL)
 	}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DamagedError says the history file cannot be used, and what to run.
+type DamagedError struct {
+	Path string
+	Err  error
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("the history %s cannot be read (%v): run \"jasni events reset\" to move it aside and start a new one", e.Path, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// sqliteMagic starts every SQLite database file.
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// checkHeader refuses a file that is not a SQLite database before SQLite
+// sees it: an empty or missing file is fine (it becomes one).
+func checkHeader(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &DamagedError{Path: path, Err: err}
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	n, err := io.ReadFull(f, head)
+	switch {
+	case n == 0 && (err == io.EOF || err == nil):
+		return nil
+	case err != nil || !bytes.Equal(head, sqliteMagic):
+		return &DamagedError{Path: path, Err: errors.New("not a jasni history file")}
+	}
+	return nil
+}
+
+// damaged classifies err: SQLite's word that the file is corrupt, not a
+// database or unreadable becomes a *DamagedError; other errors are wrapped
+// with the file's name.
+func (s *Store) damaged(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *DamagedError
+	if errors.As(err, &de) {
+		return err
+	}
+	if IsDamage(err) {
+		return &DamagedError{Path: s.path, Err: err}
+	}
+	return fmt.Errorf("history %s: %w", s.path, err)
+}
+
+// IsDamage reports whether err means the file itself is unusable, as opposed
+// to a passing condition such as a lock held too long.
+func IsDamage(err error) bool {
+	var de *DamagedError
+	if errors.As(err, &de) {
+		return true
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FORMAT:
+		return true
+	}
+	return false
+}
+
+// Reset moves the history file and its companions (-wal, -shm) aside, so the
+// next use starts a new one, and returns where the file went ("" when there
+// was none).
+func Reset(path string) (string, error) {
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	aside := fmt.Sprintf("%s.%s.old", path, time.Now().Format("20060102-150405"))
+	if err := os.Rename(path, aside); err != nil {
+		return "", fmt.Errorf("move the history aside: %w", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return aside, fmt.Errorf("move %s aside: %w", path+suffix, err)
+		}
+	}
+	return aside, nil
+}
