@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jasni/jasni-cli/fixtures"
@@ -310,10 +311,43 @@ func TestWebhooksAgainstTheFakeAPI(t *testing.T) {
 // function that stops it (SIGINT, as Ctrl-C) and returns what it printed.
 func startListen(t *testing.T, env []string, args ...string) (url string, stop func() (stdout, stderr string, code int)) {
 	t.Helper()
+	l := runListen(t, env, args...)
+	return l.url, l.stop
+}
+
+// listening is a running `jasni listen`.
+type listening struct {
+	url     string
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	errText *syncBuffer
+	rest    chan struct{}
+	stopped bool
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runListen(t *testing.T, env []string, args ...string) *listening {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "jasni"), append([]string{"listen", "--tunnel", "local"}, args...)...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
+	l := &listening{cmd: cmd, out: &syncBuffer{}, errText: &syncBuffer{}, rest: make(chan struct{})}
+	cmd.Stdout = l.out
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -321,40 +355,46 @@ func startListen(t *testing.T, env []string, args ...string) (url string, stop f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var errText strings.Builder
 	sc := bufio.NewScanner(errPipe)
-	ready := regexp.MustCompile(`Ready! Listening on (http://127\.0\.0\.1:\d+)/webhooks/jasni`)
+	ready := regexp.MustCompile(`Ready! Listening on (http://127\.0\.0\.1:\d+)/`)
 	for sc.Scan() {
-		errText.WriteString(sc.Text() + "\n")
+		l.errText.Write([]byte(sc.Text() + "\n"))
 		if m := ready.FindStringSubmatch(sc.Text()); m != nil {
-			url = m[1]
+			l.url = m[1]
 			break
 		}
 	}
-	if url == "" {
+	if l.url == "" {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("listen never became ready:\n%s", errText.String())
+		t.Fatalf("listen never became ready:\n%s", l.errText.String())
 	}
-	rest := make(chan struct{})
 	go func() {
 		for sc.Scan() {
-			errText.WriteString(sc.Text() + "\n")
+			l.errText.Write([]byte(sc.Text() + "\n"))
 		}
-		close(rest)
+		close(l.rest)
 	}()
-	stopped := false
-	stop = func() (string, string, int) {
-		if !stopped {
-			stopped = true
-			cmd.Process.Signal(os.Interrupt)
-			<-rest
-			cmd.Wait()
-		}
-		return out.String(), errText.String(), cmd.ProcessState.ExitCode()
+	t.Cleanup(func() { l.stop() })
+	return l
+}
+
+// stop sends Ctrl-C and waits for listen to exit.
+func (l *listening) stop() (string, string, int) {
+	if !l.stopped {
+		l.cmd.Process.Signal(os.Interrupt)
 	}
-	t.Cleanup(func() { stop() })
-	return url, stop
+	return l.wait()
+}
+
+// wait waits for listen to exit by itself.
+func (l *listening) wait() (string, string, int) {
+	if !l.stopped {
+		l.stopped = true
+		<-l.rest
+		l.cmd.Wait()
+	}
+	return l.out.String(), l.errText.String(), l.cmd.ProcessState.ExitCode()
 }
 
 // TestListenForwardsToTheApp is the listen issue's acceptance test: every

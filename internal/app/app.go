@@ -24,9 +24,39 @@ import (
 
 // Main runs jasni with the process's arguments and environment.
 func Main() cmdutil.ExitCode {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ios := iostreams.System()
+	ctx, stop := interruptible(ios)
 	defer stop()
-	return Run(ctx, os.Args[1:], iostreams.System(), os.Getenv, http.DefaultClient)
+	return Run(ctx, os.Args[1:], ios, os.Getenv, http.DefaultClient)
+}
+
+// interruptible returns a context that the first Ctrl-C (or SIGTERM)
+// cancels, so a command can finish what is in flight; a second one exits at
+// once, for when that takes too long.
+func interruptible(ios *iostreams.IOStreams) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	done := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(ios.ErrOut, "interrupted again: exiting now")
+			os.Exit(int(cmdutil.ExitInterrupted))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // Run runs one command line. Tests call it in-process with buffers for the

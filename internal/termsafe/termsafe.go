@@ -100,7 +100,7 @@ func JSON(doc []byte) []byte {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			b.WriteString(`\ufffd`)
-		case dangerous(r):
+		case r >= 0x7f && dangerous(r): // below, only the encoder's own whitespace
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.Write(doc[i : i+size])

@@ -74,14 +74,17 @@ func FuzzClean(f *testing.F) {
 		if strings.ContainsAny(Line(s), "\n\t") {
 			t.Fatalf("Line kept a newline or tab: %q", s)
 		}
-		doc, _ := json.Marshal(map[string]json.RawMessage{"s": mustJSON(s)})
-		got := JSON(doc)
-		if !json.Valid(got) {
-			t.Fatalf("JSON(%q) = %q, not valid", doc, got)
-		}
-		for _, r := range string(got) {
-			if dangerous(r) {
-				t.Fatalf("%q left in %q", r, got)
+		compact, _ := json.Marshal(map[string]json.RawMessage{"s": mustJSON(s)})
+		indented, _ := json.MarshalIndent(map[string]any{"s": s, "n": []string{s}}, "", "  ")
+		for _, doc := range [][]byte{compact, indented} {
+			got := JSON(doc)
+			if !json.Valid(got) {
+				t.Fatalf("JSON(%q) = %q, not valid", doc, got)
+			}
+			for _, r := range string(got) {
+				if dangerous(r) && r != '\n' {
+					t.Fatalf("%q left in %q", r, got)
+				}
 			}
 		}
 	})

@@ -1,0 +1,347 @@
+package relay_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/relay"
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/tunnel"
+)
+
+// Only POST to the webhook path is verified and forwarded: a captured signed
+// body replayed elsewhere or with another method never reaches the app.
+func TestOnlyTheWebhookRouteIsForwarded(t *testing.T) {
+	var mu sync.Mutex
+	received := 0
+	appSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		received++
+		mu.Unlock()
+	}))
+	defer appSrv.Close()
+	count := func() int { mu.Lock(); defer mu.Unlock(); return received }
+
+	tests := []struct {
+		name       string
+		cfg        relay.Config
+		method     string
+		path       string
+		wantStatus int
+		wantApp    int
+	}{
+		{"replayed as DELETE elsewhere", relay.Config{}, http.MethodDelete, "/admin/users/1", 404, 0},
+		{"replayed as GET", relay.Config{}, http.MethodGet, "/webhooks/jasni", 405, 0},
+		{"POST to another path", relay.Config{}, http.MethodPost, "/admin", 404, 0},
+		{"the webhook route", relay.Config{}, http.MethodPost, "/webhooks/jasni", 200, 1},
+		{"a path chosen with --path", relay.Config{Paths: []string{"/hooks"}}, http.MethodPost, "/hooks", 200, 1},
+		{"the default path once --path moved it", relay.Config{Paths: []string{"/hooks"}}, http.MethodPost, "/webhooks/jasni", 404, 0},
+		{"any path and method on purpose", relay.Config{Paths: []string{relay.Any}, Methods: []string{relay.Any}}, http.MethodPut, "/anything", 200, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Forward = mustURL(appSrv.URL)
+			h := start(t, tt.cfg)
+			before := count()
+			req, _ := http.NewRequest(tt.method, h.url+tt.path, bytes.NewReader(event))
+			req.Header.Set("X-Webhook-Signature", sign(event))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("answer %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if tt.wantStatus == 405 && resp.Header.Get("Allow") != "POST" {
+				t.Errorf("Allow = %q", resp.Header.Get("Allow"))
+			}
+			if got := count() - before; got != tt.wantApp {
+				t.Errorf("app got %d, want %d", got, tt.wantApp)
+			}
+			d := h.deliveries()[0]
+			if d.Rejected != (tt.wantApp == 0) {
+				t.Errorf("rejected = %v", d.Rejected)
+			}
+		})
+	}
+}
+
+// An unsigned copy that arrives first does not make the real delivery a
+// "duplicate": only verified deliveries count.
+func TestDuplicatesAmongVerifiedOnly(t *testing.T) {
+	h := start(t, relay.Config{})
+	post(t, h.url+"/webhooks/jasni", event, "", nil)
+	post(t, h.url+"/webhooks/jasni", event, strings.Repeat("0", 64), nil)
+	post(t, h.url+"/webhooks/jasni", event, sign(event), nil)
+	post(t, h.url+"/webhooks/jasni", event, sign(event), nil)
+	ds := h.deliveries()
+	if ds[2].Duplicate || ds[2].Rejected {
+		t.Errorf("the first verified delivery: duplicate=%v rejected=%v", ds[2].Duplicate, ds[2].Rejected)
+	}
+	if !ds[3].Duplicate {
+		t.Error("the second verified copy should be a duplicate")
+	}
+}
+
+// 1,500 unsigned requests never push a verified delivery out of the history,
+// and what is kept of them is small.
+func TestJunkNeverEvictsDeliveries(t *testing.T) {
+	h := start(t, relay.Config{})
+	var real []string
+	for i := range 3 {
+		body := []byte(fmt.Sprintf(`{"event":"email.sent","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"r%d"}}`, i))
+		post(t, h.url+"/webhooks/jasni", body, sign(body), nil)
+	}
+	for _, d := range h.deliveries() {
+		real = append(real, d.ID)
+	}
+	junk := bytes.Repeat([]byte("J"), 2048)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	var wg sync.WaitGroup
+	jobs := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				sig := ""
+				if i%2 == 0 {
+					sig = sign(junk) + "00" // malformed
+				}
+				req, _ := http.NewRequest(http.MethodPost, h.url+"/webhooks/jasni", bytes.NewReader(junk))
+				if sig != "" {
+					req.Header.Set("X-Webhook-Signature", sig)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 401 {
+					t.Errorf("junk answered %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	for i := range 1500 {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
+	list := h.list(t, store.Query{})
+	if len(list) != 3 {
+		t.Fatalf("%d deliveries left after the junk, want 3", len(list))
+	}
+	for _, id := range real {
+		if d := h.get(t, id); d.Rejected {
+			t.Errorf("%s is marked rejected", id)
+		}
+	}
+	if n, _ := h.store.Count(context.Background(), true); n > store.DefaultLimits.MaxRejected {
+		t.Errorf("%d rejected records kept, over the quota of %d", n, store.DefaultLimits.MaxRejected)
+	}
+}
+
+// Bodies held at once are bounded across requests: past the budget the
+// sender is asked to retry, and the budget comes back when a body is done.
+func TestInFlightBodiesBounded(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer app.Close()
+	const size = 600 << 10
+	h := start(t, relay.Config{Forward: mustURL(app.URL), MaxBody: 1 << 20, MaxInFlight: 1 << 20, SkipVerify: true})
+
+	// A sender that announces 600 KiB and sends only part of it holds its
+	// share of the budget while it dawdles.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /webhooks/jasni HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
+	conn.Write(bytes.Repeat([]byte("a"), 1000))
+
+	body := bytes.Repeat([]byte("b"), size)
+	deadline := time.Now().Add(10 * time.Second)
+	var resp *http.Response
+	for {
+		resp, err = http.Post(h.url+"/webhooks/jasni", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// The first sender's reservation may not be made yet: ask again.
+		if resp.StatusCode != 200 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("second body: %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	conn.Write(bytes.Repeat([]byte("a"), size-1000))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(status, "200") {
+		t.Fatalf("first body: %q %v", status, err)
+	}
+	resp, err = http.Post(h.url+"/webhooks/jasni", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("after the first body finished: %d, want 200 (budget given back)", resp.StatusCode)
+	}
+}
+
+func TestBodyLimits(t *testing.T) {
+	h := start(t, relay.Config{MaxBody: 1 << 10})
+	big := bytes.Repeat([]byte("x"), 100<<10)
+	tests := []struct {
+		name    string
+		body    io.Reader
+		sig     string
+		want    int
+		keepMax int
+	}{
+		{"chunked over --max-body", io.MultiReader(bytes.NewReader(big)), sign(big), 413, 0},
+		{"unsigned large body: only its start is read and kept", bytes.NewReader(big), "", 401, store.RejectedBodyKeep},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, h.url+"/webhooks/jasni", tt.body)
+			if tt.sig != "" {
+				req.Header.Set("X-Webhook-Signature", tt.sig)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("answer %d, want %d", resp.StatusCode, tt.want)
+			}
+			ds := h.deliveries()
+			d := h.get(t, ds[len(ds)-1].ID)
+			if !d.Rejected || len(d.Body) > tt.keepMax {
+				t.Errorf("kept %d bytes, rejected=%v", len(d.Body), d.Rejected)
+			}
+		})
+	}
+}
+
+type failingRecorder struct{}
+
+func (failingRecorder) Record(*store.Delivery) error { return errors.New("disk full") }
+func (failingRecorder) Finish(*store.Delivery)       {}
+
+// A sink's 200 promises the delivery is kept; when it cannot be, the sender
+// is told to retry. With --forward, the app's answer stands.
+func TestUnrecordedDeliveries(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer app.Close()
+	var warned []error
+	var mu sync.Mutex
+	onErr := func(err error) { mu.Lock(); warned = append(warned, err); mu.Unlock() }
+	sink := start(t, relay.Config{Recorder: failingRecorder{}, OnRecordError: onErr})
+	if resp := post(t, sink.url+"/webhooks/jasni", event, sign(event), nil); resp.StatusCode != 503 {
+		t.Errorf("sink: %d, want 503", resp.StatusCode)
+	}
+	fwd := start(t, relay.Config{Recorder: failingRecorder{}, OnRecordError: onErr, Forward: mustURL(app.URL)})
+	if resp := post(t, fwd.url+"/webhooks/jasni", event, sign(event), nil); resp.StatusCode != 200 {
+		t.Errorf("forward: %d, want the app's 200", resp.StatusCode)
+	}
+	if len(warned) != 2 {
+		t.Errorf("warnings: %v", warned)
+	}
+}
+
+// The server's own limits: a header block too large, a sender that never
+// finishes its headers, and more connections than the cap.
+func TestServerLimits(t *testing.T) {
+	lim := relay.DefaultServerLimits
+	lim.ReadHeaderTimeout = 300 * time.Millisecond
+	lim.MaxConns = 2
+	tun, err := tunnel.Local(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := relay.NewServer(relay.New(relay.Config{Secret: secret}), lim)
+	go srv.Serve(relay.LimitListener(tun, lim))
+	defer srv.Close()
+	addr := strings.TrimPrefix(tun.URL(), "http://")
+
+	t.Run("header too large", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, tun.URL()+"/webhooks/jasni", bytes.NewReader(event))
+		req.Header.Set("X-Big", strings.Repeat("h", 128<<10))
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("answer %d, want 431", resp.StatusCode)
+		}
+	})
+
+	t.Run("slow headers are cut off", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write([]byte("POST /webhooks/jasni HTTP/1.1\r\nHost: x\r\n"))
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		// The server closes the connection (with or without a 408 first).
+		_, err = io.ReadAll(conn)
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("the connection was still open after 20s")
+		}
+	})
+
+	t.Run("connections beyond the cap wait", func(t *testing.T) {
+		var held []net.Conn
+		for range 2 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// A complete request each, so they are accepted and kept alive.
+			fmt.Fprintf(c, "GET /webhooks/jasni HTTP/1.1\r\nHost: x\r\n\r\n")
+			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, c)
+		}
+		third, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer third.Close()
+		fmt.Fprintf(third, "GET /webhooks/jasni HTTP/1.1\r\nHost: x\r\n\r\n")
+		r := bufio.NewReader(third)
+		third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := r.ReadString('\n'); err == nil {
+			t.Fatal("a third connection was served while two were open (cap 2)")
+		}
+		held[0].Close()
+		third.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "405") {
+			t.Errorf("after one closed: %q %v", line, err)
+		}
+	})
+}
