@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/tunnel/ngroktest"
 )
 
@@ -193,5 +195,80 @@ func TestListenBadNgrokAuthtoken(t *testing.T) {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil || !strings.Contains(err.Error(), "ngrok rejected the authtoken (ERR_NGROK_107)") {
 		t.Errorf("err = %v\n%s", err, stderr)
+	}
+}
+
+// Ctrl-C through the ngrok tunnel: listen stops taking new connections
+// (the endpoint is unbound) but keeps the session until the delivery in
+// flight has its answer, and records it; then the session ends.
+func TestListenShutdownThroughNgrok(t *testing.T) {
+	edge := ngroktest.Start(t, ngroktest.Options{Authtokens: []string{"ngrok-token"}})
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+			w.WriteHeader(http.StatusAccepted)
+		case <-r.Context().Done():
+		}
+	}))
+	defer app.Close()
+	var once sync.Once
+	defer once.Do(func() { close(release) })
+
+	dir := t.TempDir()
+	history := filepath.Join(dir, "history.db")
+	env := map[string]string{"NGROK_AUTHTOKEN": "ngrok-token", "WEBHOOK_SECRET": "whsec_x",
+		"JASNI_CONFIG": filepath.Join(dir, "config.toml"), "JASNI_HISTORY": history}
+	r := startListen(t, edge, env, "--forward", app.URL)
+
+	body := []byte(`{"event":"email.sent","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"1"}}`)
+	req, _ := http.NewRequest(http.MethodPost, ngroktest.DefaultPublicURL+"/webhooks/jasni", bytes.NewReader(body))
+	req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute("whsec_x", body))
+	answered := make(chan *http.Response, 1)
+	failed := make(chan error, 1)
+	go func() {
+		resp, err := edge.Do(req)
+		if err != nil {
+			failed <- err
+			return
+		}
+		answered <- resp
+	}()
+	<-arrived
+
+	r.cancel() // Ctrl-C
+	r.cancel = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := edge.WaitUnbound(ctx); err != nil {
+		t.Fatalf("listen did not stop accepting: %v", err)
+	}
+	if edge.Sessions() != 1 {
+		t.Fatal("the session ended before the delivery in flight was answered")
+	}
+	once.Do(func() { close(release) })
+	select {
+	case resp := <-answered:
+		if resp.StatusCode != http.StatusAccepted {
+			t.Errorf("the sender got %d, want the app's 202", resp.StatusCode)
+		}
+	case err := <-failed:
+		t.Fatalf("the delivery in flight failed: %v", err)
+	}
+	if err := <-r.done; err != nil {
+		t.Errorf("listen returned %v", err)
+	}
+	if err := edge.WaitNoSessions(ctx); err != nil {
+		t.Errorf("the session was not closed after shutdown: %v", err)
+	}
+	h, err := store.Open(history, store.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	list, err := h.List(context.Background(), store.Query{})
+	if err != nil || len(list) != 1 || list[0].Answer != http.StatusAccepted {
+		t.Errorf("history: %+v %v", list, err)
 	}
 }
