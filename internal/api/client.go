@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,18 +40,51 @@ type Client struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// New returns a client with the defaults a CLI wants.
+// New returns a client with the defaults a CLI wants. It follows redirects
+// only within the API's own origin: the key never goes anywhere else.
 func New(baseURL, apiKey string, httpClient *http.Client, userAgent string) *Client {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
+	sameOrigin := *httpClient
+	sameOrigin.CheckRedirect = stayOnOrigin
 	return &Client{
 		BaseURL:   strings.TrimRight(baseURL, "/"),
 		APIKey:    apiKey,
-		HTTP:      httpClient,
+		HTTP:      &sameOrigin,
 		UserAgent: userAgent,
 		Retries:   3,
 	}
+}
+
+// ErrCrossOriginRedirect is returned when the API redirects to another
+// scheme, host or port, where the Authorization header must not follow.
+var ErrCrossOriginRedirect = errors.New("the API redirected to another origin")
+
+func stayOnOrigin(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	from, to := via[0].URL, req.URL
+	if from.Scheme != to.Scheme || from.Host != to.Host {
+		return fmt.Errorf("%w (%s://%s); jasni does not send your key there", ErrCrossOriginRedirect, to.Scheme, to.Host)
+	}
+	return nil
+}
+
+// Insecure reports whether baseURL sends the key in clear text to another
+// machine: plain http to anything but loopback.
+func Insecure(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // envelope is the shape of every answer.
@@ -106,6 +140,9 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return nil, nil, ctx.Err()
 		}
+		if errors.Is(err, ErrCrossOriginRedirect) {
+			return nil, nil, &Error{Kind: KindRedirect, Host: req.URL.Host, Err: scrub(err, c.APIKey)}
+		}
 		return nil, nil, &Error{Kind: KindNetwork, Host: req.URL.Host, Err: scrub(err, c.APIKey)}
 	}
 	defer resp.Body.Close()
@@ -119,7 +156,18 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 	return resp, data, nil
 }
 
+// decode reads the envelope. Whatever the API says back goes through
+// scrubText: an API that echoes the request must not echo the key.
 func (c *Client) decode(resp *http.Response, data []byte, out any) error {
+	err := c.decodeEnvelope(resp, data, out)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Message = scrubText(e.Message, c.APIKey)
+	}
+	return err
+}
+
+func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error {
 	host := resp.Request.URL.Host
 	var env envelope
 	jsonErr := json.Unmarshal(data, &env)
@@ -186,8 +234,10 @@ func describeNonJSON(resp *http.Response, data []byte) string {
 // gives one (seconds or an HTTP date, at most a minute), else 0.5 s doubling.
 func backoff(attempt int, retryAfter string, now time.Time) time.Duration {
 	if retryAfter != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && secs >= 0 {
-			return min(time.Duration(secs)*time.Second, time.Minute)
+		// Compared in seconds before converting: a huge value would
+		// overflow a Duration into a negative wait.
+		if secs, err := strconv.ParseInt(strings.TrimSpace(retryAfter), 10, 64); err == nil && secs >= 0 {
+			return time.Duration(min(secs, 60)) * time.Second
 		}
 		if at, err := http.ParseTime(retryAfter); err == nil {
 			return min(max(at.Sub(now), 0), time.Minute)
@@ -215,7 +265,15 @@ func scrub(err error, key string) error {
 	if key == "" || !strings.Contains(err.Error(), key) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), key, MaskKey(key)))
+	return errors.New(scrubText(err.Error(), key))
+}
+
+// scrubText masks the key wherever it appears in s.
+func scrubText(s, key string) string {
+	if key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, key, MaskKey(key))
 }
 
 // MaskKey shows enough of a key to recognise it: jsk_…1a2b.

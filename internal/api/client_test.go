@@ -3,8 +3,11 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +230,76 @@ func TestMaskKey(t *testing.T) {
 	}
 	if got := api.MaskKey("jsk_1"); strings.Contains(got, "1") {
 		t.Errorf("a short key is shown: %q", got)
+	}
+}
+
+// The API is not trusted with more than it needs: a redirect to another
+// origin is not followed with the key, an echoed key is masked, and a
+// Retry-After of any size is a wait of at most a minute.
+func TestHostileAPI(t *testing.T) {
+	var sawKey []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sawKey = append(sawKey, r.Header.Get("Authorization"))
+		io.WriteString(w, `{"success":true,"data":{"webhooks":[]}}`)
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/webhooks":
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+		case "/moved/api/v1/webhooks":
+			io.WriteString(w, `{"success":true,"data":{"webhooks":[]}}`)
+		default:
+			http.Redirect(w, r, "/moved"+strings.TrimPrefix(r.URL.Path, "/same"), http.StatusTemporaryRedirect)
+		}
+	}))
+	defer srv.Close()
+
+	c := api.New(srv.URL, key, &http.Client{}, "test")
+	err := list(c)
+	if err == nil || !strings.Contains(err.Error(), "redirected to another origin") || strings.Contains(err.Error(), key) {
+		t.Errorf("cross-origin redirect: %v", err)
+	}
+	if len(sawKey) != 0 {
+		t.Errorf("the other origin received %q", sawKey)
+	}
+	c = api.New(srv.URL+"/same", key, &http.Client{}, "test")
+	if err := list(c); err != nil {
+		t.Errorf("a redirect within the API's origin should be followed: %v", err)
+	}
+
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"success":false,"error":"bad header %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+	err = list(api.New(echo.URL, key, &http.Client{}, "test"))
+	if err == nil || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), api.MaskKey(key)) {
+		t.Errorf("echoed key: %v", err)
+	}
+
+	api429 := apitest.New(key)
+	defer api429.Close()
+	api429.Inject(apitest.Fault{Status: 429, RetryAfter: "120000000000"})
+	c, slept := newClient(t, api429)
+	_ = list(c)
+	if len(*slept) == 0 || (*slept)[0] != time.Minute {
+		t.Errorf("Retry-After 120000000000 waited %v, want 1m", *slept)
+	}
+}
+
+func TestInsecure(t *testing.T) {
+	for url, want := range map[string]bool{
+		"https://api.jasni.ai":    false,
+		"http://api.jasni.ai":     true,
+		"http://10.0.0.5:8080":    true,
+		"http://127.0.0.1:9000":   false,
+		"http://localhost:9000/x": false,
+		"http://[::1]:9000":       false,
+		"::bad":                   false,
+	} {
+		if got := api.Insecure(url); got != want {
+			t.Errorf("Insecure(%q) = %v, want %v", url, got, want)
+		}
 	}
 }

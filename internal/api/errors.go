@@ -21,6 +21,7 @@ const (
 	KindNetwork               // no answer
 	KindMalformed             // an answer that is not the documented JSON
 	KindBadURL                // the API URL itself is wrong
+	KindRedirect              // a redirect to another origin, not followed
 )
 
 // Error is a failed API call. Its text never contains the API key.
@@ -54,6 +55,8 @@ func (e *Error) Error() string {
 		return networkMessage(e)
 	case KindMalformed:
 		return fmt.Sprintf("unexpected answer from %s (%d): %s", e.Host, e.Status, e.Message)
+	case KindRedirect:
+		return fmt.Sprintf("%v. If the API moved, set --api-url or JASNI_API_URL to its new address", e.Err)
 	case KindBadURL:
 		return fmt.Sprintf("the API URL %q is not valid: set --api-url or JASNI_API_URL to something like %s", e.Host, DefaultBaseURL)
 	}

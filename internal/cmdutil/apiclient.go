@@ -63,5 +63,8 @@ func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key string
 		withTimeout.Timeout = APITimeout
 		httpClient = &withTimeout
 	}
+	if api.Insecure(baseURL) {
+		fmt.Fprintf(f.IOStreams.ErrOut, "warning: the API URL %s is plain http and not on this machine: your API key crosses the network unencrypted. Use https.\n", baseURL)
+	}
 	return api.New(baseURL, key, httpClient, build.UserAgent()), nil
 }

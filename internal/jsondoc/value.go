@@ -56,12 +56,22 @@ func (o *Object) Keys() []string {
 	return keys
 }
 
+// MaxDepth bounds how deeply arrays and objects may nest: the parser
+// recurses, and a file of a few MB of "[" must be an error, not a stack
+// overflow.
+const MaxDepth = 1000
+
+var errDepth = fmt.Errorf("arrays and objects nest deeper than %d levels", MaxDepth)
+
 // Parse decodes exactly one JSON document.
 func Parse(data []byte) (Value, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := parseValue(dec)
+	v, err := parseValue(dec, 0)
 	if err != nil {
+		if strings.Contains(err.Error(), "exceeded max depth") { // encoding/json's own bound
+			err = errDepth
+		}
 		return nil, locate(data, dec, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -70,7 +80,7 @@ func Parse(data []byte) (Value, error) {
 	return v, nil
 }
 
-func parseValue(dec *json.Decoder) (Value, error) {
+func parseValue(dec *json.Decoder, depth int) (Value, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -80,9 +90,14 @@ func parseValue(dec *json.Decoder) (Value, error) {
 	}
 	switch t := tok.(type) {
 	case json.Delim:
+		if depth >= MaxDepth {
+			return nil, errDepth
+		}
 		switch t {
 		case '{':
 			obj := &Object{}
+			// Where each key sits, so a huge object is not quadratic to read.
+			index := map[string]int{}
 			for dec.More() {
 				keyTok, err := dec.Token()
 				if err != nil {
@@ -92,11 +107,18 @@ func parseValue(dec *json.Decoder) (Value, error) {
 				if !ok {
 					return nil, fmt.Errorf("object key is not a string")
 				}
-				v, err := parseValue(dec)
+				v, err := parseValue(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}
-				obj.Set(key, v)
+				// A repeated key keeps its first place and its last value,
+				// as JSON.parse does.
+				if i, ok := index[key]; ok {
+					obj.Members[i].Value = v
+				} else {
+					index[key] = len(obj.Members)
+					obj.Members = append(obj.Members, Member{Key: key, Value: v})
+				}
 			}
 			if _, err := dec.Token(); err != nil { // '}'
 				return nil, err
@@ -105,7 +127,7 @@ func parseValue(dec *json.Decoder) (Value, error) {
 		case '[':
 			arr := []Value{}
 			for dec.More() {
-				v, err := parseValue(dec)
+				v, err := parseValue(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -129,7 +151,7 @@ func locate(data []byte, dec *json.Decoder, err error) error {
 	// of the whole input gives the absolute position of a syntax error.
 	var syn *json.SyntaxError
 	var whole any
-	if errors.As(json.Unmarshal(data, &whole), &syn) {
+	if !errors.Is(err, errDepth) && errors.As(json.Unmarshal(data, &whole), &syn) {
 		offset, err = syn.Offset, syn
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || strings.HasPrefix(err.Error(), "unexpected end of JSON input") {

@@ -1,6 +1,7 @@
 package jsondoc
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -34,10 +35,20 @@ func TestParseErrors(t *testing.T) {
 		{`{"a":1}{}`, "after top-level value"},
 		{``, "unexpected end of input"},
 		{`hello`, "line 1, column"},
+		{strings.Repeat("[", 3<<20), "nest deeper than 1000 levels"},
+		{`{"a":` + strings.Repeat(`{"a":`, 1000) + `1` + strings.Repeat("}", 1001), "nest deeper than 1000 levels"},
 	}
 	for _, tt := range tests {
 		if _, err := Parse([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("Parse(%q) = %v, want %q", tt.in, err, tt.want)
+			in := tt.in
+			if len(in) > 60 {
+				in = in[:60] + "..."
+			}
+			msg := fmt.Sprint(err)
+			if len(msg) > 200 {
+				msg = msg[:200] + "..."
+			}
+			t.Errorf("Parse(%q) = %s, want %q", in, msg, tt.want)
 		}
 	}
 }

@@ -322,6 +322,15 @@ func ParseForward(s string) (*url.URL, error) {
 			return nil, bad("the port must be a number from 1 to 65535")
 		}
 	}
+	if u.User != nil {
+		return nil, bad("credentials in the URL would be sent with every delivery; use --header \"Authorization: ...\" instead")
+	}
+	u.Fragment, u.RawFragment = "", ""
+	// Whatever passes here must make a request for any delivery, so a bad
+	// value fails now rather than at the first delivery.
+	if _, err := http.NewRequest(http.MethodPost, relay.Target(u, &url.URL{Path: WebhookPath}).String(), nil); err != nil {
+		return nil, bad("not usable as a URL (" + err.Error() + ")")
+	}
 	return u, nil
 }
 

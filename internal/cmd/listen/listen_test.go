@@ -20,6 +20,8 @@ func TestParseForward(t *testing.T) {
 		{in: "localhost:99999", wantErr: "port must be a number from 1 to 65535"},
 		{in: "http://", wantErr: "no host"},
 		{in: "http://[::1", wantErr: "not a URL"},
+		{in: "http://user:pw@localhost:3000", wantErr: "credentials in the URL"},
+		{in: "localhost:3000/hook#frag", want: "http://localhost:3000/hook"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	seedOnce sync.Once
+	seedFile []byte
+)
+
+// seedHistory is a small valid history file, the starting point for the
+// fuzzer's damage.
+func seedHistory(f *testing.F) []byte {
+	seedOnce.Do(func() {
+		path := filepath.Join(f.TempDir(), "seed.db")
+		s, err := Open(path, DefaultLimits)
+		if err != nil {
+			f.Fatal(err)
+		}
+		now := time.Now()
+		_ = s.Put(context.Background(), delivery(now, "email.sent", `{"event":"email.sent"}`), junk(now.Add(time.Millisecond), "junk"))
+		// Fold the WAL into the file, so the file alone holds everything.
+		_, _ = s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		s.Close()
+		seedFile, _ = os.ReadFile(path)
+	})
+	return seedFile
+}
+
+// FuzzHistoryFile: a history file damaged in any way opens, lists, reads
+// and takes a new delivery, or says it is damaged; it never panics.
+func FuzzHistoryFile(f *testing.F) {
+	seed := seedHistory(f)
+	f.Add(seed, 0, byte(0))
+	f.Add(seed, 100, byte(0xff))
+	f.Add(seed[:len(seed)/2], 0, byte(0))
+	f.Add([]byte("SQLite format 3\x00garbage"), 20, byte(1))
+	f.Fuzz(func(t *testing.T, file []byte, at int, b byte) {
+		file = bytes.Clone(file)
+		if len(file) > 0 {
+			if at < 0 {
+				at = -at
+			}
+			file[at%len(file)] ^= b
+		}
+		path := filepath.Join(t.TempDir(), "history.db")
+		if err := os.WriteFile(path, file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, DefaultLimits)
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		ctx := context.Background()
+		list, _ := s.List(ctx, Query{})
+		for _, d := range list {
+			_, _ = s.Get(ctx, d.ID)
+		}
+		_, _ = s.List(ctx, Query{Rejected: true})
+		w := s.NewWriter(WriterOptions{})
+		_ = w.Record(delivery(time.Now(), "email.received", "{}"))
+		_ = w.Close(ctx)
+		_, _ = s.Prune(ctx, time.Hour)
+	})
+}
