@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 )
 
@@ -27,6 +29,15 @@ func Main() cmdutil.ExitCode {
 	ios := iostreams.System()
 	ctx, stop := interruptible(ios)
 	defer stop()
+	// For profiling jasni itself (bench/relay.sh); not a user feature.
+	if path := os.Getenv("JASNI_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() {
+				pprof.StopCPUProfile()
+				f.Close()
+			}()
+		}
+	}
 	return Run(ctx, os.Args[1:], ios, os.Getenv, http.DefaultClient)
 }
 
@@ -109,7 +120,8 @@ func printError(ios *iostreams.IOStreams, err error) {
 		fmt.Fprintln(ios.ErrOut, s.Warning("interrupted"))
 		return
 	}
-	msg := err.Error()
+	// Errors can quote what a server or a file said: made safe to show.
+	msg := termsafe.Text(err.Error())
 	fmt.Fprintf(ios.ErrOut, "%s %s\n", s.Failure("Error:"), msg)
 	if isUsageError(err) && !strings.Contains(msg, "--help") {
 		fmt.Fprintln(ios.ErrOut, s.Muted("Run 'jasni --help' or 'jasni <command> --help' for usage."))

@@ -84,6 +84,7 @@ type Relay struct {
 	cfg      Config
 	scheme   signature.Scheme
 	client   *http.Client
+	conns    *conns // the fast path to a plain-http app; nil otherwise
 	events   map[string]bool
 	seen     *dedup
 	inflight *budget
@@ -112,8 +113,12 @@ func New(cfg Config) *Relay {
 		cfg.Now = time.Now
 	}
 	client := cfg.Client
+	var fast *conns
 	if client == nil {
 		client = NewForwardClient()
+		if cfg.Forward != nil && cfg.Forward.Scheme == "http" {
+			fast = newConns(cfg.Forward, 256)
+		}
 	}
 	// The app's redirects are the sender's business, as they would be in production.
 	noRedirect := *client
@@ -122,6 +127,7 @@ func New(cfg Config) *Relay {
 		cfg:      cfg,
 		scheme:   signature.Jasni{},
 		client:   &noRedirect,
+		conns:    fast,
 		seen:     newDedup(10000),
 		inflight: newBudget(cfg.MaxInFlight),
 	}
@@ -177,12 +183,12 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		Event:    clip(r.headerEvent(req.Header)),
 	}
 	if !r.allowed(r.cfg.Paths, req.URL.Path) {
-		r.refuse(w, req, d, http.StatusNotFound, store.VerdictSkipped, "path "+req.URL.Path+" is not the webhook path "+r.cfg.Paths[0])
+		r.refuse(w, req, d, http.StatusNotFound, store.VerdictSkipped, "not the webhook path "+r.cfg.Paths[0])
 		return
 	}
 	if !r.allowed(r.cfg.Methods, req.Method) {
 		w.Header().Set("Allow", strings.Join(r.cfg.Methods, ", "))
-		r.refuse(w, req, d, http.StatusMethodNotAllowed, store.VerdictSkipped, "method "+req.Method+" is not accepted")
+		r.refuse(w, req, d, http.StatusMethodNotAllowed, store.VerdictSkipped, "the method is not "+strings.Join(r.cfg.Methods, " or "))
 		return
 	}
 	if !r.cfg.SkipVerify {
@@ -227,17 +233,17 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	recorded := r.record(d)
 
 	switch {
+	case !recorded && (r.cfg.Forward == nil || r.events != nil && !r.events[d.Event]):
+		// A 200 that forwards nothing promises the delivery is kept; it is
+		// not, so the sender should try again.
+		d.Answer = http.StatusServiceUnavailable
+		d.Forward = &store.Forward{Skipped: "not forwarded, and the history could not record it"}
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "jasni: the delivery could not be recorded", d.Answer)
 	case r.events != nil && !r.events[d.Event]:
 		d.Answer = http.StatusOK
 		d.Forward = &store.Forward{Skipped: "event not in --events"}
 		w.WriteHeader(d.Answer)
-	case r.cfg.Forward == nil && !recorded:
-		// A sink's 200 promises the delivery is kept; it is not, so the
-		// sender should try again.
-		d.Answer = http.StatusServiceUnavailable
-		d.Forward = &store.Forward{Skipped: "no --forward, and the history could not record it"}
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "jasni: the delivery could not be recorded", d.Answer)
 	case r.cfg.Forward == nil:
 		d.Answer = http.StatusOK
 		d.Forward = &store.Forward{Skipped: "no --forward"}
@@ -328,43 +334,45 @@ var (
 	errTooLarge   = errors.New("body too large")
 )
 
-// readChunk is how much of a body of unknown length is reserved and read
-// at a time.
+// readChunk is the first buffer for a body; it doubles from there.
 const readChunk = 64 << 10
 
-// readBody reads the whole body within MaxBody, holding its size against the
-// in-flight budget; the caller gives back what was held.
+// readBody reads the whole body within MaxBody. Its buffer is held against
+// the in-flight budget as it grows with the bytes that arrive, so a sender
+// that announces a large Content-Length and sends nothing holds next to
+// nothing. The caller gives back what was held.
 func (r *Relay) readBody(req *http.Request) (body []byte, held int64, err error) {
-	if n := req.ContentLength; n >= 0 {
-		if !r.inflight.take(n) {
-			return nil, 0, errOverBudget
-		}
-		body = make([]byte, n)
-		if _, err := io.ReadFull(req.Body, body); err != nil {
-			return nil, n, err
-		}
-		return body, n, nil
+	limit := r.cfg.MaxBody
+	if req.ContentLength >= 0 {
+		limit = req.ContentLength
 	}
-	// Chunked: take the budget as the bytes arrive.
-	var buf bytes.Buffer
 	for {
-		if int64(buf.Len()) > r.cfg.MaxBody {
-			return nil, held, errTooLarge
-		}
-		if !r.inflight.take(readChunk) {
-			return nil, held, errOverBudget
-		}
-		held += readChunk
-		buf.Grow(readChunk)
-		n, err := io.CopyN(&buf, req.Body, readChunk)
-		if err == io.EOF || (err == nil && n < readChunk) {
-			if int64(buf.Len()) > r.cfg.MaxBody {
+		if len(body) == cap(body) {
+			// One byte past the limit tells a body that is too large.
+			newCap := min(max(2*int64(cap(body)), readChunk), limit+1)
+			if newCap <= int64(cap(body)) {
 				return nil, held, errTooLarge
 			}
-			return buf.Bytes(), held, nil
+			if !r.inflight.take(newCap - int64(cap(body))) {
+				return nil, held, errOverBudget
+			}
+			held = newCap
+			grown := make([]byte, len(body), newCap)
+			copy(grown, body)
+			body = grown
 		}
-		if err != nil {
-			return nil, held, err
+		n, err := req.Body.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		switch {
+		case int64(len(body)) > r.cfg.MaxBody:
+			return nil, held, errTooLarge
+		case err == io.EOF:
+			if int64(len(body)) < req.ContentLength {
+				return body, held, io.ErrUnexpectedEOF
+			}
+			return body, held, nil
+		case err != nil:
+			return body, held, err
 		}
 	}
 }
@@ -383,30 +391,56 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 		return
 	}
 	out.Header = ForwardHeader(in, r.cfg.Header)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = []string{""} // keeps Go from adding its own
+	}
 	out.ContentLength = int64(len(d.Body))
 
 	start := time.Now()
-	resp, err := r.client.Do(out)
+	a, err := r.send(ctx, out)
 	d.Forward.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
 		d.Answer = http.StatusBadGateway
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) && ctx.Err() != nil {
 			d.Answer = http.StatusGatewayTimeout
+			err = context.DeadlineExceeded
 		}
 		d.Forward.Error = describeForwardError(target, r.cfg.ForwardTimeout, err)
 		http.Error(w, "jasni: "+d.Forward.Error, d.Answer)
 		return
 	}
-	defer resp.Body.Close()
-	d.Forward.Status = resp.StatusCode
-	d.Answer = resp.StatusCode
-	for k, vs := range resp.Header {
+	d.Forward.Status = a.status
+	d.Answer = a.status
+	for k, vs := range a.header {
 		if !hopByHop[http.CanonicalHeaderKey(k)] {
 			w.Header()[k] = vs
 		}
 	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, io.LimitReader(resp.Body, maxAnswerBody))
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body)
+}
+
+// send forwards out on the fast path when there is one, else through the
+// http.Client.
+func (r *Relay) send(ctx context.Context, out *http.Request) (*answer, error) {
+	if r.conns != nil {
+		return r.conns.do(ctx, out)
+	}
+	resp, err := r.client.Do(out)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
+	if err != nil {
+		return nil, err
+	}
+	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Target is where a delivery goes: the forward URL as given, or, when it has

@@ -19,6 +19,9 @@ type DamagedError struct {
 }
 
 func (e *DamagedError) Error() string {
+	if errors.Is(e.Err, ErrMoved) {
+		return fmt.Sprintf("%s: %v", e.Path, e.Err)
+	}
 	return fmt.Sprintf("the history %s cannot be read (%v): run \"jasni events reset\" to move it aside and start a new one", e.Path, e.Err)
 }
 

@@ -111,6 +111,7 @@ type Store struct {
 	limits Limits
 	db     *sql.DB
 	notice string
+	file   os.FileInfo // the file as opened, to notice it being moved away
 }
 
 // ErrNotFound is returned for an unknown delivery id.
@@ -152,16 +153,17 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	forward     BLOB,
 	resends     BLOB,
 	body_size   INTEGER NOT NULL,
-	size        INTEGER NOT NULL
+	size        INTEGER NOT NULL,
+	body        BLOB    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_quota ON deliveries (rejected, seq, size);
-CREATE INDEX IF NOT EXISTS deliveries_time ON deliveries (received_at);
-CREATE TABLE IF NOT EXISTS bodies (
-	seq  INTEGER PRIMARY KEY,
-	body BLOB NOT NULL
-);
 PRAGMA user_version = 1;
 `
+
+// The body is the last column: a query that does not ask for it never
+// reads it, so listing stays cheap without a table of its own (which cost
+// an insert and a delete more per delivery). Ids start with the time they
+// were received at, so the id index serves pruning by age too.
 
 // Open opens the history at path, creating it (file 0600, directory 0700)
 // when it does not exist. A history in the format of jasni before 0.2 is
@@ -198,10 +200,27 @@ func Open(path string, limits Limits) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if s.file, err = os.Stat(path); err != nil {
+		db.Close()
+		return nil, &DamagedError{Path: path, Err: err}
+	}
 	if legacy != "" {
 		s.notice = s.importLegacy(legacy)
 	}
 	return s, nil
+}
+
+// ErrMoved says the history file was moved or deleted while it was open.
+var ErrMoved = errors.New(`the history file was moved or deleted while jasni had it open (by "jasni events reset"?); deliveries are not recorded until listen is started again`)
+
+// checkSameFile reports ErrMoved when path no longer names the file that
+// was opened: writing on would fill a file nobody reads.
+func (s *Store) checkSameFile() error {
+	now, err := os.Stat(s.path)
+	if err != nil || !os.SameFile(now, s.file) {
+		return &DamagedError{Path: s.path, Err: ErrMoved}
+	}
+	return nil
 }
 
 func dsn(path string) string {
@@ -256,8 +275,11 @@ func (s *Store) Close() error { return s.db.Close() }
 func NewID(now time.Time) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
-	return fmt.Sprintf("dlv_%013x", now.UnixMilli()) + hex.EncodeToString(b)
+	return idAt(now) + hex.EncodeToString(b)
 }
+
+// idAt is the smallest id of anything received at t or later.
+func idAt(t time.Time) string { return fmt.Sprintf("dlv_%013x", max(t.UnixMilli(), 0)) }
 
 const summaryColumns = `id, rejected, received_at, method, path, remote_addr, event, verdict, duplicate, answer, forward, body_size`
 
@@ -341,8 +363,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
 		resends []byte
 		body    []byte
 	)
-	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, coalesce(b.body, x'')
-		FROM deliveries d LEFT JOIN bodies b USING (seq) WHERE d.id = ?`, id)
+	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, body FROM deliveries WHERE id = ?`, id)
 	if err := scanSummary(row, &d, &header, &resends, &body); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
@@ -393,23 +414,12 @@ func (s *Store) AddResend(ctx context.Context, id string, f Forward) error {
 // Prune removes what was received before now-age (everything when age is 0)
 // and returns how many records went.
 func (s *Store) Prune(ctx context.Context, age time.Duration) (int, error) {
-	cutoff := int64(1<<63 - 1)
+	cutoff := "dlx" // after every id
 	if age > 0 {
-		cutoff = time.Now().Add(-age).UnixNano()
+		cutoff = idAt(time.Now().Add(-age))
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff)
 	if err != nil {
-		return 0, s.damaged(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE seq IN (SELECT seq FROM deliveries WHERE received_at < ?)`, cutoff); err != nil {
-		return 0, s.damaged(err)
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE received_at < ?`, cutoff)
-	if err != nil {
-		return 0, s.damaged(err)
-	}
-	if err := tx.Commit(); err != nil {
 		return 0, s.damaged(err)
 	}
 	n, _ := res.RowsAffected()

@@ -176,7 +176,7 @@ func TestQuotas(t *testing.T) {
 		t.Errorf("rejected headers kept %d bytes", len(hb))
 	}
 	var stored int64
-	s.db.QueryRow(`SELECT sum(length(body)) FROM bodies`).Scan(&stored)
+	s.db.QueryRow(`SELECT sum(length(body)) FROM deliveries`).Scan(&stored)
 	if stored > 5*8+20*RejectedBodyKeep {
 		t.Errorf("bodies hold %d bytes", stored)
 	}
@@ -393,4 +393,96 @@ func TestLegacyDamaged(t *testing.T) {
 		t.Errorf("notice: %q", s.Notice())
 	}
 	write(t, s, delivery(time.Now(), "email.sent", "{}"))
+}
+
+// A commit that fails for a passing reason (here: another process holds the
+// write lock past the busy timeout) is retried, and while it fails Record
+// says so instead of accepting what it cannot keep.
+func TestWriterRetries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out SQLite's 5 s busy timeout")
+	}
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, DefaultLimits)
+	other := open(t, path, DefaultLimits)
+	tx, err := other.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	retrying := make(chan error, 1)
+	w := s.NewWriter(WriterOptions{OnRetry: func(err error) { retrying <- err }})
+	first := delivery(time.Now(), "email.sent", "{}")
+	if err := w.Record(first); err != nil {
+		t.Fatal(err)
+	}
+	<-retrying
+	err = w.Record(delivery(time.Now(), "email.sent", "{}"))
+	if err == nil || !strings.Contains(err.Error(), "cannot write at the moment") {
+		t.Fatalf("Record while commits fail: %v", err)
+	}
+	tx.Rollback()
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, first.ID); err != nil {
+		t.Errorf("the delivery queued before the failure was not written on retry: %v", err)
+	}
+	if err := w.Record(delivery(time.Now(), "email.sent", "{}")); err != nil {
+		t.Errorf("Record after recovery: %v", err)
+	}
+	w.Close(ctx)
+}
+
+// Another process pruning the history does not make the writer trim by
+// stale totals: the delivery recorded right after stays.
+func TestExternalPrune(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	limits := Limits{MaxCount: 5}
+	s := open(t, path, limits)
+	w := s.NewWriter(WriterOptions{})
+	now := time.Now()
+	for i := range 5 {
+		if err := w.Record(delivery(now.Add(time.Duration(i)*time.Millisecond), "email.sent", "{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush(ctx)
+	other := open(t, path, limits)
+	if n, err := other.Prune(ctx, 0); err != nil || n != 5 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	fresh := delivery(now.Add(time.Second), "email.received", "{}")
+	w.Record(fresh)
+	w.Flush(ctx)
+	if _, err := s.Get(ctx, fresh.ID); err != nil {
+		t.Errorf("the delivery recorded after an external prune is gone: %v", err)
+	}
+	w.Close(ctx)
+}
+
+// The history moved aside while listen writes (jasni events reset): the
+// writer stops and says so, instead of filling a file nobody reads.
+func TestMovedAside(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := open(t, path, DefaultLimits)
+	w := s.NewWriter(WriterOptions{})
+	before := delivery(time.Now(), "email.sent", "{}")
+	w.Record(before)
+	w.Flush(ctx)
+	aside, err := Reset(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Record(delivery(time.Now(), "email.sent", "{}"))
+	if err := w.Flush(ctx); !errors.Is(err, ErrMoved) {
+		t.Fatalf("Flush after the file moved: %v", err)
+	}
+	if err := w.Record(delivery(time.Now(), "email.sent", "{}")); !errors.Is(err, ErrMoved) {
+		t.Errorf("Record after the file moved: %v", err)
+	}
+	w.Close(ctx)
+	old := open(t, aside, DefaultLimits)
+	if n, _ := old.Count(ctx, false); n != 1 {
+		t.Errorf("the moved file has %d deliveries, want the 1 written before", n)
+	}
 }

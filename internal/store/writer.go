@@ -23,9 +23,11 @@ type WriterOptions struct {
 	// MaxQueuedBytes bounds the bodies waiting to be written; past it Record
 	// refuses. Default 64 MiB.
 	MaxQueuedBytes int64
-	// OnError is told when a group could not be written. It is called from
-	// the writer's goroutine.
+	// OnError is told when records could not be written, for good. OnRetry
+	// is told when a group failed and will be tried again. Both are called
+	// from the writer's goroutine.
 	OnError func(error)
+	OnRetry func(error)
 }
 
 // Writer is the history's single writer inside listen. Record and Finish
@@ -38,11 +40,52 @@ type Writer struct {
 	mu      sync.RWMutex // held for reading while queueing, for writing by Close
 	closed  bool
 	queued  atomic.Int64
-	broken  atomic.Pointer[error]
+	broken  atomic.Pointer[error] // damage: the writer has stopped for good
+	failing atomic.Pointer[error] // the last commit failed and is being retried
+	dropped atomic.Pointer[error] // a group was given up; Flush and Put report it
+	version int64                 // PRAGMA data_version when the totals were counted
 	done    chan struct{}
 	totals  [2]quota // [deliveries, rejected], as this writer last counted them
 	counted time.Time
 	aged    time.Time
+	stmts   *statements // prepared once, on the writer's first group
+}
+
+// statements are the writer's SQL, parsed once: parsing costs about as much
+// as the writes of a small group.
+type statements struct {
+	insert, finish, oldest, dropRows *sql.Stmt
+}
+
+func (s *Store) prepare() (*statements, error) {
+	var st statements
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&st.insert, `INSERT OR IGNORE INTO deliveries
+			(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, resends, body_size, size, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.finish, `UPDATE deliveries SET answer = ?, verdict = ?, duplicate = ?, event = ?, forward = ? WHERE id = ?`},
+		{&st.oldest, `SELECT seq, size FROM deliveries WHERE rejected = ? ORDER BY seq LIMIT ?`},
+		{&st.dropRows, `DELETE FROM deliveries WHERE rejected = ? AND seq <= ?`},
+	} {
+		stmt, err := s.db.Prepare(p.sql)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		*p.dst = stmt
+	}
+	return &st, nil
+}
+
+func (st *statements) close() {
+	for _, s := range []*sql.Stmt{st.insert, st.finish, st.oldest, st.dropRows} {
+		if s != nil {
+			s.Close()
+		}
+	}
 }
 
 type quota struct {
@@ -64,8 +107,15 @@ type op struct {
 	flushed chan struct{} // opFlush: closed once everything before it is written
 }
 
-// maxGroup bounds the records committed in one transaction.
-const maxGroup = 512
+// maxGroup bounds the records committed in one transaction; linger is how
+// long the writer waits for the outcome of a delivery in the group (see
+// run). A commit costs far more than a record, so writing a delivery and
+// its outcome together halves the commits; linger also bounds what a kill
+// -9 can lose to a few milliseconds.
+const (
+	maxGroup = 512
+	linger   = 5 * time.Millisecond
+)
 
 // NewWriter starts the writer. Only one process should write at a time,
 // though SQLite keeps two safe.
@@ -86,9 +136,34 @@ func (w *Writer) Record(d *Delivery) error {
 		cp.Forward = &f
 	}
 	if cp.Rejected {
+		// Everything of a refused request is the sender's choice, so all of
+		// it is cut to size before it waits in the queue.
 		cp.Body = cp.Body[:min(len(cp.Body), RejectedBodyKeep)]
+		cp.Header = trimHeader(cp.Header, RejectedHeaderKeep)
+		cp.Method, cp.Path, cp.Event = clip(cp.Method, 32), clip(cp.Path, 1024), clip(cp.Event, 256)
+		if cp.Forward != nil {
+			cp.Forward.Skipped = clip(cp.Forward.Skipped, 1024)
+		}
 	}
-	return w.enqueue(op{kind: opInsert, d: cp}, int64(len(cp.Body)))
+	return w.enqueue(op{kind: opInsert, d: cp}, int64(len(cp.Body)+headerSize(cp.Header)+len(cp.Path)))
+}
+
+// clip bounds a string kept from a refused request.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func headerSize(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // Finish queues the outcome of a recorded delivery: its answer, verdict,
@@ -112,7 +187,10 @@ func (w *Writer) enqueue(o op, size int64) error {
 	if p := w.broken.Load(); p != nil {
 		return *p
 	}
-	if w.queued.Add(size) > w.opts.MaxQueuedBytes && size > 0 {
+	if p := w.failing.Load(); p != nil && o.kind == opInsert {
+		return fmt.Errorf("the history cannot write at the moment: %w", *p)
+	}
+	if w.queued.Add(size) > w.opts.MaxQueuedBytes && o.kind == opInsert {
 		w.queued.Add(-size)
 		return ErrBehind
 	}
@@ -159,6 +237,9 @@ func (w *Writer) Flush(ctx context.Context) error {
 	w.mu.RUnlock()
 	select {
 	case <-done:
+		if p := w.dropped.Swap(nil); p != nil {
+			return *p
+		}
 		return w.Err()
 	case <-ctx.Done():
 		return ctx.Err()
@@ -166,7 +247,7 @@ func (w *Writer) Flush(ctx context.Context) error {
 }
 
 // Close stops taking records and waits until everything queued is written,
-// or ctx ends.
+// or ctx ends. Closing again waits the same way.
 func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Lock()
 	if !w.closed {
@@ -176,6 +257,9 @@ func (w *Writer) Close(ctx context.Context) error {
 	w.mu.Unlock()
 	select {
 	case <-w.done:
+		if p := w.dropped.Swap(nil); p != nil {
+			return *p
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("the history could not write everything before exit: %w", ctx.Err())
@@ -190,52 +274,179 @@ func (w *Writer) Err() error {
 	return nil
 }
 
+// Retrying a group that could not be committed (the disk full, the file
+// locked by another jasni for too long): the wait doubles from retryFirst,
+// and after retryAttempts the group is given up.
+const (
+	retryFirst    = 50 * time.Millisecond
+	retryMax      = time.Second
+	retryAttempts = 8
+)
+
 func (w *Writer) run() {
 	defer close(w.done)
-	group := make([]op, 0, maxGroup)
-	for first := range w.ops {
-		group = append(group[:0], first)
-		// Whatever queued up while the last group was written goes in this
-		// one: under load the groups grow by themselves.
+	defer func() {
+		if w.stmts != nil {
+			w.stmts.close()
+		}
+	}()
+	timer := time.NewTimer(linger)
+	var (
+		group    []op
+		attempts int
+		closing  bool
+	)
+	for {
+		wait := linger
+		if attempts > 0 {
+			// A failed group waits before it is tried again, and takes in
+			// what arrives meanwhile.
+			wait = min(retryFirst<<(attempts-1), retryMax)
+		} else {
+			first, ok := <-w.ops
+			if !ok {
+				return
+			}
+			group = append(group[:0], first)
+		}
+		timer.Reset(wait)
+		// A delivery is recorded when it arrives and finished when the app
+		// has answered, a moment later: the group waits (at most linger)
+		// for the outcomes of the deliveries in it, so each is written
+		// once, complete, and is there to read as soon as its sender has
+		// the answer.
+		open := unfinished(group)
 	gather:
-		for len(group) < maxGroup {
+		for !closing && len(group) < maxGroup && (attempts > 0 || len(open) > 0) {
 			select {
 			case o, ok := <-w.ops:
 				if !ok {
+					closing = true
 					break gather
 				}
 				group = append(group, o)
-			default:
+				switch o.kind {
+				case opInsert:
+					if o.d.Answer == 0 {
+						open[o.d.ID] = true
+					}
+				case opFinish:
+					delete(open, o.d.ID)
+				case opFlush:
+					if attempts == 0 {
+						break gather
+					}
+				}
+			case <-timer.C:
 				break gather
 			}
 		}
-		if w.broken.Load() == nil {
-			w.commit(group)
+
+		err := w.commit(group)
+		if err != nil && !IsDamage(err) && attempts < retryAttempts {
+			attempts++
+			w.failing.Store(&err)
+			if attempts == 1 && w.opts.OnRetry != nil {
+				w.opts.OnRetry(err)
+			}
+			if !closing {
+				continue
+			}
+			// Closing: one more try right away, then give up.
+			if err = w.commit(group); err != nil {
+				attempts = retryAttempts
+			}
 		}
+		if err != nil {
+			dropped := fmt.Errorf("%d records were not written to the history: %w", inserts(group), err)
+			w.dropped.Store(&dropped)
+			if w.opts.OnError != nil {
+				w.opts.OnError(dropped)
+			}
+		}
+		attempts = 0
+		w.failing.Store(nil)
 		var size int64
 		for i := range group {
-			size += int64(len(group[i].d.Body))
+			size += queuedSize(&group[i])
 			if group[i].kind == opFlush {
 				close(group[i].flushed)
 			}
 			group[i] = op{}
 		}
+		group = group[:0]
 		w.queued.Add(-size)
+		if closing {
+			// Whatever is still queued behind the close is written too.
+			for o := range w.ops {
+				group = append(group, o)
+			}
+			if len(group) > 0 {
+				_ = w.commit(group)
+				for i := range group {
+					if group[i].kind == opFlush {
+						close(group[i].flushed)
+					}
+				}
+			}
+			return
+		}
 	}
 }
 
-func (w *Writer) commit(group []op) {
+// queuedSize is what an op counted against MaxQueuedBytes.
+func queuedSize(o *op) int64 {
+	if o.kind != opInsert {
+		return 0
+	}
+	return int64(len(o.d.Body) + headerSize(o.d.Header) + len(o.d.Path))
+}
+
+// unfinished lists the deliveries in group still waiting for an outcome.
+func unfinished(group []op) map[string]bool {
+	open := map[string]bool{}
+	for i := range group {
+		switch o := &group[i]; o.kind {
+		case opInsert:
+			if o.d.Answer == 0 {
+				open[o.d.ID] = true
+			}
+		case opFinish:
+			delete(open, o.d.ID)
+		}
+	}
+	return open
+}
+
+func inserts(group []op) int {
+	n := 0
+	for i := range group {
+		if group[i].kind == opInsert {
+			n++
+		}
+	}
+	return n
+}
+
+// commit writes a group in one transaction. Damage stops the writer for
+// good; other errors are returned for the caller to retry.
+func (w *Writer) commit(group []op) error {
+	if w.broken.Load() != nil {
+		return nil // already said; the group is dropped quietly
+	}
 	err := w.write(group)
 	if err == nil {
-		return
+		return nil
 	}
+	w.counted = time.Time{} // the totals counted what was rolled back
 	err = w.s.damaged(err)
 	if IsDamage(err) {
 		w.broken.Store(&err)
+		if w.opts.OnError != nil {
+			w.opts.OnError(err)
+		}
 	}
-	if w.opts.OnError != nil {
-		w.opts.OnError(err)
-	}
+	return err
 }
 
 func (w *Writer) write(group []op) error {
@@ -254,35 +465,38 @@ func (w *Writer) write(group []op) error {
 		}
 	}
 
+	if w.stmts == nil {
+		st, err := w.s.prepare()
+		if err != nil {
+			return err
+		}
+		w.stmts = st
+	}
+	if err := w.s.checkSameFile(); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	tx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO deliveries
-		(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, resends, body_size, size)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
+	// Another process (jasni events prune) changed the file: the totals
+	// are recounted before anything is trimmed by them.
+	var version int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
 		return err
 	}
-	defer insert.Close()
-	body, err := tx.PrepareContext(ctx, `INSERT INTO bodies (seq, body) VALUES (?, ?)`)
-	if err != nil {
-		return err
+	if version != w.version {
+		w.version, w.counted = version, time.Time{}
 	}
-	defer body.Close()
-	finish, err := tx.PrepareContext(ctx, `UPDATE deliveries SET answer = ?, verdict = ?, duplicate = ?, event = ?, forward = ? WHERE id = ?`)
-	if err != nil {
-		return err
-	}
-	defer finish.Close()
+	insert, finish := tx.StmtContext(ctx, w.stmts.insert), tx.StmtContext(ctx, w.stmts.finish)
 
 	for i := range group {
 		d := &group[i].d
 		switch group[i].kind {
 		case opInsert:
-			size, err := w.insert(ctx, insert, body, d)
+			size, err := w.insert(ctx, insert, d)
 			if err != nil {
 				return err
 			}
@@ -304,7 +518,7 @@ func (w *Writer) write(group []op) error {
 	return tx.Commit()
 }
 
-func (w *Writer) insert(ctx context.Context, insert, body *sql.Stmt, d *Delivery) (int64, error) {
+func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int64, error) {
 	h := d.Header
 	if d.Rejected {
 		h = trimHeader(h, RejectedHeaderKeep)
@@ -328,22 +542,17 @@ func (w *Writer) insert(ctx context.Context, insert, body *sql.Stmt, d *Delivery
 		bodySize = int64(len(d.Body))
 	}
 	size := int64(len(header) + len(d.Body))
+	body := d.Body
+	if body == nil {
+		body = []byte{}
+	}
 	res, err := insert.ExecContext(ctx, d.ID, d.Rejected, d.ReceivedAt.UnixNano(), d.Method, d.Path, d.RemoteAddr,
-		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, resends, bodySize, size)
+		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, resends, bodySize, size, body)
 	if err != nil {
 		return 0, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return 0, nil // the same id twice: the first one stands
-	}
-	if len(d.Body) > 0 {
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return 0, err
-		}
-		if _, err := body.ExecContext(ctx, seq, d.Body); err != nil {
-			return 0, err
-		}
 	}
 	return size, nil
 }
@@ -364,13 +573,7 @@ func forwardJSON(f *Forward) ([]byte, error) {
 
 // trimHeader keeps whole header lines up to max bytes, in a stable order.
 func trimHeader(h http.Header, max int) http.Header {
-	total := 0
-	for k, vs := range h {
-		for _, v := range vs {
-			total += len(k) + len(v) + 4
-		}
-	}
-	if total <= max {
+	if headerSize(h) <= max {
 		return h
 	}
 	out := http.Header{}
@@ -411,11 +614,7 @@ func (w *Writer) prune(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	if l.MaxAge > 0 && now.Sub(w.aged) > time.Minute {
-		cutoff := now.Add(-l.MaxAge).UnixNano()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE seq IN (SELECT seq FROM deliveries WHERE received_at < ?)`, cutoff); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE received_at < ?`, cutoff); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, idAt(now.Add(-l.MaxAge))); err != nil {
 			return err
 		}
 		w.aged = now
@@ -431,12 +630,13 @@ func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount i
 	over := func() bool {
 		return (maxCount > 0 && t.count > maxCount) || (maxBytes > 0 && t.bytes > maxBytes)
 	}
-	for over() {
+	// Bounded rounds: a damaged index must not keep the writer here.
+	for round := 0; over() && round < 100; round++ {
 		batch := 64
 		if maxCount > 0 && t.count-maxCount > batch {
 			batch = t.count - maxCount
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT seq, size FROM deliveries WHERE rejected = ? ORDER BY seq LIMIT ?`, rejected, batch)
+		rows, err := tx.StmtContext(ctx, w.stmts.oldest).QueryContext(ctx, rejected, batch)
 		if err != nil {
 			return err
 		}
@@ -459,10 +659,7 @@ func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount i
 			*t = quota{} // the counts were stale: nothing is left
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM bodies WHERE seq IN (SELECT seq FROM deliveries WHERE rejected = ? AND seq <= ?)`, rejected, last); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE rejected = ? AND seq <= ?`, rejected, last); err != nil {
+		if _, err := tx.StmtContext(ctx, w.stmts.dropRows).ExecContext(ctx, rejected, last); err != nil {
 			return err
 		}
 	}

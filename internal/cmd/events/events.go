@@ -408,11 +408,11 @@ func report(f *cmdutil.Factory, d *store.Delivery, a delivery.Attempt, r store.F
 	} else {
 		s := ui.New(ios.Out, ios.ColorEnabled())
 		if a.OK() {
-			fmt.Fprintf(ios.Out, "%s %s %s → %d %s  %dms\n", s.SuccessIcon(), d.ID, d.Event, r.Status, http.StatusText(r.Status), r.DurationMS)
+			fmt.Fprintf(ios.Out, "%s %s %s → %d %s  %dms\n", s.SuccessIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status), r.DurationMS)
 		} else if a.Err != nil {
-			fmt.Fprintf(ios.Out, "%s %s %s: %s\n", s.FailureIcon(), d.ID, d.Event, r.Error)
+			fmt.Fprintf(ios.Out, "%s %s %s: %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), termsafe.Line(r.Error))
 		} else {
-			fmt.Fprintf(ios.Out, "%s %s %s → %d %s\n", s.FailureIcon(), d.ID, d.Event, r.Status, http.StatusText(r.Status))
+			fmt.Fprintf(ios.Out, "%s %s %s → %d %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status))
 		}
 	}
 	switch {

@@ -180,8 +180,8 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	if o.Port < 0 || o.Port > 65535 {
 		return cmdutil.FlagErrorf("--port %d is not a port number (0 picks a free one)", o.Port)
 	}
-	if o.MaxBody <= 0 {
-		return cmdutil.FlagErrorf("--max-body must be positive")
+	if o.MaxBody <= 0 || o.MaxBody > store.DefaultLimits.MaxBytes {
+		return cmdutil.FlagErrorf("--max-body must be from 1 to %d bytes (the history's own size)", store.DefaultLimits.MaxBytes)
 	}
 	if events != "" {
 		for _, e := range strings.Split(events, ",") {
@@ -343,18 +343,13 @@ func listenRun(ctx context.Context, o *Options) error {
 	var writer *store.Writer
 	if hist != nil {
 		defer hist.Close()
-		writer = hist.NewWriter(store.WriterOptions{OnError: func(err error) {
-			disp.recordError(fmt.Errorf("could not write to the history: %w", err))
-		}})
+		writer = hist.NewWriter(store.WriterOptions{
+			MaxQueuedBytes: max(64<<20, 2*o.MaxBody),
+			OnError:        func(err error) { disp.recordError(fmt.Errorf("history: %w", err)) },
+			OnRetry:        func(err error) { disp.recordError(fmt.Errorf("history: a write failed, retrying: %w", err)) },
+		})
 		recorder = writer
-		// Flushed after the last delivery is answered, before exit.
-		defer func() {
-			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := writer.Close(flushCtx); err != nil {
-				disp.warn(err.Error())
-			}
-		}()
+		defer closeHistory(writer, disp) // a second time is harmless
 	}
 	limitMemory(o.MaxBody)
 
@@ -408,20 +403,33 @@ func listenRun(ctx context.Context, o *Options) error {
 		}
 	}
 	fmt.Fprintln(o.IO.ErrOut, errOut.Muted("Stopping: answering the deliveries in flight (press Ctrl-C again to quit at once)..."))
-	shutdown(srv, rl)
+	shutdown(srv)
+	if writer != nil {
+		closeHistory(writer, disp)
+	}
 	disp.summary()
 	return runErr
 }
 
-// shutdown stops accepting, lets the deliveries in flight finish (at most
-// the forward timeout), then closes whatever is left. The tunnel stays up
-// until the caller disconnects it, so those deliveries can still answer.
-func shutdown(srv *http.Server, rl *relay.Relay) {
+// shutdown stops accepting and waits until every answer in flight has been
+// sent (at most the forward timeout), then closes whatever is left. The
+// tunnel stays up until the caller disconnects it, so those answers can
+// still get through.
+func shutdown(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), relay.DefaultForwardTimeout)
 	defer cancel()
-	go func() { _ = srv.Shutdown(ctx) }()
-	_ = rl.Wait(ctx)
-	_ = srv.Close()
+	if srv.Shutdown(ctx) != nil {
+		_ = srv.Close()
+	}
+}
+
+// closeHistory writes what is still queued, within bounds.
+func closeHistory(w *store.Writer, disp *display) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		disp.warn(termsafe.Line(err.Error()))
+	}
 }
 
 // disconnect ends the tunnel, without hanging on a network that is gone.
