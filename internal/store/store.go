@@ -371,9 +371,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
 		return nil, s.damaged(err)
 	}
 	d.Body = body
-	if err := json.Unmarshal(header, &d.Header); err != nil {
-		return nil, s.damaged(fmt.Errorf("delivery %s: headers: %w", id, err))
-	}
+	d.Header = decodeHeader(header)
 	if len(resends) > 0 {
 		if err := json.Unmarshal(resends, &d.Resends); err != nil {
 			return nil, s.damaged(fmt.Errorf("delivery %s: resends: %w", id, err))
