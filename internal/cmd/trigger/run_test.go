@@ -341,3 +341,24 @@ func TestTriggerReceiverProblems(t *testing.T) {
 		})
 	}
 }
+
+// What an endpoint answers is shown with its control characters made
+// visible: a hostile endpoint cannot retitle or clear the terminal.
+func TestHostileAnswerIsMadeSafe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "\x1b]0;PWNED\x07\x1b[2J\u009b31m bad")
+	}))
+	defer srv.Close()
+	for _, args := range [][]string{{}, {"--print-body"}} {
+		res := clitest.Run(t, clitest.Options{}, append([]string{"trigger", "email.sent", "--url", srv.URL, "--secret", secret}, args...)...)
+		for _, bad := range []string{"\x1b", "\x07", "\u009b"} {
+			if strings.Contains(res.Stdout+res.Stderr, bad) {
+				t.Errorf("%v: %q reached the output raw:\n%q", args, bad, res.Stdout)
+			}
+		}
+		if !strings.Contains(res.Stdout, `\x1b]0;PWNED`) {
+			t.Errorf("%v: the answer is not shown made visible:\n%s", args, res.Stdout)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/payload"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
@@ -389,14 +390,14 @@ func (o *Options) report(out *ui.Styles, width int, ev *payload.Event, req deliv
 		line += out.Muted(fmt.Sprintf("  copy %d/%d", repeat, o.Repeat))
 	}
 	if !a.OK() {
-		line += "  " + detail(a)
+		line += "  " + termsafe.Line(detail(a)) // the answer is the server's words
 	}
 	if _, err := fmt.Fprintln(o.IO.Out, line); err != nil {
 		return err
 	}
 	if o.PrintBody {
-		fmt.Fprintf(o.IO.Out, "  %s\n%s\n", out.Bold("sent:"), indent(string(prettyJSON(req.Body))))
-		answer := string(a.Body)
+		fmt.Fprintf(o.IO.Out, "  %s\n%s\n", out.Bold("sent:"), indent(termsafe.Text(string(prettyJSON(req.Body)))))
+		answer := termsafe.Text(string(a.Body))
 		if a.Truncated {
 			answer += fmt.Sprintf("\n… (cut at %d KiB)", delivery.MaxResponseBody>>10)
 		}
@@ -413,7 +414,7 @@ func (o *Options) summarise(t tally) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(o.IO.ErrOut, "%s %d of %s failed: %s\n", errOut.FailureIcon(), t.sent-t.ok, plural(t.sent, "delivery"), t.lastProblem)
+	fmt.Fprintf(o.IO.ErrOut, "%s %d of %s failed: %s\n", errOut.FailureIcon(), t.sent-t.ok, plural(t.sent, "delivery"), termsafe.Line(t.lastProblem))
 	if t.signatureRejected && !o.Unsigned {
 		fmt.Fprintf(o.IO.ErrOut, "  The receiver refused the request. If it checks the signature, it must use the same secret as jasni (from %s) and the raw request body; `jasni verify --help` explains the usual causes.\n", o.SecretSource)
 	}
