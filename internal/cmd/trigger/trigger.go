@@ -21,8 +21,8 @@ import (
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/payload"
-	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
