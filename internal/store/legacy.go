@@ -16,7 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The history of jasni 0.1 was a bbolt file at the same path, one JSON
+// The history of earlier versions was a bbolt file at the same path, one JSON
 // record per delivery in the bucket "deliveries".
 const bboltMagic = 0xED0CDAED
 

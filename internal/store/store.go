@@ -166,7 +166,7 @@ PRAGMA user_version = 1;
 // were received at, so the id index serves pruning by age too.
 
 // Open opens the history at path, creating it (file 0600, directory 0700)
-// when it does not exist. A history in the format of jasni before 0.2 is
+// when it does not exist. A history in the format of earlier versions is
 // moved aside and its deliveries copied in; Notice says so. An unreadable or
 // damaged file gives a *DamagedError.
 func Open(path string, limits Limits) (*Store, error) {
