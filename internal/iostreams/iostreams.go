@@ -105,15 +105,27 @@ func (s *IOStreams) WriteJSONIndent(v any) error { return s.writeJSON(v, "  ") }
 // writeJSON encodes v and escapes what a terminal would act on (termsafe):
 // the output is the same JSON to a parser and harmless to a person.
 func (s *IOStreams) writeJSON(v any, indent string) error {
+	line, err := encodeJSON(v, indent)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Out.Write(line); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// JSONLine is what WriteJSON writes for v, for output that is written later
+// or elsewhere.
+func JSONLine(v any) ([]byte, error) { return encodeJSON(v, "") }
+
+func encodeJSON(v any, indent string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("write JSON: %w", err)
+		return nil, fmt.Errorf("write JSON: %w", err)
 	}
-	if _, err := s.Out.Write(termsafe.JSON(buf.Bytes())); err != nil {
-		return fmt.Errorf("write JSON: %w", err)
-	}
-	return nil
+	return termsafe.JSON(buf.Bytes()), nil
 }

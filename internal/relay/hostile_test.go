@@ -340,3 +340,98 @@ func TestServerLimits(t *testing.T) {
 		}
 	})
 }
+
+// What is not signed does not decide: a replayed body with another
+// X-Webhook-Event header is still the body's event, and a duplicate.
+func TestEventComesFromTheSignedBody(t *testing.T) {
+	h := start(t, relay.Config{Events: []string{"email.received"}})
+	post(t, h.url+"/webhooks/jasni", event, sign(event), nil)
+	resp := post(t, h.url+"/webhooks/jasni", event, sign(event), map[string]string{"X-Webhook-Event": "email.bounced"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("answer %d", resp.StatusCode)
+	}
+	d := h.deliveries()[1]
+	if d.Event != "email.received" || !d.Duplicate || d.Forward.Skipped != "no --forward" {
+		t.Errorf("event %q duplicate %v forward %+v", d.Event, d.Duplicate, d.Forward)
+	}
+}
+
+// The path is compared as sent: an encoded slash is another path.
+func TestEncodedPathIsAnotherPath(t *testing.T) {
+	h := start(t, relay.Config{})
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/webhooks%2fjasni", bytes.NewReader(event))
+	req.Header.Set("X-Webhook-Signature", sign(event))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("answer %d, want 404", resp.StatusCode)
+	}
+}
+
+// A refused sender that waits for "100 Continue" is not invited to send.
+func TestNoContinueForRefused(t *testing.T) {
+	h := start(t, relay.Config{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /webhooks/jasni HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(status, "401") {
+		t.Errorf("first answer %q %v, want 401 (no 100 Continue)", status, err)
+	}
+}
+
+type fakeListener struct{ conns chan net.Conn }
+
+func (f fakeListener) Accept() (net.Conn, error) { return <-f.conns, nil }
+func (f fakeListener) Close() error              { return nil }
+func (f fakeListener) Addr() net.Addr            { return &net.TCPAddr{} }
+
+type fromAddr struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c fromAddr) RemoteAddr() net.Addr { return c.remote }
+
+// One address cannot take every connection slot: past its share, its
+// connections are closed at once while others are still let in.
+func TestConnectionsPerAddress(t *testing.T) {
+	lim := relay.DefaultServerLimits
+	lim.MaxConns, lim.MaxConnsPerIP = 10, 2
+	fl := fakeListener{conns: make(chan net.Conn, 8)}
+	ln := relay.LimitListener(fl, lim)
+	dial := func(ip string) net.Conn {
+		server, client := net.Pipe()
+		fl.conns <- fromAddr{Conn: server, remote: &net.TCPAddr{IP: net.ParseIP(ip), Port: 1}}
+		return client
+	}
+	var accepted []net.Conn
+	for range 2 {
+		dial("203.0.113.5")
+		c, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted = append(accepted, c)
+	}
+	third := dial("203.0.113.5")
+	dial("198.51.100.7")
+	c, err := ln.Accept()
+	if err != nil || c.RemoteAddr().String() != "198.51.100.7:1" {
+		t.Fatalf("accepted %v %v, want the other address", c.RemoteAddr(), err)
+	}
+	if _, err := third.Read(make([]byte, 1)); err == nil {
+		t.Error("the third connection from one address was not closed")
+	}
+	accepted[0].Close()
+	dial("203.0.113.5")
+	if c, err := ln.Accept(); err != nil || c.RemoteAddr().String() != "203.0.113.5:1" {
+		t.Errorf("after one closed, the address is let in again: %v %v", c, err)
+	}
+}

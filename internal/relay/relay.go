@@ -145,6 +145,9 @@ func New(cfg Config) *Relay {
 // open a connection of its own.
 func NewForwardClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The app gets the request as the sender made it, and the sender the
+	// answer as the app made it: no Accept-Encoding added, nothing unpacked.
+	t.DisableCompression = true
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
@@ -182,7 +185,9 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		BodySize: req.ContentLength,
 		Event:    clip(r.headerEvent(req.Header)),
 	}
-	if !r.allowed(r.cfg.Paths, req.URL.Path) {
+	// The path as sent: /webhooks%2fjasni is not /webhooks/jasni, and would
+	// reach the app as the former.
+	if !r.allowed(r.cfg.Paths, req.URL.EscapedPath()) {
 		r.refuse(w, req, d, http.StatusNotFound, store.VerdictSkipped, "not the webhook path "+r.cfg.Paths[0])
 		return
 	}
@@ -226,8 +231,10 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 
 	// From here on the delivery is genuine (or the user chose not to check).
-	if d.Event == "" {
-		d.Event = clip(bodyEvent(body))
+	// The event type is taken from the signed body; the header is not
+	// signed, and a replay could change it to dodge --events or the dedup.
+	if e := bodyEvent(body); e != "" {
+		d.Event = clip(e)
 	}
 	d.Duplicate = r.seen.check(dedupKey(d.Event, body))
 	recorded := r.record(d)
@@ -269,7 +276,10 @@ func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delive
 	d.Verdict = verdict
 	d.Answer = status
 	d.Forward = &store.Forward{Skipped: why}
-	if d.Body == nil && status != http.StatusServiceUnavailable && status != http.StatusRequestEntityTooLarge {
+	// The start of the body is read for the record when it costs nothing
+	// more: not when the sender waits for "100 Continue" before sending it.
+	expects := strings.Contains(strings.ToLower(req.Header.Get("Expect")), "100-continue")
+	if d.Body == nil && !expects && status != http.StatusServiceUnavailable && status != http.StatusRequestEntityTooLarge {
 		head, _ := io.ReadAll(io.LimitReader(req.Body, store.RejectedBodyKeep))
 		d.Body = head
 		if d.BodySize < int64(len(head)) {
@@ -277,7 +287,7 @@ func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delive
 		}
 	}
 	if len(d.Body) > store.RejectedBodyKeep {
-		d.Body = d.Body[:store.RejectedBodyKeep]
+		d.Body = bytes.Clone(d.Body[:store.RejectedBodyKeep]) // not a slice of the whole body
 	}
 	msg := http.StatusText(status)
 	if status == http.StatusUnauthorized {

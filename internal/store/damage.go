@@ -69,11 +69,14 @@ func (s *Store) damaged(err error) error {
 	return fmt.Errorf("history %s: %w", s.path, err)
 }
 
+// errBadRecord marks a record whose values are not what jasni writes.
+var errBadRecord = errors.New("a record is damaged")
+
 // IsDamage reports whether err means the file itself is unusable, as opposed
 // to a passing condition such as a lock held too long.
 func IsDamage(err error) bool {
 	var de *DamagedError
-	if errors.As(err, &de) {
+	if errors.As(err, &de) || errors.Is(err, errBadRecord) {
 		return true
 	}
 	var se *sqlite.Error

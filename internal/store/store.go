@@ -27,6 +27,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"modernc.org/sqlite"
 )
 
 // Limits bound the history. Deliveries and rejected requests have their own
@@ -292,13 +294,17 @@ func scanSummary(row scanner, d *Delivery, extra ...any) error {
 	)
 	dest := append([]any{&d.ID, &d.Rejected, &receivedAt, &d.Method, &d.Path, &d.RemoteAddr, &d.Event, &d.Verdict, &d.Duplicate, &d.Answer, &forward, &d.BodySize}, extra...)
 	if err := row.Scan(dest...); err != nil {
-		return err
+		var se *sqlite.Error
+		if errors.Is(err, sql.ErrNoRows) || errors.As(err, &se) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errBadRecord, err) // a value of the wrong kind
 	}
 	d.ReceivedAt = time.Unix(0, receivedAt)
 	if len(forward) > 0 {
 		d.Forward = &Forward{}
 		if err := json.Unmarshal(forward, d.Forward); err != nil {
-			return fmt.Errorf("delivery %s: forward record: %w", d.ID, err)
+			return fmt.Errorf("%w: delivery %s: forward record: %v", errBadRecord, d.ID, err)
 		}
 	}
 	return nil
@@ -374,7 +380,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
 	d.Header = decodeHeader(header)
 	if len(resends) > 0 {
 		if err := json.Unmarshal(resends, &d.Resends); err != nil {
-			return nil, s.damaged(fmt.Errorf("delivery %s: resends: %w", id, err))
+			return nil, s.damaged(fmt.Errorf("%w: delivery %s: resends: %v", errBadRecord, id, err))
 		}
 	}
 	return &d, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -143,7 +144,9 @@ func (w *Writer) Record(d *Delivery) error {
 	if cp.Rejected {
 		// Everything of a refused request is the sender's choice, so all of
 		// it is cut to size before it waits in the queue.
-		cp.Body = cp.Body[:min(len(cp.Body), RejectedBodyKeep)]
+		// Copies, not slices: a slice would keep the whole body it came
+		// from alive while the record waits.
+		cp.Body = bytes.Clone(cp.Body[:min(len(cp.Body), RejectedBodyKeep)])
 		cp.Header = trimHeader(cp.Header, RejectedHeaderKeep)
 		cp.Method, cp.Path, cp.Event = clip(cp.Method, 32), clip(cp.Path, 1024), clip(cp.Event, 256)
 		if cp.Forward != nil {
@@ -583,7 +586,7 @@ func forwardJSON(f *Forward) ([]byte, error) {
 // trimHeader keeps whole header lines up to max bytes, in a stable order.
 func trimHeader(h http.Header, max int) http.Header {
 	if headerSize(h) <= max {
-		return h
+		return h.Clone() // its strings may share the request's buffers
 	}
 	out := http.Header{}
 	used := 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,10 +17,13 @@ import (
 	"github.com/jasni/jasni-cli/internal/ui"
 )
 
-// display prints one line per delivery; deliveries arrive concurrently, so
-// every write holds the lock. Everything that came from the network goes
-// through termsafe first. Rejected requests are shown at a bounded rate, so
-// a flood of junk cannot bury the real deliveries on the screen.
+// display prints one line per delivery. Deliveries arrive concurrently and
+// must never wait for the terminal (a paused terminal or a pager that stopped
+// reading would otherwise stall every sender), so lines are queued and one
+// goroutine writes them; when the queue is full, lines are counted and
+// dropped, and the next line written says how many. Everything that came
+// from the network goes through termsafe first. Refused requests are shown
+// at a bounded rate, so a flood of junk cannot bury the real deliveries.
 type display struct {
 	mu        sync.Mutex
 	io        *iostreams.IOStreams
@@ -27,10 +31,23 @@ type display struct {
 	printJSON bool
 	now       func() time.Time
 
-	rejected   throttle // lines for rejected requests
+	lines   chan line
+	dropped int // lines dropped since the last one written; under mu
+	done    chan struct{}
+	closed  bool
+
+	rejected   throttle // lines for refused requests
 	recordErrs throttle // warnings that the history could not keep a delivery
 	totalRej   int
 }
+
+type line struct {
+	text   string
+	stderr bool
+}
+
+// displayQueue is how many lines may wait for the terminal.
+const displayQueue = 4096
 
 // throttle lets a burst of lines through, then one a second, and counts
 // what it held back so the next line can say so.
@@ -60,12 +77,62 @@ func (t *throttle) allow(now time.Time) (bool, int) {
 }
 
 func newDisplay(ios *iostreams.IOStreams, printJSON bool) *display {
-	return &display{
+	d := &display{
 		io:        ios,
 		out:       ui.New(ios.Out, ios.ColorEnabled()),
 		err:       ui.New(ios.ErrOut, ios.ErrColorEnabled()),
 		printJSON: printJSON,
 		now:       time.Now,
+		lines:     make(chan line, displayQueue),
+		done:      make(chan struct{}),
+	}
+	go d.write()
+	return d
+}
+
+func (d *display) write() {
+	defer close(d.done)
+	for l := range d.lines {
+		w := d.io.Out
+		if l.stderr {
+			w = d.io.ErrOut
+		}
+		_, _ = io.WriteString(w, l.text)
+	}
+}
+
+// emit queues text (whole lines); it never blocks. Called with d.mu held.
+func (d *display) emit(text string, stderr bool) {
+	if d.closed {
+		return
+	}
+	if d.dropped > 0 {
+		note := fmt.Sprintf("%s %d lines were not shown: the terminal was not keeping up\n", d.err.WarningIcon(), d.dropped)
+		select {
+		case d.lines <- line{text: note, stderr: true}:
+			d.dropped = 0
+		default:
+		}
+	}
+	select {
+	case d.lines <- line{text: text, stderr: stderr}:
+	default:
+		d.dropped++
+	}
+}
+
+// close writes what is queued, waiting at most a moment for a terminal that
+// does not read: exiting must not hang on it.
+func (d *display) close() {
+	d.mu.Lock()
+	if !d.closed {
+		d.closed = true
+		close(d.lines)
+	}
+	d.mu.Unlock()
+	select {
+	case <-d.done:
+	case <-time.After(2 * time.Second):
 	}
 }
 
@@ -96,28 +163,74 @@ func (d *display) delivery(dl *store.Delivery) {
 		if d.printJSON && !dl.Rejected && json.Valid(dl.Body) {
 			line.Payload = dl.Body
 		}
-		_ = d.io.WriteJSON(line)
+		if b, err := iostreams.JSONLine(line); err == nil {
+			d.emit(string(b), false)
+		}
 		return
 	}
-	line := formatLine(d.out, dl)
+	text := formatLine(d.out, dl)
 	if dl.Rejected {
 		ok, dropped := d.rejected.allow(d.now())
 		if !ok {
 			return
 		}
 		if dropped > 0 {
-			line += d.out.Muted(fmt.Sprintf("  (%d more rejected requests not shown)", dropped))
+			text += d.out.Muted(fmt.Sprintf("  (%d more rejected requests not shown)", dropped))
 		}
 	}
-	fmt.Fprintln(d.io.Out, line)
+	text += "\n"
 	if d.printJSON && !dl.Rejected {
+		text += payloadText(dl)
+	}
+	d.emit(text, false)
+}
+
+// Bounds on what --print-json shows of one payload: indenting a deeply
+// nested document multiplies its size, and a terminal is no place for
+// megabytes. Beyond them the start is shown on one line, with where to see
+// the rest.
+const (
+	printMaxBytes = 64 << 10
+	printMaxDepth = 16
+)
+
+func payloadText(dl *store.Delivery) string {
+	if len(dl.Body) <= printMaxBytes && jsonDepth(dl.Body) <= printMaxDepth {
 		var pretty bytes.Buffer
 		if json.Indent(&pretty, dl.Body, "    ", "  ") == nil {
-			fmt.Fprintf(d.io.Out, "    %s\n", termsafe.Text(pretty.String()))
-		} else {
-			fmt.Fprintf(d.io.Out, "    %s\n", termsafe.Text(strings.TrimSpace(string(dl.Body))))
+			return "    " + termsafe.Text(pretty.String()) + "\n"
 		}
 	}
+	// Not JSON, or too big to lay out: one line, so that its own newlines
+	// cannot draw a fake delivery line.
+	head := dl.Body[:min(len(dl.Body), 4<<10)]
+	text := "    " + termsafe.Line(strings.TrimSpace(string(head)))
+	if len(head) < len(dl.Body) || len(dl.Body) > printMaxBytes {
+		text += fmt.Sprintf(" … (%d bytes; jasni events show %s)", len(dl.Body), dl.ID)
+	}
+	return text + "\n"
+}
+
+// jsonDepth is how deeply brackets nest in doc, strings aside.
+func jsonDepth(doc []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range doc {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // formatLine is: time, event, signature verdict, what happened, latency.
@@ -182,7 +295,7 @@ func (d *display) recordError(err error) {
 	if dropped > 0 {
 		msg += fmt.Sprintf(" (and %d more like it)", dropped)
 	}
-	fmt.Fprintf(d.io.ErrOut, "%s %s\n", d.err.WarningIcon(), msg)
+	d.emit(fmt.Sprintf("%s %s\n", d.err.WarningIcon(), msg), true)
 }
 
 // summary says, at exit, how much junk was turned away.
@@ -190,21 +303,21 @@ func (d *display) summary() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.totalRej > 0 && !d.io.JSON() {
-		fmt.Fprintf(d.io.ErrOut, "%s %d requests were refused (unsigned, badly signed, or not a webhook); see them with: jasni events list --rejected\n",
-			d.err.WarningIcon(), d.totalRej)
+		d.emit(fmt.Sprintf("%s %d requests were refused (unsigned, badly signed, or not a webhook); see them with: jasni events list --rejected\n",
+			d.err.WarningIcon(), d.totalRej), true)
 	}
 }
 
 func (d *display) warn(msg string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fmt.Fprintf(d.io.ErrOut, "%s %s\n", d.err.WarningIcon(), msg)
+	d.emit(fmt.Sprintf("%s %s\n", d.err.WarningIcon(), msg), true)
 }
 
 func (d *display) info(msg string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fmt.Fprintln(d.io.ErrOut, msg)
+	d.emit(msg+"\n", true)
 }
 
 // tunnelStatus is called by the SDK's event handler and must not block for

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -337,6 +338,7 @@ func ParseForward(s string) (*url.URL, error) {
 func listenRun(ctx context.Context, o *Options) error {
 	errOut := ui.New(o.IO.ErrOut, o.IO.ErrColorEnabled())
 	disp := newDisplay(o.IO, o.PrintJSON)
+	defer disp.close() // the last thing: everything else reports through it
 
 	hist := o.openHistory(disp)
 	var recorder relay.Recorder
@@ -358,6 +360,9 @@ func listenRun(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer disconnect(tun, disp)
+	if forwardsToItself(o.Forward, tun) {
+		return cmdutil.FlagErrorf("--forward %s is where listen itself listens: every delivery would go round in a loop. Point --forward at your app", o.Forward.Host)
+	}
 
 	publicURL := tun.URL() + o.publicPath()
 	if o.DevWebhook != nil {
@@ -402,7 +407,7 @@ func listenRun(ctx context.Context, o *Options) error {
 			runErr = fmt.Errorf("the tunnel stopped: %w", err)
 		}
 	}
-	fmt.Fprintln(o.IO.ErrOut, errOut.Muted("Stopping: answering the deliveries in flight (press Ctrl-C again to quit at once)..."))
+	disp.info(errOut.Muted("Stopping: answering the deliveries in flight (press Ctrl-C again to quit at once)..."))
 	shutdown(srv)
 	if writer != nil {
 		closeHistory(writer, disp)
@@ -430,6 +435,20 @@ func closeHistory(w *store.Writer, disp *display) {
 	if err := w.Close(ctx); err != nil {
 		disp.warn(termsafe.Line(err.Error()))
 	}
+}
+
+// forwardsToItself reports a --forward that names listen's own local port.
+func forwardsToItself(forward *url.URL, tun tunnel.Tunnel) bool {
+	if forward == nil || tun.Public() {
+		return false
+	}
+	_, port, err := net.SplitHostPort(tun.Addr().String())
+	if err != nil || forward.Port() != port {
+		return false
+	}
+	host := forward.Hostname()
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
 // disconnect ends the tunnel, without hanging on a network that is gone.

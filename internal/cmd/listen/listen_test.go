@@ -1,6 +1,8 @@
 package listen_test
 
 import (
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,6 +54,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--port", "70000"}, nil, "not a port number"},
 		{[]string{"--events", "email.recieved"}, nil, "did you mean email.received?"},
 		{[]string{"--header", "nocolon"}, nil, "want Name:value"},
+		{[]string{"--header", "Content-Length: 5"}, nil, "jasni sets Content-Length itself"},
 		{[]string{"--webhook", "wh_1", "--tunnel", "local"}, nil, "--webhook needs a public tunnel"},
 		{[]string{"--print-secret"}, nil, "has no webhook secret yet"},
 	}
@@ -69,5 +72,22 @@ func TestPrintSecret(t *testing.T) {
 	res := clitest.Run(t, clitest.Options{Env: map[string]string{"WEBHOOK_SECRET": "whsec_env"}}, "listen", "--print-secret")
 	if res.Code != 0 || res.Stdout != "whsec_env\n" {
 		t.Errorf("exit %d stdout %q", res.Code, res.Stdout)
+	}
+}
+
+// --forward to listen's own port would loop every delivery back in.
+func TestForwardToItself(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	for _, fwd := range []string{port, "localhost:" + port, "127.0.0.1:" + port} {
+		res := clitest.Run(t, clitest.Options{Env: map[string]string{"JASNI_HISTORY": filepath.Join(t.TempDir(), "h.db")}},
+			"listen", "--tunnel", "local", "--port", port, "--forward", fwd, "--secret", "whsec_x")
+		if res.Code != 2 || !strings.Contains(res.Stderr, "every delivery would go round in a loop") {
+			t.Errorf("--forward %s: exit %d %q", fwd, res.Code, res.Stderr)
+		}
 	}
 }
