@@ -1,10 +1,10 @@
 package listen
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -90,15 +90,27 @@ func newDisplay(ios *iostreams.IOStreams, printJSON bool) *display {
 	return d
 }
 
+// write prints the queued lines, buffered while more are waiting, so that
+// under load many lines share one write.
 func (d *display) write() {
 	defer close(d.done)
+	out, errOut := bufio.NewWriter(d.io.Out), bufio.NewWriter(d.io.ErrOut)
 	for l := range d.lines {
-		w := d.io.Out
+		w, other := out, errOut
 		if l.stderr {
-			w = d.io.ErrOut
+			w, other = errOut, out
 		}
-		_, _ = io.WriteString(w, l.text)
+		// Lines keep their order across the two streams.
+		if other.Buffered() > 0 {
+			_ = other.Flush()
+		}
+		_, _ = w.WriteString(l.text)
+		if len(d.lines) == 0 {
+			_ = w.Flush()
+		}
 	}
+	_ = out.Flush()
+	_ = errOut.Flush()
 }
 
 // emit queues text (whole lines); it never blocks. Called with d.mu held.
