@@ -16,11 +16,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/api/apitest"
+	"github.com/jasni/jasni-cli/internal/clitest"
 	"github.com/jasni/jasni-cli/internal/exampleapp"
 )
 
@@ -319,34 +319,17 @@ func startListen(t *testing.T, env []string, args ...string) (url string, stop f
 type listening struct {
 	url     string
 	cmd     *exec.Cmd
-	out     *syncBuffer
-	errText *syncBuffer
+	out     *clitest.SyncBuffer
+	errText *clitest.SyncBuffer
 	rest    chan struct{}
 	stopped bool
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func runListen(t *testing.T, env []string, args ...string) *listening {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "jasni"), append([]string{"listen", "--tunnel", "local"}, args...)...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
-	l := &listening{cmd: cmd, out: &syncBuffer{}, errText: &syncBuffer{}, rest: make(chan struct{})}
+	l := &listening{cmd: cmd, out: &clitest.SyncBuffer{}, errText: &clitest.SyncBuffer{}, rest: make(chan struct{})}
 	cmd.Stdout = l.out
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {

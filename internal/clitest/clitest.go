@@ -3,9 +3,11 @@
 package clitest
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/jasni/jasni-cli/internal/app"
@@ -39,4 +41,23 @@ func Run(t *testing.T, opts Options, args ...string) Result {
 	}
 	code := app.Run(context.Background(), args, ios, func(k string) string { return env[k] }, &http.Client{})
 	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+}
+
+// SyncBuffer is a buffer a command writes to while the test reads it from
+// another goroutine.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/api/apitest"
+	"github.com/jasni/jasni-cli/internal/clitest"
 	"github.com/jasni/jasni-cli/internal/cmd/listen"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
@@ -24,26 +25,8 @@ import (
 
 const apiKey = "jsk_listen_test_0123456789"
 
-// syncBuffer lets the test read what listen wrote from another goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type run struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *clitest.SyncBuffer
 	cancel         context.CancelFunc
 	done           chan error
 	url            string
@@ -54,7 +37,7 @@ type run struct {
 func startListen(t *testing.T, edge *ngroktest.Edge, env map[string]string, args ...string) *run {
 	t.Helper()
 	ios, _, _, _ := iostreams.Test()
-	r := &run{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	r := &run{stdout: &clitest.SyncBuffer{}, stderr: &clitest.SyncBuffer{}, done: make(chan error, 1)}
 	ios.Out, ios.ErrOut = r.stdout, r.stderr
 	getenv := func(k string) string { return env[k] }
 	f := &cmdutil.Factory{
