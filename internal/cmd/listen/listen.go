@@ -437,7 +437,8 @@ func closeHistory(w *store.Writer, disp *display) {
 	}
 }
 
-// forwardsToItself reports a --forward that names listen's own local port.
+// forwardsToItself reports a --forward that names listen's own local port,
+// by address or by a name that resolves to this machine.
 func forwardsToItself(forward *url.URL, tun tunnel.Tunnel) bool {
 	if forward == nil || tun.Public() {
 		return false
@@ -447,8 +448,19 @@ func forwardsToItself(forward *url.URL, tun tunnel.Tunnel) bool {
 		return false
 	}
 	host := forward.Hostname()
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+	addrs := []string{host}
+	if host != "localhost" && net.ParseIP(host) == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		addrs, _ = net.DefaultResolver.LookupHost(ctx, host)
+	}
+	for _, a := range addrs {
+		ip := net.ParseIP(a)
+		if a == "localhost" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+			return true
+		}
+	}
+	return false
 }
 
 // disconnect ends the tunnel, without hanging on a network that is gone.
@@ -487,7 +499,9 @@ func limitMemory(maxBody int64) {
 		return
 	}
 	inflight := max(int64(relay.DefaultMaxInFlight), maxBody)
-	debug.SetMemoryLimit(2*inflight + 128<<20)
+	// Bodies being read, bodies waiting for the history (bounded as much),
+	// and room for the rest.
+	debug.SetMemoryLimit(2*inflight + 64<<20)
 }
 
 func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel, error) {
