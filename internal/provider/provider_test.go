@@ -1,0 +1,166 @@
+package provider
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/signature"
+)
+
+func builtin(t *testing.T, name string) *Spec {
+	t.Helper()
+	s, err := Builtin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func key(t *testing.T, s *Spec, secret string) Key {
+	t.Helper()
+	k, err := s.ParseKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestBuiltinsParse(t *testing.T) {
+	names := BuiltinNames()
+	if strings.Join(names, ",") != "generic,jasni,standard,voisnap" {
+		t.Fatalf("built-ins: %v", names)
+	}
+	for _, n := range names {
+		if s := builtin(t, n); s.Name != n {
+			t.Errorf("%s/provider.toml names itself %q", n, s.Name)
+		}
+	}
+	if _, err := Builtin("voisnapp"); err == nil || !strings.Contains(err.Error(), "did you mean voisnap?") {
+		t.Errorf("unknown provider: %v", err)
+	}
+}
+
+// The published Standard Webhooks test vector, signed and verified.
+func TestStandardWebhooksVector(t *testing.T) {
+	s := builtin(t, "standard")
+	k := key(t, s, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	m := Message{Body: []byte(`{"test": 2432232314}`), ID: "msg_p5jXN8AQM9LWM0D4loKWxJek", Timestamp: time.Unix(1614265330, 0)}
+	h := s.Sign([]Key{k}, m)
+	if got := h.Get("webhook-signature"); got != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Errorf("signature %q", got)
+	}
+	if h.Get("webhook-id") != m.ID || h.Get("webhook-timestamp") != "1614265330" {
+		t.Errorf("headers %v", h)
+	}
+	if err := s.Verify([]Key{k}, m.Body, h, m.Timestamp.Add(time.Minute)); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	if err := s.Verify([]Key{k}, m.Body, h, m.Timestamp.Add(6*time.Minute)); !errors.Is(err, ErrStale) {
+		t.Errorf("6 minutes later: %v, want stale", err)
+	}
+	// Key rotation: a header with an old and a new signature verifies with either key.
+	old := key(t, s, "whsec_"+"c2VjcmV0LW9sZA==")
+	h = s.Sign([]Key{old, k}, m)
+	if !strings.Contains(h.Get("webhook-signature"), " v1,") {
+		t.Errorf("two keys, one header: %q", h.Get("webhook-signature"))
+	}
+	for _, kk := range []Key{old, k} {
+		if err := s.Verify([]Key{kk}, m.Body, h, m.Timestamp); err != nil {
+			t.Errorf("rotation: %v", err)
+		}
+	}
+	for _, bad := range []string{"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!"} {
+		if _, err := s.ParseKey(bad); err == nil {
+			t.Errorf("ParseKey(%q) accepted", bad)
+		}
+	}
+}
+
+// Voisnap, computed here the way the guide's FastAPI handler does.
+func TestVoisnapAsTheGuideComputesIt(t *testing.T) {
+	s := builtin(t, "voisnap")
+	secret, body, ts := "vs_secret", []byte(`{"type":"SessionEnded","data":{"conversationId":"c1"}}`), time.Unix(1700000000, 0)
+	h := s.Sign([]Key{key(t, s, secret)}, Message{Body: body, Timestamp: ts, ID: "dlv_1"})
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(strconv.FormatInt(ts.Unix(), 10) + "." + string(body)))
+	if want := "sha256=" + hex.EncodeToString(mac.Sum(nil)); h.Get("X-Webhook-Signature") != want {
+		t.Errorf("signature %q, want %q", h.Get("X-Webhook-Signature"), want)
+	}
+	if h.Get("X-Webhook-Delivery-Id") != "dlv_1" || h.Get("X-Webhook-Timestamp") != "1700000000" {
+		t.Errorf("headers %v", h)
+	}
+	k := key(t, s, secret)
+	tests := []struct {
+		name string
+		now  time.Time
+		edit func()
+		want error
+	}{
+		{"fresh", ts.Add(299 * time.Second), func() {}, nil},
+		{"stale", ts.Add(301 * time.Second), func() {}, ErrStale},
+		{"from the future", ts.Add(-301 * time.Second), func() {}, ErrStale},
+		{"upper-case hex, which the guide's compare_digest rejects", ts, func() {
+			h.Set("X-Webhook-Signature", "sha256="+strings.ToUpper(strings.TrimPrefix(h.Get("X-Webhook-Signature"), "sha256=")))
+		}, signature.ErrMalformedSignature},
+		{"no prefix", ts, func() { h.Set("X-Webhook-Signature", strings.TrimPrefix(h.Get("X-Webhook-Signature"), "sha256=")) }, signature.ErrMalformedSignature},
+		{"no timestamp", ts, func() { h.Del("X-Webhook-Timestamp") }, ErrMissingTimestamp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h = s.Sign([]Key{k}, Message{Body: body, Timestamp: ts, ID: "dlv_1"})
+			tt.edit()
+			err := s.Verify([]Key{k}, body, h, tt.now)
+			if (tt.want == nil) != (err == nil) || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("Verify = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// Jasni's built-in form signs exactly as internal/signature does.
+func TestJasniMatchesTheSignaturePackage(t *testing.T) {
+	s := builtin(t, "jasni")
+	body := []byte(`{"event":"email.sent"}`)
+	h := s.Sign([]Key{key(t, s, "whsec_x")}, Message{Body: body, Timestamp: time.Unix(5, 0)})
+	if h.Get("X-Webhook-Signature") != (signature.Jasni{}).Compute("whsec_x", body) || h.Get("X-Webhook-Timestamp") != "5" {
+		t.Errorf("headers %v", h)
+	}
+	// The timestamp is not signed, so any age verifies.
+	if err := s.Verify([]Key{key(t, s, "whsec_x")}, body, h, time.Now()); err != nil {
+		t.Error(err)
+	}
+	if err := s.Verify([]Key{key(t, s, "whsec_y")}, body, h, time.Now()); !errors.Is(err, signature.ErrMismatch) {
+		t.Errorf("wrong secret: %v", err)
+	}
+}
+
+func TestSpecErrorsNameTheField(t *testing.T) {
+	base := "name = \"acme\"\n[signature]\nheader = \"X-Acme-Sig\"\n"
+	tests := []struct{ toml, want string }{
+		{base, ""},
+		{"name = \"Acme Inc\"\n[signature]\nheader = \"X\"\n", "name \"Acme Inc\""},
+		{base + "encoding = \"base32\"\n", "signature.encoding \"base32\""},
+		{base + "payload = \"{ts}.{body}\"\n", "{ts} is not one of"},
+		{base + "payload = \"{timestamp}.{body}\"\n", "headers.timestamp must name"},
+		{base + "key = \"base64\"\n", "needs signature.key_prefix"},
+		{base + "tolerance = \"5 minutes\"\n", "not a duration"},
+		{base + "tolerance = \"5m\"\n", "the timestamp is not signed"},
+		{base + "colour = \"red\"\n", "unknown field"},
+		{"name = \"acme\"\n[signature\n", "line 2"},
+	}
+	for _, tt := range tests {
+		_, err := ParseSpec("acme/provider.toml", []byte(tt.toml))
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v", tt.toml, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "acme/provider.toml")):
+			t.Errorf("%q: %v, want %q and the file name", tt.toml, err, tt.want)
+		}
+	}
+}

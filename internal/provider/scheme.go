@@ -1,0 +1,186 @@
+package provider
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/signature"
+)
+
+// Errors from Verify, beside signature.ErrMissingSignature,
+// ErrMalformedSignature and ErrMismatch.
+var (
+	ErrMissingTimestamp = errors.New("no timestamp header")
+	ErrStale            = errors.New("the timestamp is outside the provider's tolerance")
+	ErrMissingID        = errors.New("no delivery id header")
+)
+
+// Key is a secret made into the HMAC key the provider's way.
+type Key struct{ b []byte }
+
+// ParseKey turns a secret into a key, or says why it cannot be one.
+func (s *Spec) ParseKey(secret string) (Key, error) {
+	if secret == "" {
+		return Key{}, errors.New("the secret is empty")
+	}
+	if s.Signature.Key != "base64" {
+		return Key{b: []byte(secret)}, nil
+	}
+	rest, ok := strings.CutPrefix(secret, s.Signature.KeyPrefix)
+	if !ok {
+		return Key{}, fmt.Errorf("a %s secret starts with %q followed by base64; this one does not start with %q", s.Title, s.Signature.KeyPrefix, s.Signature.KeyPrefix)
+	}
+	b, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil || len(b) == 0 {
+		return Key{}, fmt.Errorf("a %s secret is %q followed by base64; what follows %q here is not base64", s.Title, s.Signature.KeyPrefix, s.Signature.KeyPrefix)
+	}
+	return Key{b: b}, nil
+}
+
+// Message is what is signed: the raw body as sent, and the metadata some
+// schemes mix in.
+type Message struct {
+	Body      []byte
+	Timestamp time.Time
+	ID        string
+}
+
+// signed is the byte string the MAC is computed over.
+func (s *Spec) signed(m Message) []byte {
+	ts := strconv.FormatInt(m.Timestamp.Unix(), 10)
+	before, after, _ := strings.Cut(s.Signature.Payload, "{body}")
+	fill := func(t string) string {
+		return strings.NewReplacer("{timestamp}", ts, "{id}", m.ID).Replace(t)
+	}
+	out := make([]byte, 0, len(before)+len(m.Body)+len(after)+32)
+	out = append(out, fill(before)...)
+	out = append(out, m.Body...)
+	return append(out, fill(after)...)
+}
+
+func (s *Spec) mac(k Key, m Message) []byte {
+	h := hmac.New(sha256.New, k.b)
+	h.Write(s.signed(m))
+	return h.Sum(nil)
+}
+
+func (s *Spec) encode(mac []byte) string {
+	if s.Signature.Encoding == "base64" {
+		return s.Signature.Prefix + base64.StdEncoding.EncodeToString(mac)
+	}
+	return s.Signature.Prefix + hex.EncodeToString(mac)
+}
+
+// Sign returns the headers that carry m's signature and metadata: the
+// signature (one per key, for key rotation where the scheme allows several),
+// the timestamp and the delivery id when the provider sends them.
+func (s *Spec) Sign(keys []Key, m Message) http.Header {
+	h := http.Header{}
+	sigs := make([]string, 0, len(keys))
+	for _, k := range keys {
+		sigs = append(sigs, s.encode(s.mac(k, m)))
+	}
+	sep := s.Signature.Separator
+	if sep == "" && len(sigs) > 1 {
+		sigs = sigs[:1] // the scheme carries one signature
+	}
+	h.Set(s.Signature.Header, strings.Join(sigs, sep))
+	if s.Headers.Timestamp != "" {
+		h.Set(s.Headers.Timestamp, strconv.FormatInt(m.Timestamp.Unix(), 10))
+	}
+	if s.Headers.ID != "" && m.ID != "" {
+		h.Set(s.Headers.ID, m.ID)
+	}
+	return h
+}
+
+// CheckHeader looks at the headers alone: ErrMissingSignature or
+// ErrMalformedSignature when no body could make them valid.
+func (s *Spec) CheckHeader(h http.Header) error {
+	_, err := s.candidates(h)
+	return err
+}
+
+// candidates are the MACs the signature header carries, decoded.
+func (s *Spec) candidates(h http.Header) ([][]byte, error) {
+	raw := strings.TrimSpace(h.Get(s.Signature.Header))
+	if raw == "" {
+		return nil, signature.ErrMissingSignature
+	}
+	parts := []string{raw}
+	if s.Signature.Separator != "" {
+		parts = strings.Split(raw, s.Signature.Separator)
+	}
+	var out [][]byte
+	for _, p := range parts {
+		p, ok := strings.CutPrefix(strings.TrimSpace(p), s.Signature.Prefix)
+		if !ok {
+			continue // another version of the scheme, or garbage
+		}
+		var b []byte
+		var err error
+		if s.Signature.Encoding == "base64" {
+			b, err = base64.StdEncoding.DecodeString(p)
+		} else if p == strings.ToLower(p) {
+			// Lower case only, as the providers send it: their own receivers
+			// compare the strings, and upper case fails there.
+			b, err = hex.DecodeString(p)
+		}
+		if err == nil && len(b) == sha256.Size {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		return nil, signature.ErrMalformedSignature
+	}
+	return out, nil
+}
+
+// Verify checks a delivery as a receiver following the provider's docs
+// would: the signature against any of keys, and, when the scheme signs a
+// timestamp, that it is within the tolerance of now.
+func (s *Spec) Verify(keys []Key, body []byte, h http.Header, now time.Time) error {
+	macs, err := s.candidates(h)
+	if err != nil {
+		return err
+	}
+	m := Message{Body: body}
+	if strings.Contains(s.Signature.Payload, "{timestamp}") {
+		raw := strings.TrimSpace(h.Get(s.Headers.Timestamp))
+		if raw == "" {
+			return ErrMissingTimestamp
+		}
+		secs, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: %s %q is not Unix seconds", signature.ErrMalformedSignature, s.Headers.Timestamp, raw)
+		}
+		m.Timestamp = time.Unix(secs, 0)
+		if tol := s.Signature.Tolerance.Duration; tol > 0 {
+			if skew := now.Sub(m.Timestamp); skew > tol || -skew > tol {
+				return fmt.Errorf("%w (%s off, %s allowed)", ErrStale, skew.Round(time.Second).Abs(), tol)
+			}
+		}
+	}
+	if strings.Contains(s.Signature.Payload, "{id}") {
+		if m.ID = strings.TrimSpace(h.Get(s.Headers.ID)); m.ID == "" {
+			return ErrMissingID
+		}
+	}
+	for _, k := range keys {
+		want := s.mac(k, m)
+		for _, got := range macs {
+			if hmac.Equal(got, want) {
+				return nil
+			}
+		}
+	}
+	return signature.ErrMismatch
+}
