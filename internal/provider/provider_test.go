@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +16,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/signature"
 )
 
-func builtin(t *testing.T, name string) *Spec {
+func builtin(t *testing.T, name string) *Provider {
 	t.Helper()
 	s, err := Builtin(name)
 	if err != nil {
@@ -22,7 +25,7 @@ func builtin(t *testing.T, name string) *Spec {
 	return s
 }
 
-func key(t *testing.T, s *Spec, secret string) Key {
+func key(t *testing.T, s *Provider, secret string) Key {
 	t.Helper()
 	k, err := s.ParseKey(secret)
 	if err != nil {
@@ -162,5 +165,95 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "acme/provider.toml")):
 			t.Errorf("%q: %v, want %q and the file name", tt.toml, err, tt.want)
 		}
+	}
+}
+
+// Every built-in's events come from its files, in the order provider.toml
+// gives, each with its type inside matching its name.
+func TestBuiltinEvents(t *testing.T) {
+	want := map[string]string{
+		"jasni":    "email.received,email.sent,email.delivered,email.bounced,email.spam,email.rejected,email.deleted,domain.verified",
+		"generic":  "resource.created,resource.updated,resource.deleted,user.created,user.updated,payment.succeeded,payment.failed",
+		"voisnap":  "SessionStarted,SessionEnded,AnalysisCompleted,TransferInitiated,Error",
+		"standard": "user.created,invoice.paid,subscription.cancelled",
+	}
+	for name, events := range want {
+		p := builtin(t, name)
+		if got := strings.Join(p.EventNames(), ","); got != events {
+			t.Errorf("%s: %s, want %s", name, got, events)
+		}
+		for _, e := range p.Events() {
+			if e.Description == "" {
+				t.Errorf("%s %s has no description", name, e.Name)
+			}
+		}
+	}
+	g := builtin(t, "generic")
+	upd, _ := g.Event("resource.updated")
+	if !strings.Contains(string(upd.JSON), `"previous_data": {`) {
+		t.Error("generic resource.updated lacks previous_data")
+	}
+}
+
+func TestEventTypeAndDedup(t *testing.T) {
+	tests := []struct {
+		provider string
+		header   http.Header
+		body     string
+		event    string
+		dedup    string
+	}{
+		{"jasni", http.Header{"X-Webhook-Event": {"email.bounced"}}, `{"event":"email.sent","timestamp":"t1","data":{"id":"m1"}}`, "email.sent", `"email.sent"|"m1"|"t1"`},
+		{"jasni", http.Header{"X-Webhook-Event": {"email.sent"}}, `not json`, "email.sent", ""},
+		{"generic", nil, `{"id":"evt_1","type":"user.created"}`, "user.created", `"evt_1"`},
+		{"voisnap", http.Header{"X-Webhook-Delivery-Id": {"dlv_9"}}, `{"type":"Error","data":{}}`, "Error", "dlv_9"},
+		{"standard", http.Header{"Webhook-Id": {"msg_1"}}, `{"type":"invoice.paid"}`, "invoice.paid", "msg_1"},
+	}
+	for _, tt := range tests {
+		p := builtin(t, tt.provider)
+		if got := p.EventType(tt.header, []byte(tt.body)); got != tt.event {
+			t.Errorf("%s: event %q, want %q", tt.provider, got, tt.event)
+		}
+		if got := p.DedupKey(tt.header, []byte(tt.body)); got != tt.dedup {
+			t.Errorf("%s: dedup %q, want %q", tt.provider, got, tt.dedup)
+		}
+	}
+}
+
+// A provider that is only a folder: loaded by path, with clear errors for
+// what is missing or wrong.
+func TestProviderFolder(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Load(dir, ""); err == nil || !strings.Contains(err.Error(), "no provider.toml") {
+		t.Errorf("empty folder: %v", err)
+	}
+	write("provider.toml", "name = \"acme\"\n[signature]\nheader = \"X-Acme-Signature\"\nencoding = \"base64\"\n[envelope]\nevent = \"kind\"\n")
+	if _, err := Load(dir, ""); err == nil || !strings.Contains(err.Error(), "no event files") {
+		t.Errorf("no events: %v", err)
+	}
+	write("order.paid.json", `{"kind":"order.shipped"}`)
+	if _, err := Load(dir, ""); err == nil || !strings.Contains(err.Error(), `the file name says "order.paid"`) {
+		t.Errorf("mismatched event: %v", err)
+	}
+	write("order.paid.json", `{"kind":"order.paid","order":{"id":"o1"}}`)
+	p, err := Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := p.ParseKey("acme-secret")
+	body := []byte(`{"kind":"order.paid"}`)
+	h := p.Sign([]Key{k}, Message{Body: body, Timestamp: time.Now()})
+	if err := p.Verify([]Key{k}, body, h, time.Now()); err != nil || p.EventType(h, body) != "order.paid" {
+		t.Errorf("round trip: %v", err)
+	}
+	// By name, from the config directory's providers folder.
+	parent := filepath.Dir(dir)
+	if p, err := Load(filepath.Base(dir), parent); err != nil || p.Name != "acme" {
+		t.Errorf("by name in a providers folder: %v", err)
 	}
 }

@@ -34,6 +34,15 @@ type Spec struct {
 	Signature SignatureSpec `toml:"signature"`
 	Headers   HeaderSpec    `toml:"headers"`
 	Envelope  EnvelopeSpec  `toml:"envelope"`
+	// Events lists event types in the order to show them, with a line
+	// each; event files not listed follow by name.
+	Events []EventSpec `toml:"events"`
+}
+
+// EventSpec describes one event type.
+type EventSpec struct {
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
 }
 
 // SignatureSpec says how a delivery is signed.
