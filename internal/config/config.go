@@ -32,6 +32,8 @@ const (
 	KeyAPIURL        = "api_url"
 	KeyWebhookSecret = "webhook_secret"
 	KeyTriggerURL    = "trigger_url"
+	// KeyProvider is the webhook provider: a built-in name or a folder.
+	KeyProvider = "provider"
 	// KeyNgrokAuthtoken has no JASNI_ variable: ngrok's own NGROK_AUTHTOKEN is read instead.
 	KeyNgrokAuthtoken = "ngrok_authtoken"
 	// KeyDevWebhookID is the development webhook listen keeps for the profile.

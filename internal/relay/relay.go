@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/store"
 )
@@ -51,6 +52,11 @@ type Recorder interface {
 
 // Config sets up a Relay.
 type Config struct {
+	// Provider says how deliveries are signed and where their event type and
+	// dedup key are; nil means Jasni. Keys verify (any of them may match);
+	// when empty, Secret is made into the one key.
+	Provider   *provider.Provider
+	Keys       []provider.Key
 	Secret     string
 	SkipVerify bool
 	// Forward is the app's URL; nil makes the relay a verifying sink that answers 200.
@@ -82,7 +88,7 @@ type Config struct {
 // Relay is an http.Handler.
 type Relay struct {
 	cfg      Config
-	scheme   signature.Scheme
+	provider *provider.Provider
 	client   *http.Client
 	conns    *conns // the fast path to a plain-http app; nil otherwise
 	events   map[string]bool
@@ -125,11 +131,23 @@ func New(cfg Config) *Relay {
 	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	r := &Relay{
 		cfg:      cfg,
-		scheme:   signature.Jasni{},
+		provider: cfg.Provider,
 		client:   &noRedirect,
 		conns:    fast,
 		seen:     newDedup(10000),
 		inflight: newBudget(cfg.MaxInFlight),
+	}
+	if r.provider == nil {
+		p, err := provider.Builtin(provider.Default)
+		if err != nil {
+			panic(err) // the built-ins are embedded and tested
+		}
+		r.provider = p
+	}
+	if len(cfg.Keys) == 0 && cfg.Secret != "" {
+		if k, err := r.provider.ParseKey(cfg.Secret); err == nil {
+			r.cfg.Keys = []provider.Key{k}
+		}
 	}
 	if len(cfg.Events) > 0 {
 		r.events = map[string]bool{}
@@ -183,7 +201,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		// here changes it: no copy needed.
 		Header:   req.Header,
 		BodySize: req.ContentLength,
-		Event:    clip(r.headerEvent(req.Header)),
+		Event:    clip(r.provider.EventType(req.Header, nil)),
 	}
 	// The path as sent: /webhooks%2fjasni is not /webhooks/jasni, and would
 	// reach the app as the former.
@@ -197,7 +215,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if !r.cfg.SkipVerify {
-		if err := r.scheme.CheckHeader(req.Header); err != nil {
+		if err := r.provider.CheckHeader(req.Header); err != nil {
 			r.refuse(w, req, d, http.StatusUnauthorized, verdictOf(err), "signature "+string(verdictOf(err)))
 			return
 		}
@@ -224,19 +242,24 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	d.Body, d.BodySize = body, int64(len(body))
 
-	d.Verdict = r.verify(body, req.Header)
+	var why error
+	d.Verdict, why = r.verify(body, req.Header)
 	if d.Verdict == store.VerdictInvalid || d.Verdict == store.VerdictMissing {
-		r.refuse(w, req, d, http.StatusUnauthorized, d.Verdict, "signature "+string(d.Verdict))
+		reason := "signature " + string(d.Verdict)
+		if errors.Is(why, provider.ErrStale) || errors.Is(why, provider.ErrMissingTimestamp) || errors.Is(why, provider.ErrMissingID) {
+			reason += ": " + why.Error()
+		}
+		r.refuse(w, req, d, http.StatusUnauthorized, d.Verdict, reason)
 		return
 	}
 
 	// From here on the delivery is genuine (or the user chose not to check).
 	// The event type is taken from the signed body; the header is not
 	// signed, and a replay could change it to dodge --events or the dedup.
-	if e := bodyEvent(body); e != "" {
+	if e := r.provider.EventType(req.Header, body); e != "" {
 		d.Event = clip(e)
 	}
-	d.Duplicate = r.seen.check(dedupKey(d.Event, body))
+	d.Duplicate = r.seen.check(r.provider.DedupKey(req.Header, body))
 	recorded := r.record(d)
 
 	switch {
@@ -332,11 +355,12 @@ func verdictOf(err error) store.Verdict {
 	}
 }
 
-func (r *Relay) verify(body []byte, h http.Header) store.Verdict {
+func (r *Relay) verify(body []byte, h http.Header) (store.Verdict, error) {
 	if r.cfg.SkipVerify {
-		return store.VerdictSkipped
+		return store.VerdictSkipped, nil
 	}
-	return verdictOf(r.scheme.Verify(r.cfg.Secret, body, h))
+	err := r.provider.Verify(r.cfg.Keys, body, h, r.cfg.Now())
+	return verdictOf(err), err
 }
 
 var (

@@ -29,6 +29,12 @@ type DevWebhook struct {
 // prepareDevWebhook decides whether listen manages a webhook: only with an
 // API key and a public tunnel, since Jasni cannot reach a local port.
 func (o *Options) prepareDevWebhook(f *cmdutil.Factory, cmd *cobra.Command, cfg *config.Config, webhookID string) error {
+	if o.Provider.Name != "jasni" {
+		if webhookID != "" {
+			return cmdutil.FlagErrorf("--webhook registers a Jasni webhook; with --provider %s, register the tunnel's URL with that provider yourself", o.Provider.Name)
+		}
+		return nil
+	}
 	if o.Tunnel != "ngrok" {
 		if webhookID != "" {
 			return cmdutil.FlagErrorf("--webhook needs a public tunnel: Jasni cannot reach a local port (set NGROK_AUTHTOKEN)")

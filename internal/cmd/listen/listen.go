@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/relay"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
@@ -56,6 +58,9 @@ type Options struct {
 	Paths       []string
 	Methods     []string
 	HistoryPath string
+	// Provider says how deliveries are signed and read; Keys verify them.
+	Provider *provider.Provider
+	Keys     []provider.Key
 
 	// DevWebhook keeps a registered webhook pointed at the tunnel; nil when
 	// there is no API key or no public tunnel.
@@ -145,6 +150,9 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 			if err := opts.ensureSecret(cfg); err != nil {
 				return err
 			}
+			if err := opts.parseKey(); err != nil {
+				return err
+			}
 			return listenRun(cmd.Context(), opts)
 		},
 	}
@@ -160,7 +168,8 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	fl.StringVar(&events, "events", "", "Forward only these event types, comma-separated (others are answered 200 and shown as skipped)")
 	fl.BoolVar(&opts.PrintJSON, "print-json", false, "Print each delivery's payload")
 	fl.Int64Var(&opts.MaxBody, "max-body", relay.DefaultMaxBody, "Largest body accepted, in bytes (413 above it)")
-	fl.StringSliceVar(&opts.Paths, "path", []string{WebhookPath}, "The webhook `path`: only requests to it are verified and forwarded, others get 404 (repeatable; '*' for any)")
+	fl.StringSliceVar(&opts.Paths, "path", nil, "The webhook `path`: only requests to it are verified and forwarded, others get 404 (repeatable; '*' for any; default /webhooks/<provider>)")
+	cmdutil.AddProviderFlag(cmd)
 	fl.StringSliceVar(&opts.Methods, "method", []string{http.MethodPost}, "The HTTP `methods` verified and forwarded, others get 405 (repeatable; '*' for any)")
 	fl.BoolVar(&printSecret, "print-secret", false, "Print the development webhook's secret and exit")
 	fl.StringVar(&webhookID, "webhook", "", "Point this registered webhook `ID` at the tunnel instead of the development one")
@@ -235,7 +244,27 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 		}
 	}
 	o.HistoryPath = historyPath
+	var err error
+	if o.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
+		return err
+	}
+	if len(o.Paths) == 0 {
+		o.Paths = []string{"/webhooks/" + o.Provider.Name}
+	}
 	return o.checkRoutes()
+}
+
+// parseKey makes the secret into the provider's key, or says why it cannot.
+func (o *Options) parseKey() error {
+	if o.SkipVerify || o.Secret == "" {
+		return nil
+	}
+	k, err := o.Provider.ParseKey(o.Secret)
+	if err != nil {
+		return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
+	}
+	o.Keys = []provider.Key{k}
+	return nil
 }
 
 // checkRoutes validates --path and --method.
@@ -284,6 +313,9 @@ func (o *Options) ensureSecret(cfg *config.Config) error {
 		return fmt.Errorf("generate a secret: %w", err)
 	}
 	o.Secret = "whsec_" + hex.EncodeToString(b)
+	if sig := o.Provider.Signature; sig.Key == "base64" {
+		o.Secret = sig.KeyPrefix + base64.StdEncoding.EncodeToString(b)
+	}
 	cfg.Set(cfg.Profile, config.KeyWebhookSecret, o.Secret)
 	if err := cfg.Save(); err != nil {
 		return fmt.Errorf("no webhook secret is configured and a new one could not be saved: %w (pass --secret)", err)
@@ -372,12 +404,16 @@ func listenRun(ctx context.Context, o *Options) error {
 		}
 		if secret != "" {
 			o.Secret = secret
+			if err := o.parseKey(); err != nil {
+				return err
+			}
 		}
 		defer o.DevWebhook.Deactivate(disp)
 	}
 
 	rl := relay.New(relay.Config{
-		Secret:        o.Secret,
+		Provider:      o.Provider,
+		Keys:          o.Keys,
 		SkipVerify:    o.SkipVerify,
 		Forward:       o.Forward,
 		Header:        o.Headers,
@@ -536,7 +572,7 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	if o.SkipVerify {
 		fmt.Fprintf(w, "  %s Signatures are NOT checked (--skip-verify): anyone who finds this URL can send to your app\n", s.WarningIcon())
 	} else {
-		fmt.Fprintf(w, "  Verifying signatures with the secret from %s\n", o.SecretSource)
+		fmt.Fprintf(w, "  Verifying %s signatures with the secret from %s\n", o.Provider.Title, o.SecretSource)
 	}
 	if len(o.Events) > 0 {
 		fmt.Fprintf(w, "  Forwarding only %s\n", strings.Join(o.Events, ", "))

@@ -1,0 +1,105 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestListenPerProvider: listen verifies each provider's deliveries the way
+// that provider's docs tell a receiver to, forwards them, and refuses a
+// delivery signed the Jasni way or outside the provider's time window. The
+// signatures here are computed as the docs show, not with jasni's code.
+func TestListenPerProvider(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	}))
+	defer app.Close()
+	hexMAC := func(key []byte, s string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	b64MAC := func(key []byte, s string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(s))
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	now := time.Now().Unix()
+	ts := strconv.FormatInt(now, 10)
+	stale := strconv.FormatInt(now-600, 10)
+	stdKey, _ := base64.StdEncoding.DecodeString("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+
+	type delivery struct {
+		name    string
+		headers map[string]string
+		want    int
+	}
+	tests := []struct {
+		provider, secret, path, body string
+		deliveries                   func(body string) []delivery
+	}{
+		{"voisnap", "vs_secret", "/webhooks/voisnap", `{"type":"SessionEnded","data":{"conversationId":"c1","durationSeconds":12}}`, func(body string) []delivery {
+			return []delivery{
+				{"as the guide signs", map[string]string{"X-Webhook-Signature": "sha256=" + hexMAC([]byte("vs_secret"), ts+"."+body), "X-Webhook-Timestamp": ts, "X-Webhook-Delivery-Id": "d1"}, 200},
+				{"signed the Jasni way", map[string]string{"X-Webhook-Signature": hexMAC([]byte("vs_secret"), body), "X-Webhook-Timestamp": ts}, 401},
+				{"ten minutes old", map[string]string{"X-Webhook-Signature": "sha256=" + hexMAC([]byte("vs_secret"), stale+"."+body), "X-Webhook-Timestamp": stale}, 401},
+			}
+		}},
+		{"standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "/webhooks/standard", `{"type":"invoice.paid","timestamp":"2025-03-04T09:30:00Z","data":{"id":"inv_1"}}`, func(body string) []delivery {
+			return []delivery{
+				{"as the spec signs", map[string]string{"webhook-id": "msg_1", "webhook-timestamp": ts, "webhook-signature": "v1,bm90IGl0 v1," + b64MAC(stdKey, "msg_1."+ts+"."+body)}, 200},
+				{"signed the Jasni way", map[string]string{"webhook-signature": hexMAC([]byte("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), body)}, 401},
+			}
+		}},
+		{"generic", "gen_secret", "/webhooks/generic", `{"id":"evt_1","type":"user.created","created_at":"2025-02-18T10:30:00Z","data":{"object":{"id":"usr_1"}},"previous_data":null}`, func(body string) []delivery {
+			return []delivery{
+				{"as doc 003 signs", map[string]string{"X-Webhook-Signature": hexMAC([]byte("gen_secret"), body)}, 200},
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.provider, func(t *testing.T) {
+			env := []string{"XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+			l := runListen(t, env, "--provider", tt.provider, "--secret", tt.secret, "--forward", app.URL+"/hook")
+			for _, d := range tt.deliveries(tt.body) {
+				req, _ := http.NewRequest(http.MethodPost, l.url+tt.path, bytes.NewReader([]byte(tt.body)))
+				for k, v := range d.headers {
+					req.Header.Set(k, v)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != d.want {
+					t.Errorf("%s: answered %d, want %d", d.name, resp.StatusCode, d.want)
+				}
+			}
+			out, errOut, _ := l.stop()
+			if !strings.Contains(errOut, "Verifying ") || !strings.Contains(out, "✓ signed") {
+				t.Errorf("listen output:\n%s\n%s", errOut, out)
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 {
+		t.Errorf("the app got %d deliveries, want the 3 correctly signed ones: %v", len(got), got)
+	}
+}
