@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"slices"
 	"errors"
 	"fmt"
 	"io"
@@ -66,12 +67,14 @@ func Secret(cmd *cobra.Command, cfg *config.Config) (secret, source string) {
 	return cfg.Lookup(config.KeyWebhookSecret)
 }
 
-// CheckEvents returns a usage error for the first unknown event name, with
-// the nearest known name and the full list.
-func CheckEvents(names []string) error {
-	known := fixtures.Names()
+// CheckEvents returns a usage error for the first name that is not a Jasni
+// event, with the nearest known name and the full list.
+func CheckEvents(names []string) error { return CheckEventsOf(names, fixtures.Names()) }
+
+// CheckEventsOf is CheckEvents against a provider's own events.
+func CheckEventsOf(names, known []string) error {
 	for _, name := range names {
-		if _, ok := fixtures.Get(name); ok {
+		if slices.Contains(known, name) {
 			continue
 		}
 		msg := fmt.Sprintf("unknown event %q", name)

@@ -199,9 +199,6 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 				o.Events = append(o.Events, e)
 			}
 		}
-		if err := cmdutil.CheckEvents(o.Events); err != nil {
-			return err
-		}
 	}
 	o.Headers = http.Header{}
 	for _, h := range headers {
@@ -246,6 +243,9 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	o.HistoryPath = historyPath
 	var err error
 	if o.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
+		return err
+	}
+	if err := cmdutil.CheckEventsOf(o.Events, o.Provider.EventNames()); err != nil {
 		return err
 	}
 	if len(o.Paths) == 0 {

@@ -56,6 +56,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--header", "nocolon"}, nil, "want Name:value"},
 		{[]string{"--header", "Content-Length: 5"}, nil, "jasni sets Content-Length itself"},
 		{[]string{"--provider", "voisnapp"}, nil, "did you mean voisnap?"},
+		{[]string{"--provider", "voisnap", "--events", "SessionEnd"}, nil, "did you mean SessionEnded?"},
+		{[]string{"--provider", "voisnap", "--events", "email.received"}, nil, "Known events: SessionStarted"},
 		{[]string{"--provider", "standard", "--secret", "whsec_not base64!", "--tunnel", "local"}, nil, "is not base64"},
 		{[]string{"--provider", "voisnap", "--webhook", "wh_1", "--tunnel", "local"}, nil, "--webhook"},
 		{[]string{"--webhook", "wh_1", "--tunnel", "local"}, nil, "--webhook needs a public tunnel"},
