@@ -1,11 +1,11 @@
 package cmdutil
 
 import (
-	"slices"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/jasni/jasni-cli/fixtures"

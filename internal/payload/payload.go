@@ -7,9 +7,11 @@ package payload
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +35,49 @@ type Options struct {
 	KeepIDs bool
 	// Sets are "path=value" overrides, applied last, in order.
 	Sets []string
+	// Envelope says where the provider puts the event type, timestamp and
+	// id; the zero value is Jasni's.
+	Envelope Envelope
+}
+
+// Envelope names the top-level keys of a provider's event, beside "data".
+type Envelope struct {
+	Event           string // the event type
+	Timestamp       string // "" when the body has none
+	TimestampFormat string // rfc3339, rfc3339ms or unix
+	ID              string // the event id, new on each send; "" for none
+	IDPrefix        string
+}
+
+func (o Options) env() Envelope {
+	if o.Envelope.Event == "" {
+		return Envelope{Event: "event", Timestamp: "timestamp", TimestampFormat: "rfc3339ms"}
+	}
+	return o.Envelope
+}
+
+// format writes t the envelope's way.
+func (e Envelope) format(t time.Time) jsondoc.Value {
+	switch e.TimestampFormat {
+	case "unix":
+		return json.Number(strconv.FormatInt(t.Unix(), 10))
+	case "rfc3339":
+		return t.UTC().Format(time.RFC3339)
+	}
+	return t.UTC().Format(TimestampLayout)
+}
+
+// parseTime reads a timestamp written either way.
+func parseTime(v jsondoc.Value) (time.Time, bool) {
+	switch v := v.(type) {
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return t, err == nil
+	case json.Number:
+		n, err := v.Int64()
+		return time.Unix(n, 0), err == nil
+	}
+	return time.Time{}, false
 }
 
 // FromFixture builds an event from a stored fixture: the envelope timestamp
@@ -43,16 +88,28 @@ func FromFixture(fixture []byte, opts Options) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	env := opts.env()
 	now := opts.Now.UTC().Truncate(time.Millisecond)
-	if old, ok := stringAt(doc, "timestamp"); ok {
-		if then, err := time.Parse(time.RFC3339Nano, old); err == nil {
-			if data, ok := doc.Get("data"); ok {
-				shiftTimes(data, now.Sub(then))
+	if env.Timestamp != "" {
+		if old, ok := doc.Get(env.Timestamp); ok {
+			if then, ok := parseTime(old); ok {
+				if data, ok := doc.Get("data"); ok {
+					shiftTimes(data, now.Sub(then))
+				}
 			}
 		}
+		doc.Set(env.Timestamp, env.format(now))
 	}
-	doc.Set("timestamp", now.Format(TimestampLayout))
 	if !opts.KeepIDs {
+		if env.ID != "" {
+			if _, ok := doc.Get(env.ID); ok {
+				fresh, err := randomHex(12)
+				if err != nil {
+					return nil, err
+				}
+				doc.Set(env.ID, env.IDPrefix+fresh)
+			}
+		}
 		if data, ok := doc.Get("data"); ok {
 			if obj, ok := data.(*jsondoc.Object); ok {
 				if err := refreshIDs(obj); err != nil {
@@ -61,7 +118,7 @@ func FromFixture(fixture []byte, opts Options) (*Event, error) {
 			}
 		}
 	}
-	return finish(doc, opts.Sets)
+	return finish(doc, opts.Sets, env)
 }
 
 // FromFile builds an event from a user's file. A file with both "event" and
@@ -77,37 +134,47 @@ func FromFile(content []byte, eventType string, opts Options) (*Event, error) {
 	if !ok {
 		return nil, errors.New("want a JSON object (an event, or the data of one)")
 	}
-	now := opts.Now.UTC().Truncate(time.Millisecond).Format(TimestampLayout)
-	_, hasEvent := obj.Get("event")
+	env := opts.env()
+	now := env.format(opts.Now.UTC().Truncate(time.Millisecond))
+	_, hasEvent := obj.Get(env.Event)
 	_, hasData := obj.Get("data")
 	if hasEvent && hasData {
-		fileType, ok := stringAt(obj, "event")
+		fileType, ok := stringAt(obj, env.Event)
 		if !ok || fileType == "" {
-			return nil, errors.New(`"event" must be a non-empty string`)
+			return nil, fmt.Errorf("%q must be a non-empty string", env.Event)
 		}
 		if eventType != "" && eventType != fileType {
 			return nil, fmt.Errorf("the file is a %s event but %s was asked for: drop the event name or fix the file", fileType, eventType)
 		}
-		if _, ok := obj.Get("timestamp"); !ok {
+		if _, ok := obj.Get(env.Timestamp); !ok && env.Timestamp != "" {
 			withTime := &jsondoc.Object{}
 			for _, m := range obj.Members {
 				withTime.Set(m.Key, m.Value)
-				if m.Key == "event" {
-					withTime.Set("timestamp", now)
+				if m.Key == env.Event {
+					withTime.Set(env.Timestamp, now)
 				}
 			}
 			obj = withTime
 		}
-		return finish(obj, opts.Sets)
+		return finish(obj, opts.Sets, env)
 	}
 	if eventType == "" {
-		return nil, errors.New(`the file is a data object, so name the event type (or give a whole event with "event" and "data")`)
+		return nil, fmt.Errorf("the file is a data object, so name the event type (or give a whole event with %q and \"data\")", env.Event)
 	}
 	doc := &jsondoc.Object{}
-	doc.Set("event", eventType)
-	doc.Set("timestamp", now)
+	if env.ID != "" {
+		fresh, err := randomHex(12)
+		if err != nil {
+			return nil, err
+		}
+		doc.Set(env.ID, env.IDPrefix+fresh)
+	}
+	doc.Set(env.Event, eventType)
+	if env.Timestamp != "" {
+		doc.Set(env.Timestamp, now)
+	}
 	doc.Set("data", obj)
-	return finish(doc, opts.Sets)
+	return finish(doc, opts.Sets, env)
 }
 
 func parseEvent(raw []byte) (*jsondoc.Object, error) {
@@ -122,16 +189,18 @@ func parseEvent(raw []byte) (*jsondoc.Object, error) {
 	return obj, nil
 }
 
-func finish(doc *jsondoc.Object, sets []string) (*Event, error) {
+func finish(doc *jsondoc.Object, sets []string, env Envelope) (*Event, error) {
 	for _, s := range sets {
 		if err := ApplySet(doc, s); err != nil {
 			return nil, err
 		}
 	}
 	ev := &Event{Doc: doc}
-	ev.Type, _ = stringAt(doc, "event")
-	if ts, ok := stringAt(doc, "timestamp"); ok {
-		ev.Timestamp, _ = time.Parse(time.RFC3339Nano, ts)
+	ev.Type, _ = stringAt(doc, env.Event)
+	if env.Timestamp != "" {
+		if ts, ok := doc.Get(env.Timestamp); ok {
+			ev.Timestamp, _ = parseTime(ts)
+		}
 	}
 	body, err := jsondoc.Marshal(doc)
 	if err != nil {

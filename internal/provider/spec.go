@@ -26,7 +26,8 @@ type Spec struct {
 	UserAgent     string   `toml:"user_agent"`
 	ContentType   string   `toml:"content_type"`
 	ResponseLimit Duration `toml:"response_limit"`
-	// Retries are the waits before each attempt after the first failed one.
+	// Retries are the waits before each attempt, the first one included
+	// (usually 0s): their count is the number of attempts.
 	Retries []Duration `toml:"retries"`
 	// Exhausted says what the provider does when every retry failed.
 	Exhausted string `toml:"exhausted"`
@@ -186,6 +187,11 @@ func (s *Spec) check() error {
 	}
 	if sig.Tolerance.Duration > 0 && !strings.Contains(sig.Payload, "{timestamp}") {
 		return errors.New("signature.tolerance is set but the timestamp is not signed: add {timestamp} to signature.payload, or drop the tolerance")
+	}
+	for field, key := range map[string]string{"envelope.event": s.Envelope.Event, "envelope.id": s.Envelope.ID, "envelope.timestamp": s.Envelope.Timestamp} {
+		if strings.Contains(key, ".") {
+			return fmt.Errorf("%s %q: name a top-level key of the event (nested paths are not supported)", field, key)
+		}
 	}
 	switch s.Envelope.TimestampFormat {
 	case "":

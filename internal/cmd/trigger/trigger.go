@@ -5,6 +5,7 @@ package trigger
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,20 +16,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/payload"
-	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
-
-// UserAgent is the one Jasni's delivery service sends.
-const UserAgent = "JasniAI-Webhooks/1.0"
 
 // Options is everything trigger needs, parsed and resolved.
 type Options struct {
@@ -36,8 +33,13 @@ type Options struct {
 	HttpClient func() (*http.Client, error)
 	Now        func() time.Time
 
-	Events       []string
-	URL          string
+	Events   []string
+	URL      string
+	Provider *provider.Provider
+	Keys     []provider.Key
+	// Timestamp, when set, is the signed timestamp sent instead of now
+	// (--timestamp), to test a receiver's window.
+	Timestamp    time.Time
 	Secret       string
 	SecretSource string
 	Unsigned     bool
@@ -63,6 +65,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 		retry       bool
 		retryDelays string
 		headers     []string
+		timestamp   string
 	)
 	cmd := &cobra.Command{
 		Use:   "trigger [EVENT...]",
@@ -103,7 +106,13 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			if err != nil {
 				return err
 			}
+			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
+				return err
+			}
 			if err := opts.resolve(cmd, cfg, args, all, retry, retryDelays, headers); err != nil {
+				return err
+			}
+			if err := opts.resolveProvider(cmd, timestamp); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -117,6 +126,8 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 	fl.StringVar(&opts.URL, "url", "", "Where to send the events")
 	fl.StringVar(&opts.Secret, "secret", "", "Webhook secret to sign with (the whole string, whsec_ included)")
 	fl.BoolVar(&opts.Unsigned, "unsigned", false, "Send without a signature header")
+	fl.StringVar(&timestamp, "timestamp", "", "Sign with this Unix `time` instead of now (e.g. a stale one, to test a receiver's window)")
+	cmdutil.AddProviderFlag(cmd)
 	fl.BoolVar(&opts.KeepIDs, "keep-ids", false, "Send the fixtures' ids as they are instead of fresh ones")
 	fl.StringArrayVar(&opts.Sets, "set", nil, "Set a `field` as path=value, e.g. data.subject=Hi (repeatable; the value is read as JSON, else as a string)")
 	fl.StringVar(&opts.DataFile, "data-file", "", "Send the data object or whole event in `FILE` (- for stdin)")
@@ -138,9 +149,9 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 	case all && o.DataFile != "":
 		return cmdutil.FlagErrorf("--data-file sends one event; it cannot be combined with --all")
 	case all:
-		o.Events = fixtures.Names()
+		o.Events = o.Provider.EventNames()
 	case len(args) > 0:
-		if err := cmdutil.CheckEvents(args); err != nil {
+		if err := cmdutil.CheckEventsOf(args, o.Provider.EventNames()); err != nil {
 			return err
 		}
 		if o.DataFile != "" && len(args) > 1 {
@@ -150,7 +161,7 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 	case o.DataFile != "":
 		o.Events = []string{""} // the type comes from the file
 	default:
-		return cmdutil.FlagErrorf("name the events to send, or use --all\nKnown events: %s", strings.Join(fixtures.Names(), ", "))
+		return cmdutil.FlagErrorf("name the events to send, or use --all\nKnown events: %s", strings.Join(o.Provider.EventNames(), ", "))
 	}
 
 	o.URL = cmdutil.StringFlagOrConfig(cmd, "url", func() string { return cfg.Get(config.KeyTriggerURL) })
@@ -186,6 +197,11 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 			return err
 		}
 		o.Schedule = schedule
+	case retry && len(o.Provider.Retries) > 0:
+		o.Schedule = nil
+		for _, d := range o.Provider.Retries {
+			o.Schedule = append(o.Schedule, d.Duration)
+		}
 	case retry:
 		o.Schedule = delivery.JasniSchedule
 	default:
@@ -303,10 +319,44 @@ func (t *tally) count(a delivery.Attempt) {
 	}
 }
 
+func newDeliveryID() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate a delivery id: %w", err)
+	}
+	return "msg_" + hex.EncodeToString(b), nil
+}
+
+// resolveProvider reads what depends on the provider: the key, the
+// response limit as the default --timeout, and --timestamp.
+func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
+	if !o.Unsigned {
+		k, err := o.Provider.ParseKey(o.Secret)
+		if err != nil {
+			return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
+		}
+		o.Keys = []provider.Key{k}
+	}
+	if !cmd.Flags().Changed("timeout") && o.Provider.ResponseLimit.Duration > 0 {
+		o.Timeout = o.Provider.ResponseLimit.Duration
+	}
+	if timestamp != "" {
+		secs, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
+		if err != nil || secs < 0 {
+			return cmdutil.FlagErrorf("--timestamp %q: give Unix seconds, e.g. %d", timestamp, o.Now().Add(-10*time.Minute).Unix())
+		}
+		o.Timestamp = time.Unix(secs, 0)
+	}
+	return nil
+}
+
 // build prepares the delivery for one event type ("" when the type comes
 // from --data-file).
 func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
-	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets}
+	env := o.Provider.Envelope
+	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets, Envelope: payload.Envelope{
+		Event: env.Event, Timestamp: env.Timestamp, TimestampFormat: env.TimestampFormat, ID: env.ID, IDPrefix: env.IDPrefix,
+	}}
 	var (
 		ev  *payload.Event
 		err error
@@ -321,13 +371,13 @@ func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 			return delivery.Request{}, nil, cmdutil.FlagErrorf("--data-file %s: %v", o.DataFile, err)
 		}
 		if name == "" {
-			if cerr := cmdutil.CheckEvents([]string{ev.Type}); cerr != nil {
+			if cerr := cmdutil.CheckEventsOf([]string{ev.Type}, o.Provider.EventNames()); cerr != nil {
 				// A custom event type is allowed from a file; say so rather than refuse.
-				fmt.Fprintf(o.IO.ErrOut, "note: %q is not a documented Jasni event type; sending it anyway\n", ev.Type)
+				fmt.Fprintf(o.IO.ErrOut, "note: %q is not a documented %s event type; sending it anyway\n", termsafe.Line(ev.Type), o.Provider.Title)
 			}
 		}
 	} else {
-		fixture, _ := fixtures.Get(name)
+		fixture, _ := o.Provider.Event(name)
 		ev, err = payload.FromFixture(fixture.JSON, popts)
 		if err != nil {
 			var flagErr *cmdutil.FlagError
@@ -338,17 +388,33 @@ func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 		}
 	}
 
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	if !o.Unsigned {
-		for k, v := range (signature.Jasni{}).Sign(o.Secret, signature.Message{Body: ev.Body, Timestamp: o.Now()}) {
-			h[k] = v
-		}
-	} else {
-		h.Set(signature.HeaderJasniTimestamp, strconv.FormatInt(o.Now().Unix(), 10))
+	p := o.Provider
+	msg := provider.Message{Body: ev.Body, Timestamp: o.Now()}
+	if !o.Timestamp.IsZero() {
+		msg.Timestamp = o.Timestamp
 	}
-	h.Set("X-Webhook-Event", ev.Type)
-	h.Set("User-Agent", UserAgent)
+	if p.Headers.ID != "" {
+		// One id per delivery: the same on every retry and --repeat copy.
+		id, err := newDeliveryID()
+		if err != nil {
+			return delivery.Request{}, nil, err
+		}
+		msg.ID = id
+	}
+	h := http.Header{}
+	if !o.Unsigned {
+		h = p.Sign(o.Keys, msg)
+	} else {
+		h = p.Sign(nil, msg)
+		h.Del(p.Signature.Header)
+	}
+	h.Set("Content-Type", p.ContentType)
+	if p.Headers.Event != "" {
+		h.Set(p.Headers.Event, ev.Type)
+	}
+	if p.UserAgent != "" {
+		h.Set("User-Agent", p.UserAgent)
+	}
 	for k, v := range o.Headers {
 		h[k] = v
 	}
@@ -415,6 +481,9 @@ func (o *Options) summarise(t tally) error {
 		return nil
 	}
 	fmt.Fprintf(o.IO.ErrOut, "%s %d of %s failed: %s\n", errOut.FailureIcon(), t.sent-t.ok, plural(t.sent, "delivery"), termsafe.Line(t.lastProblem))
+	if len(o.Schedule) > 1 && o.Provider.Exhausted != "" {
+		fmt.Fprintf(o.IO.ErrOut, "  Every attempt failed: in production, %s.\n", o.Provider.Exhausted)
+	}
 	if t.signatureRejected && !o.Unsigned {
 		fmt.Fprintf(o.IO.ErrOut, "  The receiver refused the request. If it checks the signature, it must use the same secret as jasni (from %s) and the raw request body; `jasni verify --help` explains the usual causes.\n", o.SecretSource)
 	}
