@@ -9,6 +9,7 @@ import (
 	eventsCmd "github.com/jasni/jasni-cli/internal/cmd/events"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
+	providersCmd "github.com/jasni/jasni-cli/internal/cmd/providers"
 	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
 	triggerCmd "github.com/jasni/jasni-cli/internal/cmd/trigger"
 	verifyCmd "github.com/jasni/jasni-cli/internal/cmd/verify"
@@ -100,6 +101,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),
 		fixturesCmd.NewCmdFixtures(f),
+		providersCmd.NewCmdProviders(f),
 		webhooksCmd.NewCmdWebhooks(f),
 		authCmd.NewCmdLogin(f),
 		authCmd.NewCmdLogout(f),

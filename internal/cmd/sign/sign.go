@@ -2,30 +2,42 @@
 package sign
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/iostreams"
-	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/spf13/cobra"
 )
 
 type Options struct {
-	IO     *iostreams.IOStreams
-	Now    func() time.Time
-	File   string
-	Secret string
+	IO       *iostreams.IOStreams
+	Now      func() time.Time
+	File     string
+	Secret   string
+	Provider *provider.Provider
+	// ID and Timestamp are the delivery id and time to sign with, for
+	// schemes that sign them; zero means a fresh one and now.
+	ID        string
+	Timestamp time.Time
 }
 
 func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Now: f.Now}
+	var ts string
 	cmd := &cobra.Command{
 		Use:   "sign [FILE]",
-		Short: "Compute the signature Jasni sends for a body",
+		Short: "Compute the signature a provider sends for a body",
 		Long: cmdutil.Doc(`
-			Print the X-Webhook-Signature value Jasni would send for a body: the hex
-			HMAC-SHA256 of the exact bytes, keyed with the whole secret string.
+			Print the signature header's value a provider would send for a body (Jasni
+			by default: the hex HMAC-SHA256 of the exact bytes, keyed with the whole
+			secret string). With --output json, every header that carries the signature
+			and what it signs: the timestamp and the delivery id.
 
 			The body is read from FILE, or from stdin when FILE is - or absent. Every
 			byte counts, a trailing newline included.
@@ -34,6 +46,9 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			$ jasni sign --secret whsec_test body.json
 			$ printf '%s' '{"event":"email.sent"}' | jasni sign --secret whsec_test
 			$ jasni sign body.json --output json
+
+			# Standard Webhooks, with the id and time it signs
+			$ jasni sign --provider standard --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw --id msg_p5jXN8AQM9LWM0D4loKWxJek --timestamp 1614265330 body.json
 		`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,6 +63,16 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			if opts.Secret == "" {
 				return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_... or set WEBHOOK_SECRET")
 			}
+			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
+				return err
+			}
+			if ts != "" {
+				secs, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
+				if err != nil || secs < 0 {
+					return cmdutil.FlagErrorf("--timestamp %q: give Unix seconds, e.g. %d", ts, opts.Now().Unix())
+				}
+				opts.Timestamp = time.Unix(secs, 0)
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -55,6 +80,9 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().String("secret", "", "Webhook secret (the whole string, whsec_ included)")
+	cmd.Flags().StringVar(&opts.ID, "id", "", "Delivery `id` to sign with, for schemes that sign one (default: a new one)")
+	cmd.Flags().StringVar(&ts, "timestamp", "", "Unix `time` to sign with, for schemes that sign one (default: now)")
+	cmdutil.AddProviderFlag(cmd)
 	return cmd
 }
 
@@ -63,21 +91,42 @@ func signRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	headers := signature.Jasni{}.Sign(opts.Secret, signature.Message{Body: body, Timestamp: opts.Now()})
-	sig := headers.Get(signature.HeaderJasniSignature)
+	p := opts.Provider
+	key, err := p.ParseKey(opts.Secret)
+	if err != nil {
+		return cmdutil.FlagErrorf("--secret: %v", err)
+	}
+	msg := provider.Message{Body: body, Timestamp: opts.Now(), ID: opts.ID}
+	if !opts.Timestamp.IsZero() {
+		msg.Timestamp = opts.Timestamp
+	}
+	if msg.ID == "" && p.Headers.ID != "" {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		msg.ID = "msg_" + hex.EncodeToString(b)
+	}
+	headers := p.Sign([]provider.Key{key}, msg)
+	sig := headers.Get(p.Signature.Header)
 	if opts.IO.JSON() {
+		out := map[string]string{}
+		for k := range headers {
+			out[k] = headers.Get(k)
+		}
 		return opts.IO.WriteJSONIndent(map[string]any{
+			"provider":   p.Name,
 			"signature":  sig,
 			"body_bytes": len(body),
-			"headers": map[string]string{
-				signature.HeaderJasniSignature: sig,
-				signature.HeaderJasniTimestamp: headers.Get(signature.HeaderJasniTimestamp),
-			},
+			"headers":    out,
 		})
 	}
 	fmt.Fprintln(opts.IO.Out, sig)
 	if opts.IO.IsStderrTTY() {
-		fmt.Fprintf(opts.IO.ErrOut, "signed %d bytes; send it as %s: %s\n", len(body), signature.HeaderJasniSignature, sig)
+		fmt.Fprintf(opts.IO.ErrOut, "signed %d bytes; send it as %s: %s\n", len(body), p.Signature.Header, sig)
+		for _, h := range []string{p.Headers.Timestamp, p.Headers.ID} {
+			if h != "" && headers.Get(h) != "" {
+				fmt.Fprintf(opts.IO.ErrOut, "  with %s: %s\n", h, headers.Get(h))
+			}
+		}
 	}
 	return nil
 }

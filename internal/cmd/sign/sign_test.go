@@ -68,3 +68,21 @@ func TestSignJSON(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// jasni sign reproduces the Standard Webhooks spec's published test vector.
+func TestSignStandardWebhooksVector(t *testing.T) {
+	dir := t.TempDir()
+	body := filepath.Join(dir, "body.json")
+	if err := os.WriteFile(body, []byte(`{"test": 2432232314}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := clitest.Run(t, clitest.Options{}, "sign", "--provider", "standard", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"--id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "--timestamp", "1614265330", body)
+	if res.Code != 0 || res.Stdout != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=\n" {
+		t.Errorf("exit %d stdout %q stderr %q", res.Code, res.Stdout, res.Stderr)
+	}
+	res = clitest.Run(t, clitest.Options{}, "sign", "--provider", "standard", "--secret", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", body)
+	if res.Code != 2 || !strings.Contains(res.Stderr, `starts with "whsec_"`) {
+		t.Errorf("a secret without whsec_: exit %d %q", res.Code, res.Stderr)
+	}
+}

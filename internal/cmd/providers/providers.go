@@ -1,0 +1,195 @@
+// Package providers implements `jasni providers list|show`: the webhook
+// providers jasni can sign and verify for, and what each one sends.
+package providers
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+func NewCmdProviders(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "providers <command>",
+		Short: "List the webhook providers and show what each one sends",
+		Long: cmdutil.Doc(`
+			A provider is how one webhook sender signs and shapes its deliveries. jasni
+			comes with jasni, generic, voisnap and standard (Standard Webhooks); any other
+			HMAC provider is a folder holding a provider.toml and one JSON file per event
+			type, given to --provider by its path or kept by name in the providers folder
+			beside the config file.
+		`),
+	}
+	cmd.AddCommand(newCmdList(f), newCmdShow(f))
+	return cmd
+}
+
+// folder is the providers folder beside the config file.
+func folder(f *cmdutil.Factory) (string, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(cfg.Path), "providers"), nil
+}
+
+type summary struct {
+	Name      string `json:"name"`
+	Title     string `json:"title"`
+	BuiltIn   bool   `json:"built_in"`
+	Signature string `json:"signature"`
+	Events    int    `json:"events"`
+	Error     string `json:"error,omitempty"`
+}
+
+func describe(p *provider.Provider) string {
+	sig := p.Signature
+	s := fmt.Sprintf("%s: %s%s HMAC-SHA256 of %s", sig.Header, sig.Prefix, sig.Encoding, sig.Payload)
+	if sig.Tolerance.Duration > 0 {
+		s += fmt.Sprintf(", within %s", sig.Tolerance)
+	}
+	return s
+}
+
+func newCmdList(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the built-in providers and those in the providers folder",
+		Example: cmdutil.Examples(`
+			$ jasni providers list
+			$ jasni providers list --output json
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var list []summary
+			for _, name := range provider.BuiltinNames() {
+				p, err := provider.Builtin(name)
+				if err != nil {
+					return err
+				}
+				list = append(list, summary{p.Name, p.Title, true, describe(p), len(p.Events()), ""})
+			}
+			dir, err := folder(f)
+			if err != nil {
+				return err
+			}
+			entries, _ := os.ReadDir(dir)
+			sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+			for _, e := range entries {
+				if !e.IsDir() {
+					continue
+				}
+				p, err := provider.FromFS(os.DirFS(filepath.Join(dir, e.Name())), filepath.Join(dir, e.Name()))
+				if err != nil {
+					list = append(list, summary{Name: e.Name(), Error: err.Error()})
+					continue
+				}
+				list = append(list, summary{p.Name, p.Title, false, describe(p), len(p.Events()), ""})
+			}
+			ios := f.IOStreams
+			if ios.JSON() {
+				return ios.WriteJSONIndent(list)
+			}
+			s := ui.New(ios.Out, ios.ColorEnabled())
+			t := ui.NewTable(ios.Out, ios.IsStdoutTTY(), "NAME", "TITLE", "EVENTS", "SIGNATURE")
+			for _, p := range list {
+				if p.Error != "" {
+					t.AddRow(s.Failure(p.Name), "", "", "cannot be read: "+p.Error)
+					continue
+				}
+				t.AddRow(s.Accent(p.Name), p.Title, fmt.Sprint(p.Events), p.Signature)
+			}
+			return t.Render()
+		},
+	}
+}
+
+func newCmdShow(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show NAME|PATH",
+		Short: "Show what a provider sends: headers, what is signed, events, retries",
+		Example: cmdutil.Examples(`
+			$ jasni providers show voisnap
+			$ jasni providers show ./acme --output json
+		`),
+		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return provider.BuiltinNames(), cobra.ShellCompDirectiveFilterDirs
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := folder(f)
+			if err != nil {
+				return err
+			}
+			p, err := provider.Load(args[0], dir)
+			if err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
+			ios := f.IOStreams
+			if ios.JSON() {
+				return ios.WriteJSONIndent(struct {
+					*provider.Spec
+					EventNames []string `json:"event_names"`
+				}{p.Spec, p.EventNames()})
+			}
+			w := ios.Out
+			s := ui.New(w, ios.ColorEnabled())
+			sig := p.Signature
+			fmt.Fprintf(w, "%s %s\n", s.Bold(p.Title), s.Muted("("+p.Name+")"))
+			if p.Docs != "" {
+				fmt.Fprintf(w, "Docs        %s\n", p.Docs)
+			}
+			fmt.Fprintf(w, "Signature   %s: %s<%s of HMAC-SHA256 over %q>", sig.Header, sig.Prefix, sig.Encoding, sig.Payload)
+			if sig.Separator != "" {
+				fmt.Fprintf(w, ", several separated by %q", sig.Separator)
+			}
+			fmt.Fprintln(w)
+			key := "the whole secret string, as UTF-8"
+			if sig.Key == "base64" {
+				key = "the base64 after " + sig.KeyPrefix
+			}
+			fmt.Fprintf(w, "Key         %s\n", key)
+			if sig.Tolerance.Duration > 0 {
+				fmt.Fprintf(w, "Window      the timestamp within %s of now\n", sig.Tolerance)
+			} else {
+				fmt.Fprintln(w, "Window      none: the timestamp is not signed")
+			}
+			for _, h := range []struct{ label, name string }{{"Timestamp", p.Headers.Timestamp}, {"Delivery id", p.Headers.ID}, {"Event", p.Headers.Event}} {
+				if h.name != "" {
+					fmt.Fprintf(w, "%-11s %s\n", h.label, h.name)
+				}
+			}
+			if p.UserAgent != "" {
+				fmt.Fprintf(w, "User-Agent  %s\n", p.UserAgent)
+			}
+			if p.ResponseLimit.Duration > 0 {
+				fmt.Fprintf(w, "Answer in   %s\n", p.ResponseLimit)
+			}
+			if len(p.Retries) > 0 {
+				var rs []string
+				for _, r := range p.Retries {
+					rs = append(rs, r.String())
+				}
+				fmt.Fprintf(w, "Attempts    %d, waiting %s before each", len(rs), strings.Join(rs, ", "))
+				if p.Exhausted != "" {
+					fmt.Fprintf(w, "; then %s", p.Exhausted)
+				}
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "Dedup key   %s\n", strings.Join(p.Envelope.Dedup, " + "))
+			fmt.Fprintf(w, "\n%s\n", s.Bold("Events"))
+			for _, e := range p.Events() {
+				fmt.Fprintf(w, "  %-22s %s\n", e.Name, e.Description)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,48 @@
+package providers_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/clitest"
+)
+
+func TestProviders(t *testing.T) {
+	cfgDir := t.TempDir()
+	acme := filepath.Join(cfgDir, "providers", "acme")
+	os.MkdirAll(acme, 0o700)
+	os.WriteFile(filepath.Join(acme, "provider.toml"), []byte("name = \"acme\"\ntitle = \"Acme\"\n[signature]\nheader = \"X-Acme-Signature\"\n[envelope]\nevent = \"kind\"\n"), 0o600)
+	os.WriteFile(filepath.Join(acme, "order.paid.json"), []byte(`{"kind":"order.paid"}`), 0o600)
+	broken := filepath.Join(cfgDir, "providers", "broken")
+	os.MkdirAll(broken, 0o700)
+	env := map[string]string{"JASNI_CONFIG": filepath.Join(cfgDir, "config.toml")}
+
+	res := clitest.Run(t, clitest.Options{Env: env}, "providers", "list", "--output", "json")
+	var list []struct {
+		Name    string `json:"name"`
+		BuiltIn bool   `json:"built_in"`
+		Error   string `json:"error"`
+	}
+	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &list) != nil || len(list) != 6 {
+		t.Fatalf("list: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	if list[4].Name != "acme" || list[4].BuiltIn || !strings.Contains(list[5].Error, "no provider.toml") {
+		t.Errorf("folders: %+v", list[4:])
+	}
+
+	res = clitest.Run(t, clitest.Options{Env: env}, "providers", "show", "standard")
+	for _, want := range []string{"webhook-signature: v1,<base64 of HMAC-SHA256 over \"{id}.{timestamp}.{body}\">", "the base64 after whsec_", "within 5m0s", "Delivery id webhook-id", "invoice.paid"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("show standard lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	if res := clitest.Run(t, clitest.Options{Env: env}, "providers", "show", "acme"); res.Code != 0 || !strings.Contains(res.Stdout, "order.paid") {
+		t.Errorf("show acme by name: %d %s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	if res := clitest.Run(t, clitest.Options{Env: env}, "providers", "show", "vosnap"); res.Code != 2 || !strings.Contains(res.Stderr, "did you mean voisnap?") {
+		t.Errorf("unknown: %d %s", res.Code, res.Stderr)
+	}
+}
