@@ -103,3 +103,44 @@ func TestListenPerProvider(t *testing.T) {
 		t.Errorf("the app got %d deliveries, want the 3 correctly signed ones: %v", len(got), got)
 	}
 }
+
+// TestProviderFolder: a provider that exists only as a folder (GitHub's
+// scheme, in testdata/github, the README's worked example) round-trips:
+// trigger signs, a receiver written from GitHub's docs accepts, and listen
+// verifies and forwards.
+func TestProviderFolder(t *testing.T) {
+	const secret = "gh_secret"
+	var mu sync.Mutex
+	var events []string
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write(body)
+		if !hmac.Equal([]byte("sha256="+hex.EncodeToString(m.Sum(nil))), []byte(r.Header.Get("X-Hub-Signature-256"))) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		events = append(events, r.Header.Get("X-GitHub-Event")+" "+r.Header.Get("X-GitHub-Delivery"))
+		mu.Unlock()
+	}))
+	defer app.Close()
+	env := []string{"XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+
+	if out, errOut, code := jasni(t, env, "trigger", "--all", "--provider", "./testdata/github", "--secret", secret, "--url", app.URL); code != 0 {
+		t.Fatalf("trigger: exit %d\n%s%s", code, out, errOut)
+	}
+	l := runListen(t, env, "--provider", "./testdata/github", "--secret", secret, "--forward", app.URL)
+	if out, errOut, code := jasni(t, env, "trigger", "push", "--provider", "./testdata/github", "--secret", secret, "--url", l.url+"/webhooks/github"); code != 0 {
+		t.Fatalf("trigger through listen: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, _ := l.stop()
+	if !strings.Contains(out, "push") || !strings.Contains(out, "✓ signed") {
+		t.Errorf("listen output:\n%s", out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 3 || !strings.HasPrefix(events[0], "ping msg_") || !strings.HasPrefix(events[2], "push msg_") {
+		t.Errorf("the app got %v", events)
+	}
+}

@@ -36,13 +36,13 @@ type Options struct {
 	// Sets are "path=value" overrides, applied last, in order.
 	Sets []string
 	// Envelope says where the provider puts the event type, timestamp and
-	// id; the zero value is Jasni's.
-	Envelope Envelope
+	// id; nil means Jasni's.
+	Envelope *Envelope
 }
 
 // Envelope names the top-level keys of a provider's event, beside "data".
 type Envelope struct {
-	Event           string // the event type
+	Event           string // the event type; "" when only a header carries it
 	Timestamp       string // "" when the body has none
 	TimestampFormat string // rfc3339, rfc3339ms or unix
 	ID              string // the event id, new on each send; "" for none
@@ -50,10 +50,10 @@ type Envelope struct {
 }
 
 func (o Options) env() Envelope {
-	if o.Envelope.Event == "" {
+	if o.Envelope == nil {
 		return Envelope{Event: "event", Timestamp: "timestamp", TimestampFormat: "rfc3339ms"}
 	}
-	return o.Envelope
+	return *o.Envelope
 }
 
 // format writes t the envelope's way.
@@ -136,6 +136,18 @@ func FromFile(content []byte, eventType string, opts Options) (*Event, error) {
 	}
 	env := opts.env()
 	now := env.format(opts.Now.UTC().Truncate(time.Millisecond))
+	if env.Event == "" {
+		// The body carries no type: the file is the whole body, sent as
+		// written, and the type is the one asked for.
+		if eventType == "" {
+			return nil, errors.New("this provider's events carry their type in a header only, so name the event type")
+		}
+		ev, err := finish(obj, opts.Sets, env)
+		if err == nil {
+			ev.Type = eventType
+		}
+		return ev, err
+	}
 	_, hasEvent := obj.Get(env.Event)
 	_, hasData := obj.Get("data")
 	if hasEvent && hasData {
@@ -196,7 +208,9 @@ func finish(doc *jsondoc.Object, sets []string, env Envelope) (*Event, error) {
 		}
 	}
 	ev := &Event{Doc: doc}
-	ev.Type, _ = stringAt(doc, env.Event)
+	if env.Event != "" {
+		ev.Type, _ = stringAt(doc, env.Event)
+	}
 	if env.Timestamp != "" {
 		if ts, ok := doc.Get(env.Timestamp); ok {
 			ev.Timestamp, _ = parseTime(ts)

@@ -354,7 +354,7 @@ func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 // from --data-file).
 func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 	env := o.Provider.Envelope
-	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets, Envelope: payload.Envelope{
+	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets, Envelope: &payload.Envelope{
 		Event: env.Event, Timestamp: env.Timestamp, TimestampFormat: env.TimestampFormat, ID: env.ID, IDPrefix: env.IDPrefix,
 	}}
 	var (
@@ -379,6 +379,9 @@ func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 	} else {
 		fixture, _ := o.Provider.Event(name)
 		ev, err = payload.FromFixture(fixture.JSON, popts)
+		if err == nil && ev.Type == "" {
+			ev.Type = name // the provider carries the type in a header only
+		}
 		if err != nil {
 			var flagErr *cmdutil.FlagError
 			if errors.As(err, &flagErr) {
