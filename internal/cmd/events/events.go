@@ -19,7 +19,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
-	"github.com/jasni/jasni-cli/internal/signature"
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
@@ -322,8 +322,9 @@ func newCmdResend(f *cmdutil.Factory) *cobra.Command {
 		Long: cmdutil.Doc(`
 			Send a stored delivery again, to where it was forwarded or to --forward.
 			The body is sent byte for byte with its original headers. By default it is
-			signed again with the current secret and a fresh X-Webhook-Timestamp, as a
-			retry from Jasni would be; --as-is sends the original headers untouched.
+			signed again with the current secret and a fresh timestamp (and the same
+			delivery id), as the provider's retry would be (--provider, as for listen);
+			--as-is sends the original headers untouched.
 		`),
 		Example: cmdutil.Examples(`
 			$ jasni events resend dlv_0193a4c2b1f0a1b2c3
@@ -340,6 +341,7 @@ func newCmdResend(f *cmdutil.Factory) *cobra.Command {
 	cmd.Flags().StringVar(&forward, "forward", "", "Send here instead: 3000, localhost:3000 or a URL")
 	cmd.Flags().BoolVar(&asIs, "as-is", false, "Send the original headers and signature untouched")
 	cmd.Flags().String("secret", "", "Webhook secret to sign with (default: as for listen)")
+	cmdutil.AddProviderFlag(cmd)
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "How long to wait for the answer")
 	return cmd
 }
@@ -376,7 +378,20 @@ func resend(cmd *cobra.Command, f *cmdutil.Factory, h *store.Store, d *store.Del
 		if secret == "" {
 			return cmdutil.FlagErrorf("no webhook secret to sign with: pass --secret, or --as-is to send the original signature")
 		}
-		for k, v := range (signature.Jasni{}).Sign(secret, signature.Message{Body: d.Body, Timestamp: f.Now()}) {
+		p, err := cmdutil.Provider(cmd, cfg)
+		if err != nil {
+			return err
+		}
+		key, err := p.ParseKey(secret)
+		if err != nil {
+			return cmdutil.FlagErrorf("--secret: %v", err)
+		}
+		// A retry: a fresh timestamp, the same delivery id.
+		msg := provider.Message{Body: d.Body, Timestamp: f.Now()}
+		if p.Headers.ID != "" {
+			msg.ID = d.Header.Get(p.Headers.ID)
+		}
+		for k, v := range p.Sign([]provider.Key{key}, msg) {
 			hdr[k] = v
 		}
 	}

@@ -2,10 +2,15 @@ package events_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +114,40 @@ func TestBadInput(t *testing.T) {
 		if res.Code != 2 || !strings.Contains(res.Stderr, tt.want) {
 			t.Errorf("%v: exit %d %q; want 2 and %q", tt.args, res.Code, res.Stderr, tt.want)
 		}
+	}
+}
+
+// Resending a Voisnap delivery signs it again the Voisnap way, with a fresh
+// timestamp (the old one is outside the window) and the same delivery id.
+func TestResendPerProvider(t *testing.T) {
+	var gotID string
+	var status int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ts := r.Header.Get("X-Webhook-Timestamp")
+		n, _ := strconv.ParseInt(ts, 10, 64)
+		m := hmac.New(sha256.New, []byte("vs"))
+		m.Write([]byte(ts + "." + string(body)))
+		switch {
+		case time.Since(time.Unix(n, 0)).Abs() > 300*time.Second:
+			status = 400
+		case r.Header.Get("X-Webhook-Signature") != "sha256="+hex.EncodeToString(m.Sum(nil)):
+			status = 401
+		default:
+			status = 200
+		}
+		gotID = r.Header.Get("X-Webhook-Delivery-Id")
+		w.WriteHeader(status)
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "history.db")
+	d := &store.Delivery{ID: store.NewID(time.Now()), ReceivedAt: time.Now(), Method: "POST", Path: "/webhooks/voisnap",
+		Header: http.Header{"X-Webhook-Timestamp": {"1600000000"}, "X-Webhook-Delivery-Id": {"dlv_same"}, "X-Webhook-Signature": {"sha256=00"}},
+		Body:   []byte(`{"type":"Error","data":{}}`), Event: "Error", Verdict: store.VerdictValid, Answer: 200,
+		Forward: &store.Forward{URL: srv.URL}}
+	put(t, path, d)
+	res := clitest.Run(t, clitest.Options{Env: map[string]string{"JASNI_HISTORY": path}}, "events", "resend", d.ID, "--provider", "voisnap", "--secret", "vs")
+	if res.Code != 0 || status != 200 || gotID != "dlv_same" {
+		t.Errorf("exit %d, receiver answered %d with id %q\n%s%s", res.Code, status, gotID, res.Stdout, res.Stderr)
 	}
 }
