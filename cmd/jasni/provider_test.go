@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,6 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,5 +146,56 @@ func TestProviderFolder(t *testing.T) {
 	defer mu.Unlock()
 	if len(events) != 3 || !strings.HasPrefix(events[0], "ping msg_") || !strings.HasPrefix(events[2], "push msg_") {
 		t.Errorf("the app got %v", events)
+	}
+}
+
+// TestStandardWebhooksLibrary: every Standard Webhooks event jasni sends is
+// accepted by the reference verifier library, installed from npm here.
+func TestStandardWebhooksLibrary(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Skip("npm is not installed")
+	}
+	dir := t.TempDir()
+	install := exec.Command(npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", dir, "standardwebhooks@1.1.1")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Skipf("could not install standardwebhooks from npm: %v\n%s", err, out)
+	}
+	script, _ := filepath.Abs("testdata/standardwebhooks.js")
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	recv := exec.Command(node, script)
+	recv.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret, "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	out, err := recv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.Stderr = os.Stderr
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		recv.Process.Kill()
+		recv.Wait()
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+		t.Fatalf("receiver did not start: %q", lines.Text())
+	}
+	url := "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening ")
+	if stdout, stderr, code := jasni(t, nil, "trigger", "--all", "--provider", "standard", "--secret", secret, "--url", url); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"user.created", "invoice.paid", "subscription.cancelled"} {
+		if !lines.Scan() || lines.Text() != "verified "+want {
+			t.Errorf("the library said %q, want %q", lines.Text(), "verified "+want)
+		}
+	}
+	stale := strconv.FormatInt(time.Now().Add(-10*time.Minute).Unix(), 10)
+	if _, _, code := jasni(t, nil, "trigger", "invoice.paid", "--provider", "standard", "--secret", secret, "--url", url, "--timestamp", stale); code != 3 || !lines.Scan() || !strings.HasPrefix(lines.Text(), "rejected") {
+		t.Errorf("a ten-minute-old timestamp: exit %d, the library said %q", code, lines.Text())
 	}
 }
