@@ -1,0 +1,253 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Diagnosis explains a signature check for a person debugging one.
+type Diagnosis struct {
+	Valid bool `json:"valid"`
+	// Cause is the most likely reason the check failed, as one sentence.
+	Cause string `json:"cause,omitempty"`
+	// Fix says what to change.
+	Fix string `json:"fix,omitempty"`
+	// Notes are smaller findings, such as whitespace that was ignored.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Diagnose checks a received signature (in h, with the timestamp and id
+// headers the scheme signs) against body and secret, the way the provider's
+// receivers do, and when it fails tries the usual mistakes one at a time to
+// name the cause: a prefix or encoding the scheme does not use, upper-case
+// hex, a timestamp outside the window, a body that was re-serialised or
+// gained a newline, a secret used in the wrong form.
+func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.Time) Diagnosis {
+	var d Diagnosis
+	sig := p.Signature
+	received := h.Get(sig.Header)
+	value := strings.TrimSpace(received)
+	if value != received {
+		d.Notes = append(d.Notes, "the signature had surrounding whitespace, which was ignored")
+	}
+	if name, rest, ok := strings.Cut(value, ":"); ok && strings.EqualFold(strings.TrimSpace(name), sig.Header) {
+		value = strings.TrimSpace(rest)
+	}
+	if value == "" {
+		return d.fail("there is no signature", "pass the "+sig.Header+" header's value with --signature")
+	}
+	if cause, fix, ok := p.formatProblem(value); !ok {
+		return d.fail(cause, fix)
+	}
+	h = h.Clone()
+	h.Set(sig.Header, value)
+
+	key, err := p.ParseKey(secret)
+	if err != nil {
+		return d.fail(err.Error(), "use the secret exactly as the provider showed it")
+	}
+	// The signature first, whatever the time: a stale but otherwise right
+	// delivery should be called stale, not wrong.
+	err = p.Verify([]Key{key}, body, h, timeOf(h, p, now))
+	switch {
+	case errors.Is(err, ErrMissingTimestamp):
+		return d.fail("there is no timestamp, and this scheme signs it", "pass the "+p.Headers.Timestamp+" header's value with --timestamp")
+	case errors.Is(err, ErrMissingID):
+		return d.fail("there is no delivery id, and this scheme signs it", "pass the "+p.Headers.ID+" header's value with --id")
+	case err == nil:
+		if err := p.Verify([]Key{key}, body, h, now); errors.Is(err, ErrStale) {
+			return d.fail(fmt.Sprintf("the signature matches, but %v: a receiver following the docs refuses it", err),
+				"check the sender's and receiver's clocks, or whether this is an old delivery being replayed")
+		}
+		d.Valid = true
+		return d
+	}
+	matches := func(k Key, b []byte) bool { return p.Verify([]Key{k}, b, h, timeOf(h, p, now)) == nil }
+	for _, v := range bodyVariants(body) {
+		if matches(key, v.body) {
+			return d.fail(v.cause, v.fix)
+		}
+	}
+	for _, v := range p.secretVariants(secret) {
+		if matches(Key{b: v.key}, body) {
+			return d.fail(v.cause, v.fix)
+		}
+	}
+	return d.fail("the secret is not the one this body was signed with, or the body is not byte for byte the one that was sent",
+		"use the secret shown when the webhook was created, exactly as shown, and the raw request body as received, before any JSON parsing")
+}
+
+func (d Diagnosis) fail(cause, fix string) Diagnosis {
+	d.Valid, d.Cause, d.Fix = false, cause, fix
+	return d
+}
+
+// timeOf is the timestamp the delivery claims, so that the signature can be
+// checked apart from the window.
+func timeOf(h http.Header, p *Provider, now time.Time) time.Time {
+	if p.Headers.Timestamp != "" {
+		if secs, err := strconv.ParseInt(strings.TrimSpace(h.Get(p.Headers.Timestamp)), 10, 64); err == nil {
+			return time.Unix(secs, 0)
+		}
+	}
+	return now
+}
+
+// formatProblem says what is wrong with the form of value, in the scheme's
+// terms, before any MAC is computed.
+func (p *Provider) formatProblem(value string) (cause, fix string, ok bool) {
+	sig := p.Signature
+	copyFix := "copy the " + sig.Header + " header exactly as received"
+	parts := []string{value}
+	if sig.Separator != "" {
+		parts = strings.Split(value, sig.Separator)
+	}
+	var last string
+	for _, part := range parts {
+		part = strings.TrimSpace(part)
+		rest, hasPrefix := strings.CutPrefix(part, sig.Prefix)
+		switch {
+		case !hasPrefix && sig.Prefix != "":
+			last = fmt.Sprintf("the signature does not start with %q, as %s's signatures do", sig.Prefix, p.Title)
+			continue
+		case sig.Prefix == "" && (strings.HasPrefix(part, "sha256=") || strings.HasPrefix(part, "v1,")):
+			before, _, _ := strings.Cut(part, "=")
+			if strings.HasPrefix(part, "v1,") {
+				before = "v1,"
+			}
+			return fmt.Sprintf("the signature starts with %q, which %s does not send: it is another provider's format", before, p.Title),
+				"check which provider sent it (jasni providers list), and verify with --provider", false
+		}
+		if sig.Encoding == "hex" {
+			if b, err := hex.DecodeString(rest); err == nil && len(b) == 32 {
+				if rest != strings.ToLower(rest) {
+					return "the signature is in upper case: " + p.Title + " sends lower-case hex, and receivers that compare strings refuse it",
+						"send or compare it in lower case", false
+				}
+				return "", "", true
+			}
+			if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) == 32 {
+				return "the signature is base64, but " + p.Title + " sends hex", copyFix, false
+			}
+			last = "the signature is not a hex SHA-256 (64 hex characters)"
+			continue
+		}
+		if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) == 32 {
+			return "", "", true
+		}
+		if b, err := hex.DecodeString(rest); err == nil && len(b) == 32 {
+			return "the signature is hex, but " + p.Title + " sends base64", copyFix, false
+		}
+		last = "the signature is not a base64 SHA-256"
+	}
+	return last, copyFix, false
+}
+
+type bodyVariant struct {
+	body       []byte
+	cause, fix string
+}
+
+const rawBodyFix = "verify the raw request bytes, before any JSON parsing (Express: express.raw({type: 'application/json'}); Flask: request.get_data())"
+
+func bodyVariants(body []byte) []bodyVariant {
+	var out []bodyVariant
+	trimmed := bytes.TrimRight(body, "\r\n")
+	if len(trimmed) != len(body) {
+		out = append(out, bodyVariant{trimmed,
+			"the body has a trailing newline that was not signed (an editor, echo or a heredoc adds one)",
+			"remove the trailing newline (printf '%s' instead of echo), or save the body exactly as received"})
+	}
+	out = append(out, bodyVariant{append(append([]byte(nil), body...), '\n'),
+		"the signed body ended with a newline that this copy lacks",
+		"save the body exactly as received, final newline included"})
+
+	if !json.Valid(body) {
+		return out
+	}
+	reserialised := "the signature matches the same JSON serialised differently: the body was parsed and re-serialised before verifying"
+	var compact bytes.Buffer
+	if json.Compact(&compact, body) == nil && !bytes.Equal(compact.Bytes(), body) {
+		out = append(out, bodyVariant{compact.Bytes(), reserialised + " (here: compacted)", rawBodyFix})
+	}
+	var indented bytes.Buffer
+	if json.Indent(&indented, compact.Bytes(), "", "  ") == nil {
+		out = append(out, bodyVariant{indented.Bytes(), reserialised + " (here: pretty-printed)", rawBodyFix})
+	}
+	out = append(out, bodyVariant{pythonStyle(compact.Bytes()), reserialised + " (here: with \", \" and \": \" separators, as Python's json.dumps writes)", rawBodyFix})
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		if sorted, err := json.Marshal(v); err == nil {
+			out = append(out, bodyVariant{sorted, reserialised + " (here: keys sorted)", rawBodyFix})
+		}
+	}
+	return out
+}
+
+// pythonStyle re-spaces compact JSON the way Python's json.dumps does by
+// default, keeping key order: ", " between items and ": " after keys.
+func pythonStyle(compact []byte) []byte {
+	var out bytes.Buffer
+	inString, escaped := false, false
+	for _, c := range compact {
+		out.WriteByte(c)
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ',' || c == ':'):
+			out.WriteByte(' ')
+		}
+	}
+	return out.Bytes()
+}
+
+type secretVariant struct {
+	key        []byte
+	cause, fix string
+}
+
+// secretVariants are the forms a secret is mistakenly used in, for this
+// provider's key form.
+func (p *Provider) secretVariants(secret string) []secretVariant {
+	var out []secretVariant
+	if t := strings.TrimSpace(secret); t != secret {
+		if k, err := p.ParseKey(t); err == nil {
+			out = append(out, secretVariant{k.b,
+				"the secret has surrounding whitespace (often a newline from a file or an env file)",
+				"trim the secret before using it as the key"})
+		}
+	}
+	if p.Signature.Key == "base64" {
+		out = append(out, secretVariant{[]byte(secret),
+			fmt.Sprintf("it was signed with the whole secret string as the key, but %s's key is the base64 after %q, decoded", p.Title, p.Signature.KeyPrefix),
+			fmt.Sprintf("strip %q and base64-decode the rest to get the key (the provider's libraries do this)", p.Signature.KeyPrefix)})
+		return out
+	}
+	if rest, ok := strings.CutPrefix(secret, "whsec_"); ok {
+		out = append(out, secretVariant{[]byte(rest),
+			`it was signed with the secret without its "whsec_" prefix, but the key is the whole string`,
+			`use the whole secret, "whsec_" included, as the HMAC key`})
+		if key, err := base64.StdEncoding.DecodeString(rest); err == nil && len(key) > 0 {
+			out = append(out, secretVariant{key,
+				"it was signed with the base64-decoded part after whsec_ (Standard Webhooks libraries do that), but " + p.Title + " uses the whole secret string",
+				`use the whole secret string, "whsec_" included, as UTF-8 bytes`})
+		}
+	} else {
+		out = append(out, secretVariant{[]byte("whsec_" + secret),
+			`it was signed with "whsec_" in front of this secret: the key is the whole secret string`,
+			`add the "whsec_" prefix to the secret you verify with`})
+	}
+	return out
+}
