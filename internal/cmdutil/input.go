@@ -11,6 +11,7 @@ import (
 	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/suggest"
 	"github.com/spf13/cobra"
 )
@@ -86,27 +87,42 @@ func CheckEventsOf(names, known []string) error {
 	return nil
 }
 
+// completionEvents are the events of the provider named by --provider on
+// the command line being completed (Jasni's when there is none or it cannot
+// be loaded: completion must never fail).
+func completionEvents(cmd *cobra.Command) []provider.Event {
+	name := ""
+	if f := cmd.Flags().Lookup("provider"); f != nil {
+		name = f.Value.String()
+	}
+	if p, err := provider.Load(name, ""); err == nil {
+		return p.Events()
+	}
+	p, _ := provider.Builtin(provider.Default)
+	return p.Events()
+}
+
 // EventCompletion completes event names for arguments and flags.
-func EventCompletion(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+func EventCompletion(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	var out []cobra.Completion
-	for _, f := range fixtures.All() {
-		if strings.HasPrefix(f.Event, toComplete) {
-			out = append(out, cobra.CompletionWithDesc(f.Event, f.Description))
+	for _, e := range completionEvents(cmd) {
+		if strings.HasPrefix(e.Name, toComplete) {
+			out = append(out, cobra.CompletionWithDesc(e.Name, e.Description))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // EventListCompletion completes the last name of a comma-separated --events value.
-func EventListCompletion(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+func EventListCompletion(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	done, last := "", toComplete
 	if i := strings.LastIndex(toComplete, ","); i >= 0 {
 		done, last = toComplete[:i+1], toComplete[i+1:]
 	}
 	var out []cobra.Completion
-	for _, fx := range fixtures.All() {
-		if strings.HasPrefix(fx.Event, last) && !strings.Contains(","+done, ","+fx.Event+",") {
-			out = append(out, cobra.CompletionWithDesc(done+fx.Event, fx.Description))
+	for _, e := range completionEvents(cmd) {
+		if strings.HasPrefix(e.Name, last) && !strings.Contains(","+done, ","+e.Name+",") {
+			out = append(out, cobra.CompletionWithDesc(done+e.Name, e.Description))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace

@@ -202,3 +202,14 @@ func TestTriggerProviderDetails(t *testing.T) {
 		}
 	}
 }
+
+func TestEventCompletionFollowsTheProvider(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{}, "__complete", "trigger", "--provider", "voisnap", "Se")
+	if !strings.Contains(res.Stdout, "SessionStarted") || strings.Contains(res.Stdout, "email.") {
+		t.Errorf("voisnap completion:\n%s", res.Stdout)
+	}
+	res = clitest.Run(t, clitest.Options{}, "__complete", "listen", "--provider", "generic", "--events", "user.created,pay")
+	if !strings.Contains(res.Stdout, "user.created,payment.succeeded") {
+		t.Errorf("--events completion:\n%s", res.Stdout)
+	}
+}
