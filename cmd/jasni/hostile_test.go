@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/clitest"
 	"github.com/jasni/jasni-cli/internal/exampleapp"
-	"github.com/jasni/jasni-cli/internal/signature"
 )
 
 // flood sends n requests from so many senders; build makes each one.
@@ -135,7 +135,7 @@ func TestNoTerminalEscapes(t *testing.T) {
 	}
 	body, _ := json.Marshal(map[string]any{"event": evil, "data": map[string]string{"subject": evil}})
 	req, _ = http.NewRequest(http.MethodPost, hook, bytes.NewReader(body))
-	req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute("whsec_x", body))
+	req.Header.Set("X-Webhook-Signature", clitest.JasniSignature("whsec_x", body))
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 	} else {
@@ -287,7 +287,7 @@ func TestCtrlC(t *testing.T) {
 		go func() {
 			body := []byte(`{"event":"email.sent","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"x"}}`)
 			req, _ := http.NewRequest(http.MethodPost, hook, bytes.NewReader(body))
-			req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute("whsec_x", body))
+			req.Header.Set("X-Webhook-Signature", clitest.JasniSignature("whsec_x", body))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				status <- -1
@@ -385,7 +385,7 @@ func TestKill9(t *testing.T) {
 				}
 				body := []byte(fmt.Sprintf(`{"event":"email.sent","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"%d-%d"}}`, s, i))
 				req, _ := http.NewRequest(http.MethodPost, hook, bytes.NewReader(body))
-				req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute("whsec_x", body))
+				req.Header.Set("X-Webhook-Signature", clitest.JasniSignature("whsec_x", body))
 				resp, err := client.Do(req)
 				if err != nil {
 					return

@@ -5,6 +5,9 @@ package clitest
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -60,4 +63,13 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// JasniSignature is the Jasni docs' signature, computed here the way their
+// receiver examples do (hex HMAC-SHA256 of the raw body, keyed with the whole
+// secret string), independently of jasni's own code.
+func JasniSignature(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
 }

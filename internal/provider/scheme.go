@@ -11,16 +11,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jasni/jasni-cli/internal/signature"
 )
 
-// Errors from Verify, beside signature.ErrMissingSignature,
-// ErrMalformedSignature and ErrMismatch.
+// Errors from Verify and CheckHeader.
 var (
-	ErrMissingTimestamp = errors.New("no timestamp header")
-	ErrStale            = errors.New("the timestamp is outside the provider's tolerance")
-	ErrMissingID        = errors.New("no delivery id header")
+	ErrMissingSignature   = errors.New("no signature header")
+	ErrMalformedSignature = errors.New("signature is not in the scheme's format")
+	ErrMismatch           = errors.New("signature does not match the body and secret")
+	ErrMissingTimestamp   = errors.New("no timestamp header")
+	ErrStale              = errors.New("the timestamp is outside the provider's tolerance")
+	ErrMissingID          = errors.New("no delivery id header")
 )
 
 // Key is a secret made into the HMAC key the provider's way.
@@ -113,7 +113,7 @@ func (s *Spec) CheckHeader(h http.Header) error {
 func (s *Spec) candidates(h http.Header) ([][]byte, error) {
 	raw := strings.TrimSpace(h.Get(s.Signature.Header))
 	if raw == "" {
-		return nil, signature.ErrMissingSignature
+		return nil, ErrMissingSignature
 	}
 	parts := []string{raw}
 	if s.Signature.Separator != "" {
@@ -139,7 +139,7 @@ func (s *Spec) candidates(h http.Header) ([][]byte, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, signature.ErrMalformedSignature
+		return nil, ErrMalformedSignature
 	}
 	return out, nil
 }
@@ -160,7 +160,7 @@ func (s *Spec) Verify(keys []Key, body []byte, h http.Header, now time.Time) err
 		}
 		secs, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
-			return fmt.Errorf("%w: %s %q is not Unix seconds", signature.ErrMalformedSignature, s.Headers.Timestamp, raw)
+			return fmt.Errorf("%w: %s %q is not Unix seconds", ErrMalformedSignature, s.Headers.Timestamp, raw)
 		}
 		m.Timestamp = time.Unix(secs, 0)
 		if tol := s.Signature.Tolerance.Duration; tol > 0 {
@@ -182,5 +182,5 @@ func (s *Spec) Verify(keys []Key, body []byte, h http.Header, now time.Time) err
 			}
 		}
 	}
-	return signature.ErrMismatch
+	return ErrMismatch
 }

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/provider"
-	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/store"
 )
 
@@ -348,7 +347,7 @@ func verdictOf(err error) store.Verdict {
 	switch {
 	case err == nil:
 		return store.VerdictValid
-	case errors.Is(err, signature.ErrMissingSignature):
+	case errors.Is(err, provider.ErrMissingSignature):
 		return store.VerdictMissing
 	default:
 		return store.VerdictInvalid

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/clitest"
 	"github.com/jasni/jasni-cli/internal/exampleapp"
 	"github.com/jasni/jasni-cli/internal/relay"
-	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/tunnel"
 )
@@ -122,7 +122,7 @@ func post(t *testing.T, url string, body []byte, sig string, extra map[string]st
 	return resp
 }
 
-func sign(body []byte) string { return signature.Jasni{}.Compute(secret, body) }
+func sign(body []byte) string { return clitest.JasniSignature(secret, body) }
 
 var event = []byte(`{"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"1","subject":"<b>hi</b>"}}`)
 

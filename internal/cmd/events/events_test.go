@@ -17,7 +17,6 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/clitest"
 	"github.com/jasni/jasni-cli/internal/exampleapp"
-	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/store"
 )
 
@@ -79,7 +78,7 @@ func TestListShowResendPrune(t *testing.T) {
 	if res.Code != 0 || len(got) != 2 || !got[1].Verified || got[1].Header.Get("X-Forwarded-For") != "" {
 		t.Fatalf("resend: exit %d %s; app got %+v", res.Code, res.Stderr, got)
 	}
-	if ts := got[1].Header.Get(signature.HeaderJasniTimestamp); ts == "" {
+	if ts := got[1].Header.Get("X-Webhook-Timestamp"); ts == "" {
 		t.Error("no fresh timestamp")
 	}
 	res = clitest.Run(t, clitest.Options{Env: env}, "events", "show", id, "--output", "json")

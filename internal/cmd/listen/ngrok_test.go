@@ -18,7 +18,6 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
-	"github.com/jasni/jasni-cli/internal/signature"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/tunnel/ngroktest"
 )
@@ -107,7 +106,7 @@ func TestListenKeepsOneDevelopmentWebhook(t *testing.T) {
 	// A delivery signed as Jasni would sign it arrives verified.
 	body := []byte(`{"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"1"}}`)
 	req, _ := http.NewRequest(http.MethodPost, "https://jasni-test.ngrok.example/webhooks/jasni", bytes.NewReader(body))
-	req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute(secret, body))
+	req.Header.Set("X-Webhook-Signature", clitest.JasniSignature(secret, body))
 	req.Header.Set("X-Webhook-Event", "email.received")
 	resp, err := edge.Do(req)
 	if err != nil || resp.StatusCode != 200 {
@@ -207,7 +206,7 @@ func TestListenShutdownThroughNgrok(t *testing.T) {
 
 	body := []byte(`{"event":"email.sent","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"1"}}`)
 	req, _ := http.NewRequest(http.MethodPost, ngroktest.DefaultPublicURL+"/webhooks/jasni", bytes.NewReader(body))
-	req.Header.Set("X-Webhook-Signature", signature.Jasni{}.Compute("whsec_x", body))
+	req.Header.Set("X-Webhook-Signature", clitest.JasniSignature("whsec_x", body))
 	answered := make(chan *http.Response, 1)
 	failed := make(chan error, 1)
 	go func() {
