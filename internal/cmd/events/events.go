@@ -387,12 +387,12 @@ func resend(cmd *cobra.Command, f *cmdutil.Factory, h *store.Store, d *store.Del
 			return cmdutil.FlagErrorf("--secret: %v", err)
 		}
 		// A retry: a fresh timestamp, the same delivery id.
-		msg := provider.Message{Body: d.Body, Timestamp: f.Now()}
+		sign := delivery.Signing{Provider: p, Keys: []provider.Key{key}, Timestamp: f.Now()}
 		if p.Headers.ID != "" {
-			msg.ID = d.Header.Get(p.Headers.ID)
+			sign.ID = d.Header.Get(p.Headers.ID)
 		}
-		for k, v := range p.Sign([]provider.Key{key}, msg) {
-			hdr[k] = v
+		if err := delivery.Sign(hdr, d.Body, sign); err != nil {
+			return err
 		}
 	}
 	client, err := f.HttpClient()

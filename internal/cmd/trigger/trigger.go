@@ -5,7 +5,6 @@ package trigger
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -319,14 +318,6 @@ func (t *tally) count(a delivery.Attempt) {
 	}
 }
 
-func newDeliveryID() (string, error) {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate a delivery id: %w", err)
-	}
-	return "msg_" + hex.EncodeToString(b), nil
-}
-
 // resolveProvider reads what depends on the provider: the key, the
 // response limit as the default --timeout, and --timestamp.
 func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
@@ -391,40 +382,17 @@ func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 		}
 	}
 
-	p := o.Provider
-	msg := provider.Message{Body: ev.Body, Timestamp: o.Now()}
-	if !o.Timestamp.IsZero() {
-		msg.Timestamp = o.Timestamp
-	}
-	if p.Headers.ID != "" {
-		// One id per delivery: the same on every retry and --repeat copy.
-		id, err := newDeliveryID()
-		if err != nil {
-			return delivery.Request{}, nil, err
-		}
-		msg.ID = id
-	}
-	h := http.Header{}
+	sign := delivery.Signing{Provider: o.Provider, Timestamp: o.Now()}
 	if !o.Unsigned {
-		h = p.Sign(o.Keys, msg)
-	} else {
-		h = p.Sign(nil, msg)
-		h.Del(p.Signature.Header)
+		sign.Keys = o.Keys
 	}
-	h.Set("Content-Type", p.ContentType)
-	if p.Headers.Event != "" {
-		h.Set(p.Headers.Event, ev.Type)
+	if !o.Timestamp.IsZero() {
+		sign.Timestamp = o.Timestamp
 	}
-	if p.UserAgent != "" {
-		h.Set("User-Agent", p.UserAgent)
-	}
-	for k, v := range o.Headers {
-		h[k] = v
-	}
-	for _, k := range o.Removed {
-		h.Del(k)
-	}
-	return delivery.Request{URL: o.URL, Body: ev.Body, Header: h}, ev, nil
+	// One delivery id per event, made here: every retry and --repeat copy
+	// sends this same request.
+	req, err := delivery.NewRequest(o.URL, ev.Body, ev.Type, sign, o.Headers, o.Removed)
+	return req, ev, err
 }
 
 func (o *Options) report(out *ui.Styles, width int, ev *payload.Event, req delivery.Request, a delivery.Attempt, repeat int) error {
