@@ -14,6 +14,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/suggest"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // MaxInput bounds what jasni reads from a file or stdin: far above any webhook
@@ -62,10 +63,27 @@ func describeFileError(err error) string {
 // WEBHOOK_SECRET, then the profile's webhook_secret. source names where it
 // came from, for messages; the secret itself is never printed.
 func Secret(cmd *cobra.Command, cfg *config.Config) (secret, source string) {
-	if f := cmd.Flags().Lookup("secret"); f != nil && f.Changed {
-		return f.Value.String(), "--secret"
+	all, source := Secrets(cmd, cfg)
+	if len(all) == 0 {
+		return "", ""
 	}
-	return cfg.Lookup(config.KeyWebhookSecret)
+	return all[0], source
+}
+
+// Secrets is Secret for commands whose --secret may be given several times
+// (a key rotation: verify with any, sign with all where the scheme carries
+// several signatures).
+func Secrets(cmd *cobra.Command, cfg *config.Config) (secrets []string, source string) {
+	if f := cmd.Flags().Lookup("secret"); f != nil && f.Changed {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			return sv.GetSlice(), "--secret"
+		}
+		return []string{f.Value.String()}, "--secret"
+	}
+	if v, src := cfg.Lookup(config.KeyWebhookSecret); v != "" {
+		return []string{v}, src
+	}
+	return nil, ""
 }
 
 // CheckEvents returns a usage error for the first name that is not a Jasni

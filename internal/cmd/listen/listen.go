@@ -48,11 +48,13 @@ type Options struct {
 	NgrokDomain    string
 	Secret         string
 	SecretSource   string
-	SkipVerify     bool
-	Headers        http.Header
-	Events         []string
-	PrintJSON      bool
-	MaxBody        int64
+	// MoreSecrets are further --secret values, during a key rotation.
+	MoreSecrets []string
+	SkipVerify  bool
+	Headers     http.Header
+	Events      []string
+	PrintJSON   bool
+	MaxBody     int64
 	// Paths and Methods are the requests verified and forwarded (--path,
 	// --method); the first path is the one listen prints.
 	Paths       []string
@@ -162,7 +164,7 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	fl.StringVar(&tunnelKind, "tunnel", "auto", "ngrok, local, or auto: ngrok when an authtoken is set, else local")
 	fl.StringVar(&opts.NgrokAuthtoken, "ngrok-authtoken", "", "ngrok authtoken (default: NGROK_AUTHTOKEN, then the profile's ngrok_authtoken)")
 	fl.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "Your reserved ngrok domain, e.g. myapp.ngrok.app")
-	fl.String("secret", "", "Webhook secret to verify with (the whole string, whsec_ included)")
+	fl.StringArray("secret", nil, "Webhook secret to verify with (the whole string, whsec_ included); give it twice during a key rotation")
 	fl.BoolVar(&opts.SkipVerify, "skip-verify", false, "Forward deliveries without checking signatures (anyone who finds the URL can send)")
 	fl.StringArrayVar(&headers, "header", nil, "Add a `header` to forwarded requests, given as Name:value (repeatable)")
 	fl.StringVar(&events, "events", "", "Forward only these event types, comma-separated (others are answered 200 and shown as skipped)")
@@ -232,7 +234,9 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 		return cmdutil.FlagErrorf("--ngrok-domain needs the ngrok tunnel (an authtoken, or --tunnel ngrok)")
 	}
 
-	o.Secret, o.SecretSource = cmdutil.Secret(cmd, cfg)
+	if secrets, source := cmdutil.Secrets(cmd, cfg); len(secrets) > 0 {
+		o.Secret, o.MoreSecrets, o.SecretSource = secrets[0], secrets[1:], source
+	}
 	historyPath := getenv("JASNI_HISTORY")
 	if historyPath == "" {
 		var err error
@@ -254,16 +258,21 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	return o.checkRoutes()
 }
 
-// parseKey makes the secret into the provider's key, or says why it cannot.
+// parseKey makes the secrets into the provider's keys, or says why one
+// cannot be.
 func (o *Options) parseKey() error {
 	if o.SkipVerify || o.Secret == "" {
 		return nil
 	}
-	k, err := o.Provider.ParseKey(o.Secret)
-	if err != nil {
-		return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
+	secrets := append([]string{o.Secret}, o.MoreSecrets...)
+	o.Keys = nil
+	for _, secret := range secrets {
+		k, err := o.Provider.ParseKey(secret)
+		if err != nil {
+			return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
+		}
+		o.Keys = append(o.Keys, k)
 	}
-	o.Keys = []provider.Key{k}
 	return nil
 }
 

@@ -213,3 +213,18 @@ func TestEventCompletionFollowsTheProvider(t *testing.T) {
 		t.Errorf("--events completion:\n%s", res.Stdout)
 	}
 }
+
+// --secret twice, during a key rotation: a Standard Webhooks delivery
+// carries a signature for each, so receivers on either key accept it.
+func TestKeyRotation(t *testing.T) {
+	const oldKey, newKey = "whsec_b2xkIGtleSBieXRlcw==", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	for _, receiverKey := range []string{oldKey, newKey} {
+		rec := &receiver{}
+		srv := httptest.NewServer(standardHandler(receiverKey, rec))
+		res := clitest.Run(t, clitest.Options{}, "trigger", "invoice.paid", "--provider", "standard", "--secret", oldKey, "--secret", newKey, "--url", srv.URL)
+		srv.Close()
+		if res.Code != 0 || len(rec.accepted) != 1 {
+			t.Errorf("receiver on %s: exit %d\n%s%s", receiverKey[:10], res.Code, res.Stdout, res.Stderr)
+		}
+	}
+}

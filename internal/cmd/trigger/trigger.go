@@ -40,6 +40,7 @@ type Options struct {
 	// (--timestamp), to test a receiver's window.
 	Timestamp    time.Time
 	Secret       string
+	MoreSecrets  []string // further --secret values: a key rotation
 	SecretSource string
 	Unsigned     bool
 	KeepIDs      bool
@@ -123,7 +124,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 	fl := cmd.Flags()
 	fl.BoolVar(&all, "all", false, "Send every event type")
 	fl.StringVar(&opts.URL, "url", "", "Where to send the events")
-	fl.StringVar(&opts.Secret, "secret", "", "Webhook secret to sign with (the whole string, whsec_ included)")
+	fl.StringArray("secret", nil, "Webhook secret to sign with (the whole string, whsec_ included); twice signs with both, where the scheme carries several signatures")
 	fl.BoolVar(&opts.Unsigned, "unsigned", false, "Send without a signature header")
 	fl.StringVar(&timestamp, "timestamp", "", "Sign with this Unix `time` instead of now (e.g. a stale one, to test a receiver's window)")
 	cmdutil.AddProviderFlag(cmd)
@@ -176,7 +177,11 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 			return cmdutil.FlagErrorf("--unsigned and --secret contradict each other: choose one")
 		}
 	} else {
-		o.Secret, o.SecretSource = cmdutil.Secret(cmd, cfg)
+		var secrets []string
+		secrets, o.SecretSource = cmdutil.Secrets(cmd, cfg)
+		if len(secrets) > 0 {
+			o.Secret, o.MoreSecrets = secrets[0], secrets[1:]
+		}
 		if o.Secret == "" {
 			return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_..., set WEBHOOK_SECRET, or use --unsigned to send without a signature")
 		}
@@ -322,11 +327,13 @@ func (t *tally) count(a delivery.Attempt) {
 // response limit as the default --timeout, and --timestamp.
 func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 	if !o.Unsigned {
-		k, err := o.Provider.ParseKey(o.Secret)
-		if err != nil {
-			return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
+		for _, secret := range append([]string{o.Secret}, o.MoreSecrets...) {
+			k, err := o.Provider.ParseKey(secret)
+			if err != nil {
+				return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
+			}
+			o.Keys = append(o.Keys, k)
 		}
-		o.Keys = []provider.Key{k}
 	}
 	if !cmd.Flags().Changed("timeout") && o.Provider.ResponseLimit.Duration > 0 {
 		o.Timeout = o.Provider.ResponseLimit.Duration
