@@ -213,22 +213,8 @@ func TestNodeReceiver(t *testing.T) {
 	const secret = "whsec_node_e2e"
 	recv := exec.Command(node, "testdata/receiver.js")
 	recv.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret)
-	out, err := recv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := recv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		recv.Process.Kill()
-		recv.Wait()
-	}()
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
-		t.Fatalf("receiver did not start: %q", lines.Text())
-	}
-	url := "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening ") + "/webhooks/jasni"
+	base, lines := startReceiver(t, recv)
+	url := base + "/webhooks/jasni"
 
 	stdout, stderr, code := jasni(t, nil, "trigger", "--all", "--url", url, "--secret", secret)
 	if code != 0 {
@@ -460,4 +446,27 @@ func TestListenForwardsToTheApp(t *testing.T) {
 	if !strings.Contains(listenOut, "✗ bad signature") || !strings.Contains(listenOut, "not running") {
 		t.Errorf("listen output lacks the tampered or app-down lines:\n%s", listenOut)
 	}
+}
+
+// startReceiver runs a receiver that prints "listening PORT" first and one
+// line per delivery after, and returns its URL and its lines.
+func startReceiver(t *testing.T, recv *exec.Cmd) (string, *bufio.Scanner) {
+	t.Helper()
+	out, err := recv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.Stderr = os.Stderr
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		recv.Process.Kill()
+		recv.Wait()
+	})
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+		t.Fatalf("receiver did not start: %q", lines.Text())
+	}
+	return "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening "), lines
 }

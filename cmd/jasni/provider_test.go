@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -169,23 +168,7 @@ func TestStandardWebhooksLibrary(t *testing.T) {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 	recv := exec.Command(node, script)
 	recv.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret, "NODE_PATH="+filepath.Join(dir, "node_modules"))
-	out, err := recv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recv.Stderr = os.Stderr
-	if err := recv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		recv.Process.Kill()
-		recv.Wait()
-	}()
-	lines := bufio.NewScanner(out)
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
-		t.Fatalf("receiver did not start: %q", lines.Text())
-	}
-	url := "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening ")
+	url, lines := startReceiver(t, recv)
 	if stdout, stderr, code := jasni(t, nil, "trigger", "--all", "--provider", "standard", "--secret", secret, "--url", url); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
