@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -469,4 +470,25 @@ func startReceiver(t *testing.T, recv *exec.Cmd) (string, *bufio.Scanner) {
 		t.Fatalf("receiver did not start: %q", lines.Text())
 	}
 	return "http://127.0.0.1:" + strings.TrimPrefix(lines.Text(), "listening "), lines
+}
+
+// TestNoTerminalQuery: on a terminal that does not answer colour queries,
+// jasni neither sends one (it leaked into the output) nor waits for the
+// answer (seconds per command).
+func TestNoTerminalQuery(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil || runtime.GOOS != "linux" {
+		t.Skip("needs util-linux script for a pseudo-terminal")
+	}
+	for _, args := range []string{"fixtures list", "trigger --help", "version"} {
+		cmd := exec.Command(script, "-qc", filepath.Join(binDir, "jasni")+" "+args, "/dev/null")
+		cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "NO_COLOR=", "TERM=xterm-256color")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", args, err)
+		}
+		if bytes.Contains(out, []byte("]11;?")) || bytes.Contains(out, []byte("\x1b[6n")) {
+			t.Errorf("jasni %s queried the terminal: %q", args, out)
+		}
+	}
 }

@@ -90,9 +90,7 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 		}
 		return config.Load(path, cmp.Or(g.Profile, getenv("JASNI_PROFILE")), getenv)
 	})
-	if getenv("NO_COLOR") != "" {
-		ios.DisableColor()
-	}
+	ios.ApplyColorEnv(getenv)
 
 	cmd := root.NewCmdRoot(f, g)
 	cmd.SetArgs(args)

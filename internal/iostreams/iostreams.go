@@ -40,15 +40,22 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
-	// no-color.org: any non-empty value disables colour. Some libraries parse
-	// it as a boolean and treat NO_COLOR=yes as unset, so it is decided here.
-	if os.Getenv("NO_COLOR") != "" {
-		ios.colorDisabled = true
-	}
-	if v := os.Getenv("CLICOLOR_FORCE"); v != "" && v != "0" {
-		ios.colorForced = true
-	}
+	ios.ApplyColorEnv(os.Getenv)
 	return ios
+}
+
+// ApplyColorEnv reads the colour conventions once, without asking the
+// terminal anything: NO_COLOR (any non-empty value; some libraries parse it
+// as a boolean and treat NO_COLOR=yes as unset, so it is decided here),
+// CLICOLOR=0, and TERM=dumb turn colour off; CLICOLOR_FORCE (not 0) turns it
+// on even when the output is not a terminal.
+func (s *IOStreams) ApplyColorEnv(getenv func(string) string) {
+	if getenv("NO_COLOR") != "" || getenv("CLICOLOR") == "0" || getenv("TERM") == "dumb" {
+		s.colorDisabled = true
+	}
+	if v := getenv("CLICOLOR_FORCE"); v != "" && v != "0" {
+		s.colorForced = true
+	}
 }
 
 func isTerminal(f *os.File) bool {

@@ -39,3 +39,26 @@ func TestWriteJSONIsOneLineWithoutHTMLEscapes(t *testing.T) {
 		t.Errorf("got %q", out.String())
 	}
 }
+
+func TestColorConventions(t *testing.T) {
+	tests := []struct {
+		env            map[string]string
+		disabled, forc bool
+	}{
+		{map[string]string{}, false, false},
+		{map[string]string{"NO_COLOR": "yes"}, true, false},
+		{map[string]string{"NO_COLOR": "0"}, true, false},
+		{map[string]string{"CLICOLOR": "0"}, true, false},
+		{map[string]string{"CLICOLOR": "1"}, false, false},
+		{map[string]string{"TERM": "dumb"}, true, false},
+		{map[string]string{"CLICOLOR_FORCE": "1"}, false, true},
+		{map[string]string{"CLICOLOR_FORCE": "0"}, false, false},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := Test()
+		ios.ApplyColorEnv(func(k string) string { return tt.env[k] })
+		if ios.colorDisabled != tt.disabled || ios.colorForced != tt.forc {
+			t.Errorf("%v: disabled %v forced %v", tt.env, ios.colorDisabled, ios.colorForced)
+		}
+	}
+}

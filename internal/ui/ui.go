@@ -5,6 +5,7 @@ package ui
 
 import (
 	"io"
+	"os"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -20,6 +21,21 @@ var palette = struct {
 	cyan:   lipgloss.AdaptiveColor{Light: "#0969da", Dark: "#58a6ff"},
 	grey:   lipgloss.AdaptiveColor{Light: "#6e7781", Dark: "#8b949e"},
 }
+
+// darkBackground is decided once, from COLORFGBG when the terminal sets it
+// ("fg;bg", bg 0-6 or 8 being dark), else dark, the common default.
+var darkBackground = func() bool {
+	v := os.Getenv("COLORFGBG")
+	i := strings.LastIndexByte(v, ';')
+	if i < 0 {
+		return true
+	}
+	switch v[i+1:] {
+	case "7", "9", "10", "11", "12", "13", "14", "15":
+		return false
+	}
+	return true
+}()
 
 // Styles renders text for one output stream.
 type Styles struct {
@@ -41,6 +57,11 @@ func New(w io.Writer, color bool) *Styles {
 	} else {
 		r.SetColorProfile(termenv.Ascii)
 	}
+	// Said, not asked: adaptive colours would otherwise query the terminal
+	// for its background (an escape sequence and a wait for the answer),
+	// which stalls for seconds on a terminal that does not answer and leaks
+	// the query into the output.
+	r.SetHasDarkBackground(darkBackground)
 	return &Styles{
 		color:   color,
 		success: r.NewStyle().Foreground(palette.green),
