@@ -492,3 +492,23 @@ func TestNoTerminalQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownSubcommands: at every level, a mistyped command exits 2 and
+// names the nearest one (group commands printed their help and exited 0).
+func TestUnknownSubcommands(t *testing.T) {
+	for args, want := range map[string]string{
+		"trigr":         `did you mean "trigger"?`,
+		"events lst":    `did you mean "list"?`,
+		"fixtures lst":  `did you mean "list"?`,
+		"webhooks lst":  `did you mean "list"?`,
+		"providers shw": `did you mean "show"?`,
+	} {
+		_, stderr, code := jasni(t, nil, strings.Fields(args)...)
+		if code != 2 || !strings.Contains(stderr, want) {
+			t.Errorf("jasni %s: exit %d %q, want 2 and %q", args, code, stderr, want)
+		}
+	}
+	if stdout, _, code := jasni(t, nil, "events"); code != 0 || !strings.Contains(stdout, "Available Commands") {
+		t.Errorf("jasni events alone: exit %d\n%s", code, stdout)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jasni/jasni-cli/internal/api"
+	"github.com/jasni/jasni-cli/internal/suggest"
+	"github.com/spf13/cobra"
 )
 
 // ExitCode is what the process returns. The values are documented in the
@@ -89,3 +91,27 @@ func CodeOf(err error) ExitCode {
 	}
 	return ExitFailure
 }
+
+// SubcommandArgs is the Args of a command that groups subcommands: an
+// argument there is a subcommand that does not exist, named as such with
+// the nearest one (cobra would otherwise print the help and exit 0).
+func SubcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+			names = append(names, c.Aliases...)
+		}
+	}
+	if s := suggest.Closest(args[0], names); s != "" {
+		msg += fmt.Sprintf(": did you mean %q?", s)
+	}
+	return FlagErrorf("%s\nRun '%s --help' for its commands.", msg, cmd.CommandPath())
+}
+
+// GroupRunE shows a group command's help when it is run alone.
+func GroupRunE(cmd *cobra.Command, _ []string) error { return cmd.Help() }

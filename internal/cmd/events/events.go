@@ -29,6 +29,8 @@ import (
 func NewCmdEvents(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events <command>",
+		Args:  cmdutil.SubcommandArgs,
+		RunE:  cmdutil.GroupRunE,
 		Short: "Inspect and resend the deliveries jasni listen received",
 		Long: cmdutil.Doc(`
 			Every delivery "jasni listen" receives is stored before it is forwarded, so

@@ -18,6 +18,8 @@ import (
 func NewCmdProviders(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "providers <command>",
+		Args:  cmdutil.SubcommandArgs,
+		RunE:  cmdutil.GroupRunE,
 		Short: "List the webhook providers and show what each one sends",
 		Long: cmdutil.Doc(`
 			A provider is how one webhook sender signs and shapes its deliveries. jasni

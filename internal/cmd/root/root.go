@@ -60,7 +60,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		Version:       build.Current().Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Args:          cobra.NoArgs,
+		Args:          cmdutil.SubcommandArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := fmt.Fprint(f.IOStreams.Out, gettingStarted)
 			return err

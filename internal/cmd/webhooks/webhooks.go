@@ -20,6 +20,8 @@ import (
 func NewCmdWebhooks(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "webhooks <command>",
+		Args:    cmdutil.SubcommandArgs,
+		RunE:    cmdutil.GroupRunE,
 		Aliases: []string{"webhook"},
 		Short:   "Register, list, change and remove webhooks through the Jasni API",
 		Long: cmdutil.Doc(`
