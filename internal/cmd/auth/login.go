@@ -2,6 +2,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -66,6 +67,11 @@ func loginRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 		return err
 	}
 	if _, err := client.ListWebhooks(cmd.Context()); err != nil {
+		var apiErr *api.Error
+		if errors.As(err, &apiErr) && apiErr.Kind == api.KindAuth {
+			// Not the generic advice, which is to run the command that failed.
+			return cmdutil.WithExitCode(cmdutil.ExitAuth, errors.New("login: the API refused this key (401), so it was not saved: copy a key (jsk_...) from the API keys page of the Jasni dashboard, or make a new one there"))
+		}
 		return fmt.Errorf("login: the key was not saved: %w", err)
 	}
 

@@ -26,7 +26,7 @@ func TestLogin(t *testing.T) {
 		{name: "from flag", args: []string{"--api-key", key}, wantSave: true},
 		{name: "malformed", stdin: "sk_live_123\n", code: 2, wantErr: `keys start with "jsk_"`},
 		{name: "empty", stdin: "\n", code: 2, wantErr: "no key given"},
-		{name: "wrong key", stdin: "jsk_wrong_000000000\n", code: 5, wantErr: "login: the key was not saved: list webhooks: the API rejected the key (401)"},
+		{name: "wrong key", stdin: "jsk_wrong_000000000\n", code: 5, wantErr: "the API refused this key (401), so it was not saved: copy a key (jsk_...) from the API keys page of the Jasni dashboard"},
 		{name: "API down", stdin: key + "\n", env: map[string]string{"JASNI_API_URL": "http://127.0.0.1:1"}, code: 4, wantErr: "could not reach"},
 	}
 	for _, tt := range tests {

@@ -329,7 +329,7 @@ func (o *Options) ensureSecret(cfg *config.Config) error {
 	if err := cfg.Save(); err != nil {
 		return fmt.Errorf("no webhook secret is configured and a new one could not be saved: %w (pass --secret)", err)
 	}
-	o.SecretSource = "a new local secret saved in profile " + strconv.Quote(cfg.Profile)
+	o.SecretSource = "profile " + strconv.Quote(cfg.Profile) + " (made now, for local testing; trigger finds it there)"
 	return nil
 }
 
@@ -573,9 +573,14 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 			fmt.Fprintln(w, s.Muted("  No ngrok authtoken, so Jasni itself cannot reach this; set NGROK_AUTHTOKEN for a public URL."))
 		}
 	}
-	if o.Forward != nil {
+	switch {
+	case o.Forward != nil && o.SkipVerify:
+		fmt.Fprintf(w, "  Forwarding every delivery, unchecked, to %s\n", o.Forward)
+	case o.Forward != nil:
 		fmt.Fprintf(w, "  Forwarding verified deliveries to %s\n", o.Forward)
-	} else {
+	case o.SkipVerify:
+		fmt.Fprintln(w, "  No --forward: deliveries are answered 200 and shown")
+	default:
 		fmt.Fprintln(w, "  No --forward: deliveries are verified, answered 200 and shown")
 	}
 	if o.SkipVerify {
