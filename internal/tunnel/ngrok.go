@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,10 @@ func Ngrok(ctx context.Context, opts NgrokOptions) (Tunnel, error) {
 		lastErr       error // the last real failure, for the message if connecting times out
 		connected     bool
 		everConnected bool
+		// unreachable gets the first failure that no retry can mend (the
+		// name does not resolve, the address refuses): waiting out the
+		// connect timeout would only make the user wait.
+		unreachable = make(chan error, 1)
 	)
 	handler := func(ev ngrok.Event) {
 		switch e := ev.(type) {
@@ -97,7 +102,14 @@ func Ngrok(ctx context.Context, opts NgrokOptions) (Tunnel, error) {
 			lastErr = e.Error
 			wasConnected := connected
 			connected = false
+			first := !everConnected
 			mu.Unlock()
+			if first && offline(e.Error) {
+				select {
+				case unreachable <- e.Error:
+				default:
+				}
+			}
 			if wasConnected && opts.OnStatus != nil {
 				opts.OnStatus(StatusDisconnected, e.Error)
 			}
@@ -152,6 +164,10 @@ func Ngrok(ctx context.Context, opts NgrokOptions) (Tunnel, error) {
 			return nil, describe(r.err, opts)
 		}
 		return &ngrokTunnel{EndpointListener: r.ln, agent: agent, cancel: cancel, url: strings.TrimRight(r.ln.URL().String(), "/")}, nil
+	case err := <-unreachable:
+		cancel()
+		<-done
+		return nil, describe(err, opts)
 	case <-timer.C:
 		cancel()
 		r := <-done
@@ -194,11 +210,23 @@ func describe(err error, opts NgrokOptions) error {
 		}
 	}
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "no such host"), strings.Contains(msg, "connection refused"), strings.Contains(msg, "network is unreachable"), strings.Contains(msg, "i/o timeout"):
-		return fmt.Errorf("ngrok's service is unreachable (offline?): %s; use --tunnel local to work without it", firstLine(msg))
+	if offline(err) || strings.Contains(msg, "i/o timeout") {
+		return fmt.Errorf("%w (offline?): %s; use --tunnel local to work without it", ErrUnreachable, firstLine(msg))
 	}
 	return fmt.Errorf("ngrok: %s", firstLine(msg))
+}
+
+// ErrUnreachable says ngrok's service could not be reached at all.
+var ErrUnreachable = errors.New("ngrok's service is unreachable")
+
+// offline reports errors that mean the network or the name is not there.
+func offline(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && !dns.IsTemporary {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no such host") || strings.Contains(msg, "connection refused") || strings.Contains(msg, "network is unreachable")
 }
 
 func firstLine(s string) string {

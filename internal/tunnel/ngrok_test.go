@@ -11,33 +11,61 @@ import (
 	"golang.ngrok.com/ngrok/v2"
 )
 
-// TestNgrokUnreachableEdgeIsBounded points the real SDK at a closed port on
-// loopback: the SDK would retry forever, so Ngrok must give up at its
-// deadline with a sentence, not hang.
+// TestNgrokUnreachableEdgeIsBounded points the real SDK at loopback
+// addresses where no ngrok answers. The SDK would retry forever: a refused
+// connection fails at once (no retry can mend it), and an address that
+// accepts but never speaks fails at the connect deadline, both with a
+// sentence and the way out.
 func TestNgrokUnreachableEdgeIsBounded(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	refused := closed.Addr().String()
+	closed.Close()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err = Ngrok(ctx, NgrokOptions{
-		Authtoken:      "test-token",
-		ConnectTimeout: time.Second,
-		Extra:          []ngrok.AgentOption{ngrok.WithAgentConnectURL(addr)},
-	})
-	if err == nil {
-		t.Fatal("connected to a closed port")
+	tests := []struct {
+		name, addr  string
+		timeout     time.Duration
+		unreachable bool
+		want        string
+	}{
+		{"refused: at once", refused, time.Minute, true, "unreachable"},
+		{"silent: at the deadline", silent.Addr().String(), time.Second, false, "could not connect to ngrok within 1s"},
 	}
-	if ctx.Err() != nil {
-		t.Fatal("Ngrok outlived its own deadline")
-	}
-	msg := err.Error()
-	if !strings.Contains(msg, "could not connect to ngrok within 1s") || !strings.Contains(msg, "--tunnel local") {
-		t.Errorf("message %q should give the deadline and the way out", msg)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := Ngrok(ctx, NgrokOptions{
+				Authtoken:      "test-token",
+				ConnectTimeout: tt.timeout,
+				Extra:          []ngrok.AgentOption{ngrok.WithAgentConnectURL(tt.addr)},
+			})
+			if err == nil {
+				t.Fatal("connected where no ngrok is")
+			}
+			if ctx.Err() != nil {
+				t.Fatal("Ngrok outlived the test's deadline")
+			}
+			if errors.Is(err, ErrUnreachable) != tt.unreachable || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "--tunnel local") {
+				t.Errorf("err %q: unreachable=%v, want %v and %q", err, errors.Is(err, ErrUnreachable), tt.unreachable, tt.want)
+			}
+		})
 	}
 }
 

@@ -397,6 +397,9 @@ func listenRun(ctx context.Context, o *Options) error {
 	limitMemory(o.MaxBody)
 
 	tun, err := o.openTunnel(ctx, disp)
+	if errors.Is(err, tunnel.ErrUnreachable) {
+		return cmdutil.WithExitCode(cmdutil.ExitUnreachable, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package listen_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/tunnel/ngroktest"
+	"golang.ngrok.com/ngrok/v2"
 )
 
 const apiKey = "jsk_listen_test_0123456789"
@@ -252,5 +254,36 @@ func TestListenShutdownThroughNgrok(t *testing.T) {
 	list, err := h.List(context.Background(), store.Query{})
 	if err != nil || len(list) != 1 || list[0].Answer != http.StatusAccepted {
 		t.Errorf("history: %+v %v", list, err)
+	}
+}
+
+// With an authtoken but no way to reach ngrok, listen fails at once with
+// the unreachable exit code, not after the connect timeout with 1.
+func TestListenNgrokUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ios, _, _, _ := iostreams.Test()
+	dir := t.TempDir()
+	env := map[string]string{"NGROK_AUTHTOKEN": "tok", "JASNI_CONFIG": filepath.Join(dir, "c.toml"), "JASNI_HISTORY": filepath.Join(dir, "h.db"), "WEBHOOK_SECRET": "whsec_x"}
+	getenv := func(k string) string { return env[k] }
+	f := &cmdutil.Factory{
+		IOStreams:  ios,
+		HttpClient: func() (*http.Client, error) { return &http.Client{}, nil },
+		Config:     func() (*config.Config, error) { return config.Load(env["JASNI_CONFIG"], "", getenv) },
+		Now:        time.Now,
+		Getenv:     getenv,
+	}
+	cmd := listen.NewCmdListen(f, listen.Deps{NgrokExtra: []ngrok.AgentOption{ngrok.WithAgentConnectURL(addr)}, NgrokConnectTimeout: time.Minute})
+	cmd.SetArgs(nil)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = cmd.ExecuteContext(ctx)
+	if cmdutil.CodeOf(err) != cmdutil.ExitUnreachable || ctx.Err() != nil {
+		t.Errorf("err %v (exit %d), want the unreachable exit code at once", err, cmdutil.CodeOf(err))
 	}
 }
