@@ -27,6 +27,8 @@ type Event struct {
 	Timestamp time.Time
 	Doc       *jsondoc.Object
 	Body      []byte
+	// Added are the --set paths that added a field the event did not have.
+	Added []string
 }
 
 // Options controls how an event is made fresh.
@@ -88,6 +90,16 @@ func FromFixture(fixture []byte, opts Options) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refresh(doc, opts); err != nil {
+		return nil, err
+	}
+	return finish(doc, opts.Sets, opts.env())
+}
+
+// refresh makes a stored event new, as a real one would be: its timestamp
+// becomes Now, data timestamps move by as much, and its ids are new unless
+// KeepIDs is set.
+func refresh(doc *jsondoc.Object, opts Options) error {
 	env := opts.env()
 	now := opts.Now.UTC().Truncate(time.Millisecond)
 	if env.Timestamp != "" {
@@ -105,7 +117,7 @@ func FromFixture(fixture []byte, opts Options) (*Event, error) {
 			if _, ok := doc.Get(env.ID); ok {
 				fresh, err := randomHex(12)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				doc.Set(env.ID, env.IDPrefix+fresh)
 			}
@@ -113,12 +125,12 @@ func FromFixture(fixture []byte, opts Options) (*Event, error) {
 		if data, ok := doc.Get("data"); ok {
 			if obj, ok := data.(*jsondoc.Object); ok {
 				if err := refreshIDs(obj); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
 	}
-	return finish(doc, opts.Sets, env)
+	return nil
 }
 
 // FromFile builds an event from a user's file. A file with both "event" and
@@ -158,7 +170,16 @@ func FromFile(content []byte, eventType string, opts Options) (*Event, error) {
 		if eventType != "" && eventType != fileType {
 			return nil, fmt.Errorf("the file is a %s event but %s was asked for: drop the event name or fix the file", fileType, eventType)
 		}
-		if _, ok := obj.Get(env.Timestamp); !ok && env.Timestamp != "" {
+		if _, ok := obj.Get(env.Timestamp); ok {
+			// A whole event from a file is sent as a fresh one, like a
+			// fixture (a resent timestamp and ids read as a duplicate),
+			// unless KeepIDs asks for it exactly as written.
+			if !opts.KeepIDs {
+				if err := refresh(obj, opts); err != nil {
+					return nil, err
+				}
+			}
+		} else if env.Timestamp != "" {
 			withTime := &jsondoc.Object{}
 			for _, m := range obj.Members {
 				withTime.Set(m.Key, m.Value)
@@ -202,12 +223,17 @@ func parseEvent(raw []byte) (*jsondoc.Object, error) {
 }
 
 func finish(doc *jsondoc.Object, sets []string, env Envelope) (*Event, error) {
+	ev := &Event{Doc: doc}
 	for _, s := range sets {
-		if err := ApplySet(doc, s); err != nil {
+		added, err := applySet(doc, s)
+		if err != nil {
 			return nil, err
 		}
+		if added {
+			path, _, _ := strings.Cut(s, "=")
+			ev.Added = append(ev.Added, path)
+		}
 	}
-	ev := &Event{Doc: doc}
 	if env.Event != "" {
 		ev.Type, _ = stringAt(doc, env.Event)
 	}
@@ -228,13 +254,20 @@ func finish(doc *jsondoc.Object, sets []string, env Envelope) (*Event, error) {
 // parses as JSON, else a string. Paths start at the event: data.subject,
 // data.to[0], timestamp.
 func ApplySet(doc *jsondoc.Object, set string) error {
+	_, err := applySet(doc, set)
+	return err
+}
+
+// applySet is ApplySet that also says whether the path was not there
+// before, so a field was added rather than changed.
+func applySet(doc *jsondoc.Object, set string) (added bool, err error) {
 	rawPath, value, ok := strings.Cut(set, "=")
 	if !ok {
-		return fmt.Errorf("--set %q: missing =VALUE (write --set %s=VALUE)", set, set)
+		return false, fmt.Errorf("--set %q: missing =VALUE (write --set %s=VALUE)", set, set)
 	}
 	path, err := jsondoc.ParsePath(rawPath)
 	if err != nil {
-		return fmt.Errorf("--set %q: %w", set, err)
+		return false, fmt.Errorf("--set %q: %w", set, err)
 	}
 	root := path[0].Key
 	if _, exists := doc.Get(root); !exists {
@@ -246,13 +279,14 @@ func ApplySet(doc *jsondoc.Object, set string) error {
 				}
 			}
 		}
-		return fmt.Errorf("--set %q: paths start at the event, whose fields are %s; %q is not one of them%s",
+		return false, fmt.Errorf("--set %q: paths start at the event, whose fields are %s; %q is not one of them%s",
 			set, strings.Join(doc.Keys(), ", "), root, hint)
 	}
+	_, getErr := jsondoc.Get(doc, path)
 	if err := jsondoc.Set(doc, path, jsondoc.ParseScalar(value)); err != nil {
-		return fmt.Errorf("--set %q: %w", set, err)
+		return false, fmt.Errorf("--set %q: %w", set, err)
 	}
-	return nil
+	return getErr != nil, nil
 }
 
 func stringAt(obj *jsondoc.Object, key string) (string, bool) {

@@ -150,12 +150,15 @@ func data(m map[string]any) map[string]any { return m["data"].(map[string]any) }
 func TestFromFile(t *testing.T) {
 	tests := []struct {
 		name, content, event string
+		keep                 bool
 		wantBody, wantErr    string
 	}{
 		{name: "data object", content: `{"b":1,"a":2}`, event: "email.deleted",
 			wantBody: `{"event":"email.deleted","timestamp":"2026-11-22T09:15:30.123Z","data":{"b":1,"a":2}}`},
-		{name: "whole event", content: `{"event":"email.sent","timestamp":"2020-01-01T00:00:00.000Z","data":{}}`,
-			wantBody: `{"event":"email.sent","timestamp":"2020-01-01T00:00:00.000Z","data":{}}`},
+		{name: "whole event, made fresh", content: `{"event":"email.sent","timestamp":"2020-01-01T00:00:00.000Z","data":{"sentAt":"2020-01-01T00:00:01.000Z"}}`,
+			wantBody: `{"event":"email.sent","timestamp":"2026-11-22T09:15:30.123Z","data":{"sentAt":"2026-11-22T09:15:31.123Z"}}`},
+		{name: "whole event as written, with --keep-ids", content: `{"event":"email.sent","timestamp":"2020-01-01T00:00:00.000Z","data":{"id":"7"}}`, keep: true,
+			wantBody: `{"event":"email.sent","timestamp":"2020-01-01T00:00:00.000Z","data":{"id":"7"}}`},
 		{name: "whole event without timestamp", content: `{"event":"email.sent","data":{"x":1}}`,
 			wantBody: `{"event":"email.sent","timestamp":"2026-11-22T09:15:30.123Z","data":{"x":1}}`},
 		{name: "exact numbers", content: `{"n":12345678901234567890,"f":1.50}`, event: "email.sent",
@@ -168,7 +171,7 @@ func TestFromFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev, err := FromFile([]byte(tt.content), tt.event, Options{Now: now})
+			ev, err := FromFile([]byte(tt.content), tt.event, Options{Now: now, KeepIDs: tt.keep})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

@@ -269,15 +269,26 @@ func TestTriggerDataFile(t *testing.T) {
 			t.Errorf("body = %s", body)
 		}
 	})
-	t.Run("whole event sent as written", func(t *testing.T) {
+	t.Run("whole event sent as written with --keep-ids", func(t *testing.T) {
 		event := `{"event":"email.deleted","timestamp":"2020-01-01T00:00:00.000Z","data":{"id":"7","account":"a@example.com"}}`
-		res := clitest.Run(t, clitest.Options{Stdin: event}, "trigger", "--data-file", "-", "--url", url, "--secret", secret)
+		res := clitest.Run(t, clitest.Options{Stdin: event}, "trigger", "--data-file", "-", "--keep-ids", "--url", url, "--secret", secret)
 		if res.Code != 0 {
 			t.Fatalf("exit %d: %s", res.Code, res.Stderr)
 		}
 		got := app.Received()[1]
 		if string(got.Body) != event || got.Header.Get("X-Webhook-Event") != "email.deleted" {
 			t.Errorf("body = %s, event header %q", got.Body, got.Header.Get("X-Webhook-Event"))
+		}
+	})
+	t.Run("whole event made fresh, as a fixture is", func(t *testing.T) {
+		event := `{"event":"email.deleted","timestamp":"2020-01-01T00:00:00.000Z","data":{"id":"7","account":"a@example.com"}}`
+		res := clitest.Run(t, clitest.Options{Stdin: event}, "trigger", "--data-file", "-", "--url", url, "--secret", secret)
+		if res.Code != 0 {
+			t.Fatalf("exit %d: %s", res.Code, res.Stderr)
+		}
+		got := app.Received()[2]
+		if strings.Contains(string(got.Body), "2020-01-01") || strings.Contains(string(got.Body), `"id":"7"`) {
+			t.Errorf("the stored timestamp or id was sent again: %s", got.Body)
 		}
 	})
 }
@@ -360,5 +371,17 @@ func TestHostileAnswerIsMadeSafe(t *testing.T) {
 		if !strings.Contains(res.Stdout, `\x1b]0;PWNED`) {
 			t.Errorf("%v: the answer is not shown made visible:\n%s", args, res.Stdout)
 		}
+	}
+}
+
+// --set that adds a field an event lacks says so, naming the events.
+func TestSetThatAddsAField(t *testing.T) {
+	_, url := startApp(t)
+	res := clitest.Run(t, clitest.Options{}, "trigger", "--all", "--set", "data.subject=Hi", "--url", url, "--secret", secret)
+	if res.Code != 0 {
+		t.Fatalf("exit %d: %s", res.Code, res.Stderr)
+	}
+	if !strings.Contains(res.Stderr, "note: --set data.subject added a field that") || !strings.Contains(res.Stderr, "email.deleted") || strings.Contains(res.Stderr, "email.received,") {
+		t.Errorf("stderr: %s", res.Stderr)
 	}
 }

@@ -281,10 +281,14 @@ func triggerRun(ctx context.Context, opts *Options) error {
 	}
 
 	var t tally
+	added := map[string][]string{} // --set path -> events it added a field to
 	for _, name := range opts.Events {
 		req, ev, err := opts.build(name)
 		if err != nil {
 			return err
+		}
+		for _, path := range ev.Added {
+			added[path] = append(added[path], ev.Type)
 		}
 		width = max(width, len(ev.Type))
 		for i := 1; i <= opts.Repeat; i++ {
@@ -302,6 +306,11 @@ func triggerRun(ctx context.Context, opts *Options) error {
 			}
 			t.count(final)
 		}
+	}
+	for path, events := range added {
+		// Not an error: adding a field is a way to test a receiver. But with
+		// --all it is easily a surprise.
+		fmt.Fprintf(opts.IO.ErrOut, "note: --set %s added a field that %s did not have\n", path, strings.Join(events, ", "))
 	}
 	return opts.summarise(t)
 }
