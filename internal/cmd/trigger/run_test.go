@@ -385,3 +385,14 @@ func TestSetThatAddsAField(t *testing.T) {
 		t.Errorf("stderr: %s", res.Stderr)
 	}
 }
+
+// On a terminal, the wait before a retry counts down instead of looking
+// like a hang.
+func TestRetryCountdown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer srv.Close()
+	res := clitest.Run(t, clitest.Options{TTY: true}, "trigger", "email.sent", "--url", srv.URL, "--secret", secret, "--retry-delays", "0,1s")
+	if res.Code != 3 || !strings.Contains(res.Stderr, "next attempt in 1s") {
+		t.Errorf("exit %d stderr %q", res.Code, res.Stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -273,7 +274,11 @@ func triggerRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	sender := &delivery.Sender{Client: client, Timeout: opts.Timeout, Schedule: opts.Schedule, Wait: opts.Wait}
+	wait := opts.Wait
+	if wait == nil && opts.IO.IsStderrTTY() && !opts.IO.JSON() {
+		wait = countdown(opts.IO.ErrOut)
+	}
+	sender := &delivery.Sender{Client: client, Timeout: opts.Timeout, Schedule: opts.Schedule, Wait: wait}
 	out := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
 	width := 0
 	for _, e := range opts.Events {
@@ -313,6 +318,33 @@ func triggerRun(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(opts.IO.ErrOut, "note: --set %s added a field that %s did not have\n", path, strings.Join(events, ", "))
 	}
 	return opts.summarise(t)
+}
+
+// countdown waits between attempts showing the time left on the terminal,
+// so a 5-minute retry wait does not look like a hang.
+func countdown(w io.Writer) func(ctx context.Context, d time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		if d <= 0 {
+			return nil
+		}
+		deadline := time.Now().Add(d)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		defer fmt.Fprint(w, "\r\033[K")
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return nil
+			}
+			fmt.Fprintf(w, "\r\033[K  next attempt in %s (Ctrl-C to stop)", left.Round(time.Second))
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tick.C:
+			case <-time.After(left):
+			}
+		}
+	}
 }
 
 func (t *tally) count(a delivery.Attempt) {
