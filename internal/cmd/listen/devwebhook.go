@@ -11,6 +11,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -23,7 +24,8 @@ type DevWebhook struct {
 	cfg      *config.Config
 	io       *iostreams.IOStreams
 	id       string
-	explicit bool // --webhook ID: the user's own webhook, never replaced
+	explicit bool   // --webhook ID: the user's own webhook, never replaced
+	url      string // where Activate pointed it
 }
 
 // prepareDevWebhook decides whether listen manages a webhook: only with an
@@ -77,6 +79,7 @@ func (d *DevWebhook) Activate(ctx context.Context, url string, events []string, 
 		events = fixtures.Names()
 	}
 	on := true
+	d.url = url
 	if d.id != "" {
 		_, err := d.client.UpdateWebhook(ctx, d.id, api.UpdateParams{URL: &url, Events: events, Active: &on})
 		if err == nil {
@@ -124,6 +127,12 @@ func (d *DevWebhook) Deactivate(disp *display) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Another listen on the same profile may have pointed the webhook at its
+	// own tunnel since: pausing it would cut that one off.
+	if wh, err := d.client.GetWebhook(ctx, d.id); err == nil && wh.URL != d.url {
+		disp.info(fmt.Sprintf("Webhook %s now sends to %s (another jasni listen?); leaving it active", d.id, termsafe.Line(wh.URL)))
+		return
+	}
 	off := false
 	if _, err := d.client.UpdateWebhook(ctx, d.id, api.UpdateParams{Active: &off}); err != nil {
 		disp.warn(fmt.Sprintf("could not pause webhook %s (Jasni may keep sending to the closed tunnel): %v", d.id, err))

@@ -147,7 +147,22 @@ func TestListenKeepsOneDevelopmentWebhook(t *testing.T) {
 	if !strings.Contains(third.stderr.String(), "deleted elsewhere") || !strings.Contains(third.stderr.String(), hooks[0].Secret) {
 		t.Errorf("the replacement was not announced:\n%s", third.stderr)
 	}
+	// Another listen on the profile takes the webhook over: this one, on
+	// exit, leaves it active for the other.
+	other := "https://other-tunnel.ngrok.example/webhooks/jasni"
+	req, _ = http.NewRequest(http.MethodPatch, api.URL+"/api/v1/webhooks/"+hooks[0].ID, strings.NewReader(`{"url":"`+other+`"}`))
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("patch: %v %v", resp, err)
+	}
 	third.stop(t)
+	if hooks := api.Webhooks(); !hooks[0].Active || hooks[0].URL != other {
+		t.Errorf("the exiting listen paused a webhook another listen uses: %+v", hooks[0])
+	}
+	if !strings.Contains(third.stderr.String(), "leaving it active") {
+		t.Errorf("listen did not say why it left the webhook active:\n%s", third.stderr)
+	}
 
 	data, _ := os.ReadFile(env["JASNI_CONFIG"])
 	if !strings.Contains(string(data), hooks[0].ID) || !strings.Contains(string(data), hooks[0].Secret) {
