@@ -182,3 +182,31 @@ func TestStandardWebhooksLibrary(t *testing.T) {
 		t.Errorf("a ten-minute-old timestamp: exit %d, the library said %q", code, lines.Text())
 	}
 }
+
+// --no-signature-check is what --skip-verify was (that name now warns: in
+// other CLIs it means skipping TLS checks), and --forward-insecure forwards
+// to an app with a self-signed certificate.
+func TestSignatureAndTLSFlags(t *testing.T) {
+	var got int
+	var mu sync.Mutex
+	app := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got++
+		mu.Unlock()
+	}))
+	defer app.Close()
+	env := []string{"XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+	l := runListen(t, env, "--skip-verify", "--forward-insecure", "--forward", app.URL)
+	resp, err := http.Post(l.url+"/webhooks/jasni", "application/json", strings.NewReader(`{"event":"email.sent"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, errOut, _ := l.stop()
+	if resp.StatusCode != 200 || got != 1 {
+		t.Errorf("unsigned delivery to a self-signed app: %d, app got %d", resp.StatusCode, got)
+	}
+	if !strings.Contains(errOut, "--skip-verify is now --no-signature-check") {
+		t.Errorf("no deprecation note:\n%s", errOut)
+	}
+}

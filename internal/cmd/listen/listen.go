@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -51,10 +52,12 @@ type Options struct {
 	// MoreSecrets are further --secret values, during a key rotation.
 	MoreSecrets []string
 	SkipVerify  bool
-	Headers     http.Header
-	Events      []string
-	PrintJSON   bool
-	MaxBody     int64
+	// ForwardInsecure accepts any certificate from an https --forward.
+	ForwardInsecure bool
+	Headers         http.Header
+	Events          []string
+	PrintJSON       bool
+	MaxBody         int64
 	// Paths and Methods are the requests verified and forwarded (--path,
 	// --method); the first path is the one listen prints.
 	Paths       []string
@@ -143,6 +146,9 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 			if err := opts.resolve(cmd, cfg, getenv, forward, events, tunnelKind, headers); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("skip-verify") {
+				fmt.Fprintln(f.IOStreams.ErrOut, "warning: --skip-verify is now --no-signature-check (it never meant TLS checks, as it does in other CLIs; --forward-insecure skips those for the app)")
+			}
 			if printSecret {
 				return printDevSecret(f, cmd, cfg, opts)
 			}
@@ -165,7 +171,11 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	fl.StringVar(&opts.NgrokAuthtoken, "ngrok-authtoken", "", "ngrok authtoken (default: NGROK_AUTHTOKEN, then the profile's ngrok_authtoken)")
 	fl.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "Your reserved ngrok domain, e.g. myapp.ngrok.app")
 	fl.StringArray("secret", nil, "Webhook secret to verify with (the whole string, whsec_ included); give it twice during a key rotation")
-	fl.BoolVar(&opts.SkipVerify, "skip-verify", false, "Forward deliveries without checking signatures (anyone who finds the URL can send)")
+	fl.BoolVar(&opts.SkipVerify, "no-signature-check", false, "Forward deliveries without checking signatures (anyone who finds the URL can send)")
+	// The old name: in other CLIs (Stripe's) it means skipping TLS checks.
+	fl.BoolVar(&opts.SkipVerify, "skip-verify", false, "")
+	_ = fl.MarkHidden("skip-verify")
+	fl.BoolVar(&opts.ForwardInsecure, "forward-insecure", false, "Accept any TLS certificate from an https --forward target (a self-signed local app)")
 	fl.StringArrayVar(&headers, "header", nil, "Add a `header` to forwarded requests, given as Name:value (repeatable)")
 	fl.StringVar(&events, "events", "", "Forward only these event types, comma-separated (others are answered 200 and shown as skipped)")
 	fl.BoolVar(&opts.PrintJSON, "print-json", false, "Print each delivery's payload")
@@ -426,6 +436,7 @@ func listenRun(ctx context.Context, o *Options) error {
 	rl := relay.New(relay.Config{
 		Provider:      o.Provider,
 		Keys:          o.Keys,
+		Client:        forwardClient(o.ForwardInsecure),
 		SkipVerify:    o.SkipVerify,
 		Forward:       o.Forward,
 		Header:        o.Headers,
@@ -483,6 +494,17 @@ func closeHistory(w *store.Writer, disp *display) {
 	if err := w.Close(ctx); err != nil {
 		disp.warn(termsafe.Line(err.Error()))
 	}
+}
+
+// forwardClient is the relay's default client, or, with --forward-insecure,
+// one that accepts any certificate from the app.
+func forwardClient(insecure bool) *http.Client {
+	if !insecure {
+		return nil
+	}
+	c := relay.NewForwardClient()
+	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked, for a local app
+	return c
 }
 
 // forwardsToItself reports a --forward that names listen's own local port,
@@ -587,7 +609,7 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 		fmt.Fprintln(w, "  No --forward: deliveries are verified, answered 200 and shown")
 	}
 	if o.SkipVerify {
-		fmt.Fprintf(w, "  %s Signatures are NOT checked (--skip-verify): anyone who finds this URL can send to your app\n", s.WarningIcon())
+		fmt.Fprintf(w, "  %s Signatures are NOT checked (--no-signature-check): anyone who finds this URL can send to your app\n", s.WarningIcon())
 	} else {
 		fmt.Fprintf(w, "  Verifying %s signatures with the secret from %s\n", o.Provider.Title, o.SecretSource)
 	}
