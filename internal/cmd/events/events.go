@@ -76,7 +76,9 @@ func withDelivery(ctx context.Context, f *cmdutil.Factory, id string, fn func(*s
 	if err != nil {
 		return err
 	}
-	notFound := cmdutil.FlagErrorf("no delivery %s in the history: list them with \"jasni events list\"", termsafe.Line(id))
+	// Exit 1, as for an unknown webhook id: an id that names nothing is not
+	// a usage error (the README's exit codes).
+	notFound := fmt.Errorf("no delivery %s in the history: list them with \"jasni events list\"", termsafe.Line(id))
 	if h == nil {
 		return notFound
 	}

@@ -96,13 +96,23 @@ func TestListShowResendPrune(t *testing.T) {
 	}
 }
 
+// An id that names nothing exits 1, as an unknown webhook id does.
+func TestUnknownDelivery(t *testing.T) {
+	env, _ := seed(t, "")
+	for _, verb := range []string{"show", "resend"} {
+		res := clitest.Run(t, clitest.Options{Env: env}, "events", verb, "dlv_nope")
+		if res.Code != 1 || !strings.Contains(res.Stderr, "no delivery dlv_nope in the history") {
+			t.Errorf("events %s: exit %d %q", verb, res.Code, res.Stderr)
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	env, id := seed(t, "")
 	tests := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"events", "show", "dlv_nope"}, "no delivery dlv_nope in the history"},
 		{[]string{"events", "resend", id}, "was not forwarded anywhere: pass --forward"},
 		{[]string{"events", "list", "--event", "bounced"}, "did you mean email.bounced?"},
 		{[]string{"events", "prune"}, "give --older-than DURATION"},
