@@ -82,6 +82,9 @@ func loginRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 	if err := cfg.Save(); err != nil {
 		return err
 	}
+	if ios.JSON() {
+		return ios.WriteJSON(map[string]string{"profile": cfg.Profile, "key": api.MaskKey(key), "config": cfg.Path})
+	}
 	s := ui.New(ios.ErrOut, ios.ErrColorEnabled())
 	fmt.Fprintf(ios.ErrOut, "%s Logged in: key %s saved for profile %q in %s\n", s.SuccessIcon(), api.MaskKey(key), cfg.Profile, cfg.Path)
 	return nil
@@ -99,16 +102,23 @@ func NewCmdLogout(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			s := ui.New(ios.ErrOut, ios.ErrColorEnabled())
-			if !cfg.Unset(cfg.Profile, config.KeyAPIKey) {
-				fmt.Fprintf(ios.ErrOut, "Profile %q has no saved API key; nothing to do.\n", cfg.Profile)
-			} else {
+			removed := cfg.Unset(cfg.Profile, config.KeyAPIKey)
+			if removed {
 				if err := cfg.Save(); err != nil {
 					return err
 				}
+			}
+			_, stillSet := cfg.Lookup(config.KeyAPIKey)
+			if ios.JSON() {
+				return ios.WriteJSON(map[string]any{"profile": cfg.Profile, "removed": removed, "config": cfg.Path, "still_set_by": stillSet})
+			}
+			if !removed {
+				fmt.Fprintf(ios.ErrOut, "Profile %q has no saved API key; nothing to do.\n", cfg.Profile)
+			} else {
 				fmt.Fprintf(ios.ErrOut, "%s Removed the API key of profile %q from %s\n", s.SuccessIcon(), cfg.Profile, cfg.Path)
 			}
-			if _, source := cfg.Lookup(config.KeyAPIKey); source != "" {
-				fmt.Fprintf(ios.ErrOut, "%s %s still sets a key; unset it to be logged out everywhere.\n", s.WarningIcon(), source)
+			if stillSet != "" {
+				fmt.Fprintf(ios.ErrOut, "%s %s still sets a key; unset it to be logged out everywhere.\n", s.WarningIcon(), stillSet)
 			}
 			return nil
 		},

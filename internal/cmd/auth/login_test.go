@@ -73,10 +73,10 @@ func TestLogin(t *testing.T) {
 			if list.Code != 0 {
 				t.Errorf("list with the saved key: %s", list.Stderr)
 			}
-			out2 := clitest.Run(t, clitest.Options{Env: env}, "logout")
+			out2 := clitest.Run(t, clitest.Options{Env: env}, "logout", "--output", "json")
 			data, _ = os.ReadFile(config)
-			if out2.Code != 0 || strings.Contains(string(data), key) {
-				t.Errorf("logout: exit %d, config:\n%s", out2.Code, data)
+			if out2.Code != 0 || strings.Contains(string(data), key) || !strings.Contains(out2.Stdout, `"removed":true`) {
+				t.Errorf("logout: exit %d %q, config:\n%s", out2.Code, out2.Stdout, data)
 			}
 			if list := clitest.Run(t, clitest.Options{Env: env}, "webhooks", "list"); list.Code != 5 {
 				t.Errorf("after logout, list exits %d, want 5", list.Code)

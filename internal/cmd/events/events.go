@@ -473,6 +473,9 @@ func newCmdPrune(f *cmdutil.Factory) *cobra.Command {
 					return err
 				}
 			}
+			if f.IOStreams.JSON() {
+				return f.IOStreams.WriteJSON(map[string]any{"removed": n, "history": path})
+			}
 			fmt.Fprintf(f.IOStreams.ErrOut, "Removed %d deliveries from %s\n", n, path)
 			return nil
 		},
@@ -501,6 +504,9 @@ func newCmdReset(f *cmdutil.Factory) *cobra.Command {
 			aside, err := store.Reset(path)
 			if err != nil {
 				return err
+			}
+			if f.IOStreams.JSON() {
+				return f.IOStreams.WriteJSON(map[string]any{"history": path, "moved_to": aside})
 			}
 			if aside == "" {
 				fmt.Fprintf(f.IOStreams.ErrOut, "There is no history at %s; nothing to do.\n", path)

@@ -160,3 +160,16 @@ func TestResendPerProvider(t *testing.T) {
 		t.Errorf("exit %d, receiver answered %d with id %q\n%s%s", res.Code, status, gotID, res.Stdout, res.Stderr)
 	}
 }
+
+func TestPruneAndResetJSON(t *testing.T) {
+	env, _ := seed(t, "")
+	res := clitest.Run(t, clitest.Options{Env: env}, "events", "prune", "--all", "--output", "json")
+	var out map[string]any
+	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &out) != nil || out["removed"] != float64(1) {
+		t.Errorf("prune: exit %d %q", res.Code, res.Stdout)
+	}
+	res = clitest.Run(t, clitest.Options{Env: env}, "events", "reset", "--output", "json")
+	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &out) != nil || out["moved_to"] == "" {
+		t.Errorf("reset: exit %d %q", res.Code, res.Stdout)
+	}
+}

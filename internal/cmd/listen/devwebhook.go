@@ -153,6 +153,9 @@ func printDevSecret(f *cmdutil.Factory, cmd *cobra.Command, cfg *config.Config, 
 	if secret == "" {
 		return cmdutil.FlagErrorf("profile %q has no webhook secret yet: run \"jasni listen\" once, and it will make one", cfg.Profile)
 	}
+	if f.IOStreams.JSON() {
+		return f.IOStreams.WriteJSON(map[string]string{"secret": secret, "profile": cfg.Profile})
+	}
 	_, err := fmt.Fprintln(f.IOStreams.Out, secret)
 	return err
 }

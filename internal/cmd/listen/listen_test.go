@@ -96,3 +96,10 @@ func TestForwardToItself(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintSecretJSON(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{Env: map[string]string{"WEBHOOK_SECRET": "whsec_env"}}, "listen", "--print-secret", "--output", "json")
+	if res.Code != 0 || !strings.Contains(res.Stdout, `"secret":"whsec_env"`) {
+		t.Errorf("exit %d stdout %q", res.Code, res.Stdout)
+	}
+}
