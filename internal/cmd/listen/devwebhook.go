@@ -143,18 +143,15 @@ func (d *DevWebhook) Deactivate(disp *display) {
 
 // printDevSecret prints the secret listen verifies with, for
 // `export WEBHOOK_SECRET=$(jasni listen --print-secret)`.
+// It is the secret listen would verify with, resolved the same way (flag,
+// then environment, then profile), so that what it prints works.
 func printDevSecret(f *cmdutil.Factory, cmd *cobra.Command, cfg *config.Config, o *Options) error {
 	secret := o.Secret
-	if !cmd.Flags().Changed("secret") {
-		if saved := cfg.FileValue(cfg.Profile, config.KeyWebhookSecret); saved != "" {
-			secret = saved
-		}
-	}
 	if secret == "" {
 		return cmdutil.FlagErrorf("profile %q has no webhook secret yet: run \"jasni listen\" once, and it will make one", cfg.Profile)
 	}
 	if f.IOStreams.JSON() {
-		return f.IOStreams.WriteJSON(map[string]string{"secret": secret, "profile": cfg.Profile})
+		return f.IOStreams.WriteJSON(map[string]string{"secret": secret, "source": o.SecretSource, "profile": cfg.Profile})
 	}
 	_, err := fmt.Fprintln(f.IOStreams.Out, secret)
 	return err

@@ -2,6 +2,7 @@ package listen_test
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,5 +102,22 @@ func TestPrintSecretJSON(t *testing.T) {
 	res := clitest.Run(t, clitest.Options{Env: map[string]string{"WEBHOOK_SECRET": "whsec_env"}}, "listen", "--print-secret", "--output", "json")
 	if res.Code != 0 || !strings.Contains(res.Stdout, `"secret":"whsec_env"`) {
 		t.Errorf("exit %d stdout %q", res.Code, res.Stdout)
+	}
+}
+
+// --print-secret prints the secret listen verifies with: the environment's
+// wins over the profile's, as it does for listen itself.
+func TestPrintSecretIsWhatListenUses(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("[default]\nwebhook_secret = \"whsec_profile\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"JASNI_CONFIG": cfg, "WEBHOOK_SECRET": "whsec_env"}
+	if res := clitest.Run(t, clitest.Options{Env: env}, "listen", "--print-secret"); res.Stdout != "whsec_env\n" {
+		t.Errorf("with WEBHOOK_SECRET set: %q", res.Stdout)
+	}
+	delete(env, "WEBHOOK_SECRET")
+	if res := clitest.Run(t, clitest.Options{Env: env}, "listen", "--print-secret"); res.Stdout != "whsec_profile\n" {
+		t.Errorf("from the profile: %q", res.Stdout)
 	}
 }
