@@ -175,23 +175,9 @@ func TestListenKeepsOneDevelopmentWebhook(t *testing.T) {
 
 func TestListenBadNgrokAuthtoken(t *testing.T) {
 	edge := ngroktest.Start(t, ngroktest.Options{Authtokens: []string{"good"}})
-	ios, _, _, stderr := iostreams.Test()
-	dir := t.TempDir()
-	env := map[string]string{"NGROK_AUTHTOKEN": "bad", "JASNI_CONFIG": filepath.Join(dir, "c.toml"), "JASNI_HISTORY": filepath.Join(dir, "h.db"), "WEBHOOK_SECRET": "whsec_x"}
-	getenv := func(k string) string { return env[k] }
-	f := &cmdutil.Factory{
-		IOStreams:  ios,
-		HttpClient: func() (*http.Client, error) { return &http.Client{}, nil },
-		Config:     func() (*config.Config, error) { return config.Load(env["JASNI_CONFIG"], "", getenv) },
-		Now:        time.Now,
-		Getenv:     getenv,
-	}
-	cmd := listen.NewCmdListen(f, listen.Deps{NgrokExtra: edge.ConnectOptions(), NgrokConnectTimeout: 2 * time.Second})
-	cmd.SetArgs(nil)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err := cmd.ExecuteContext(ctx)
+	stderr, err := listenUntilError(ctx, t, "bad", listen.Deps{NgrokExtra: edge.ConnectOptions(), NgrokConnectTimeout: 2 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "ngrok rejected the authtoken (ERR_NGROK_107)") {
 		t.Errorf("err = %v\n%s", err, stderr)
 	}
@@ -281,9 +267,21 @@ func TestListenNgrokUnreachable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	ios, _, _, _ := iostreams.Test()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = listenUntilError(ctx, t, "tok", listen.Deps{NgrokExtra: []ngrok.AgentOption{ngrok.WithAgentConnectURL(addr)}, NgrokConnectTimeout: time.Minute})
+	if cmdutil.CodeOf(err) != cmdutil.ExitUnreachable || ctx.Err() != nil {
+		t.Errorf("err %v (exit %d), want the unreachable exit code at once", err, cmdutil.CodeOf(err))
+	}
+}
+
+// listenUntilError runs listen in-process with an ngrok authtoken, for the
+// cases where it never becomes ready, and returns its error and stderr.
+func listenUntilError(ctx context.Context, t *testing.T, token string, deps listen.Deps) (*bytes.Buffer, error) {
+	t.Helper()
+	ios, _, _, stderr := iostreams.Test()
 	dir := t.TempDir()
-	env := map[string]string{"NGROK_AUTHTOKEN": "tok", "JASNI_CONFIG": filepath.Join(dir, "c.toml"), "JASNI_HISTORY": filepath.Join(dir, "h.db"), "WEBHOOK_SECRET": "whsec_x"}
+	env := map[string]string{"NGROK_AUTHTOKEN": token, "JASNI_CONFIG": filepath.Join(dir, "c.toml"), "JASNI_HISTORY": filepath.Join(dir, "h.db"), "WEBHOOK_SECRET": "whsec_x"}
 	getenv := func(k string) string { return env[k] }
 	f := &cmdutil.Factory{
 		IOStreams:  ios,
@@ -292,13 +290,8 @@ func TestListenNgrokUnreachable(t *testing.T) {
 		Now:        time.Now,
 		Getenv:     getenv,
 	}
-	cmd := listen.NewCmdListen(f, listen.Deps{NgrokExtra: []ngrok.AgentOption{ngrok.WithAgentConnectURL(addr)}, NgrokConnectTimeout: time.Minute})
+	cmd := listen.NewCmdListen(f, deps)
 	cmd.SetArgs(nil)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err = cmd.ExecuteContext(ctx)
-	if cmdutil.CodeOf(err) != cmdutil.ExitUnreachable || ctx.Err() != nil {
-		t.Errorf("err %v (exit %d), want the unreachable exit code at once", err, cmdutil.CodeOf(err))
-	}
+	return stderr, cmd.ExecuteContext(ctx)
 }
