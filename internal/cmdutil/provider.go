@@ -2,7 +2,9 @@ package cmdutil
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/provider"
@@ -27,4 +29,27 @@ func Provider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, error
 		return nil, FlagErrorf("--provider: %v", err)
 	}
 	return p, nil
+}
+
+// ParseKeys makes secrets (the first, and any further --secret values of a
+// key rotation) into the provider's keys; source names where they came from.
+func ParseKeys(p *provider.Provider, secrets []string, source string) ([]provider.Key, error) {
+	keys := make([]provider.Key, 0, len(secrets))
+	for _, secret := range secrets {
+		k, err := p.ParseKey(secret)
+		if err != nil {
+			return nil, FlagErrorf("the secret from %s: %v", source, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// ParseUnixTime reads a --timestamp value: Unix seconds.
+func ParseUnixTime(flag, value string, now time.Time) (time.Time, error) {
+	secs, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+	if err != nil || secs < 0 {
+		return time.Time{}, FlagErrorf("%s %q: give Unix seconds, e.g. %d", flag, value, now.Unix())
+	}
+	return time.Unix(secs, 0), nil
 }

@@ -274,15 +274,11 @@ func (o *Options) parseKey() error {
 	if o.SkipVerify || o.Secret == "" {
 		return nil
 	}
-	secrets := append([]string{o.Secret}, o.MoreSecrets...)
-	o.Keys = nil
-	for _, secret := range secrets {
-		k, err := o.Provider.ParseKey(secret)
-		if err != nil {
-			return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
-		}
-		o.Keys = append(o.Keys, k)
+	keys, err := cmdutil.ParseKeys(o.Provider, append([]string{o.Secret}, o.MoreSecrets...), o.SecretSource)
+	if err != nil {
+		return err
 	}
+	o.Keys = keys
 	return nil
 }
 

@@ -2,14 +2,12 @@
 package sign
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"strconv"
-	"strings"
+	"net/http"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/spf13/cobra"
@@ -67,11 +65,9 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 				return err
 			}
 			if ts != "" {
-				secs, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
-				if err != nil || secs < 0 {
-					return cmdutil.FlagErrorf("--timestamp %q: give Unix seconds, e.g. %d", ts, opts.Now().Unix())
+				if opts.Timestamp, err = cmdutil.ParseUnixTime("--timestamp", ts, opts.Now()); err != nil {
+					return err
 				}
-				opts.Timestamp = time.Unix(secs, 0)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -96,16 +92,14 @@ func signRun(opts *Options) error {
 	if err != nil {
 		return cmdutil.FlagErrorf("--secret: %v", err)
 	}
-	msg := provider.Message{Body: body, Timestamp: opts.Now(), ID: opts.ID}
+	sign := delivery.Signing{Provider: p, Keys: []provider.Key{key}, Timestamp: opts.Now(), ID: opts.ID}
 	if !opts.Timestamp.IsZero() {
-		msg.Timestamp = opts.Timestamp
+		sign.Timestamp = opts.Timestamp
 	}
-	if msg.ID == "" && p.Headers.ID != "" {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		msg.ID = "msg_" + hex.EncodeToString(b)
+	headers := http.Header{}
+	if err := delivery.Sign(headers, body, sign); err != nil {
+		return err
 	}
-	headers := p.Sign([]provider.Key{key}, msg)
 	sig := headers.Get(p.Signature.Header)
 	if opts.IO.JSON() {
 		out := map[string]string{}

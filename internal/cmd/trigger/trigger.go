@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -368,23 +367,21 @@ func (t *tally) count(a delivery.Attempt) {
 // response limit as the default --timeout, and --timestamp.
 func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 	if !o.Unsigned {
-		for _, secret := range append([]string{o.Secret}, o.MoreSecrets...) {
-			k, err := o.Provider.ParseKey(secret)
-			if err != nil {
-				return cmdutil.FlagErrorf("the secret from %s: %v", o.SecretSource, err)
-			}
-			o.Keys = append(o.Keys, k)
+		keys, err := cmdutil.ParseKeys(o.Provider, append([]string{o.Secret}, o.MoreSecrets...), o.SecretSource)
+		if err != nil {
+			return err
 		}
+		o.Keys = keys
 	}
 	if !cmd.Flags().Changed("timeout") && o.Provider.ResponseLimit.Duration > 0 {
 		o.Timeout = o.Provider.ResponseLimit.Duration
 	}
 	if timestamp != "" {
-		secs, err := strconv.ParseInt(strings.TrimSpace(timestamp), 10, 64)
-		if err != nil || secs < 0 {
-			return cmdutil.FlagErrorf("--timestamp %q: give Unix seconds, e.g. %d", timestamp, o.Now().Add(-10*time.Minute).Unix())
+		t, err := cmdutil.ParseUnixTime("--timestamp", timestamp, o.Now().Add(-10*time.Minute))
+		if err != nil {
+			return err
 		}
-		o.Timestamp = time.Unix(secs, 0)
+		o.Timestamp = t
 	}
 	return nil
 }
