@@ -93,7 +93,6 @@ type Relay struct {
 	events   map[string]bool
 	seen     *dedup
 	inflight *budget
-	wg       sync.WaitGroup
 }
 
 // New builds a relay from cfg, filling in defaults.
@@ -171,24 +170,7 @@ func NewForwardClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// Wait blocks until in-flight deliveries finish or ctx ends.
-func (r *Relay) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		r.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.wg.Add(1)
-	defer r.wg.Done()
 	start := r.cfg.Now()
 	d := &store.Delivery{
 		ID:         store.NewID(start),
