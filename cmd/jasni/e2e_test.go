@@ -199,7 +199,7 @@ func TestReadmeMainJob(t *testing.T) {
 		t.Fatalf("README trigger: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	out, _, _ := stop()
-	if n := strings.Count(out, "✓ signed"); n != 8 {
+	if n := strings.Count(out, "\tvalid\t"); n != 8 {
 		t.Errorf("listen showed %d verified deliveries, want 8:\n%s", n, out)
 	}
 }
@@ -441,10 +441,10 @@ func TestListenForwardsToTheApp(t *testing.T) {
 	if code != 0 {
 		t.Errorf("listen exit %d after Ctrl-C\n%s", code, listenErr)
 	}
-	if n := strings.Count(listenOut, "✓ signed"); n != 9 {
+	if n := strings.Count(listenOut, "\tvalid\t"); n != 9 {
 		t.Errorf("listen showed %d signed deliveries, want 9:\n%s", n, listenOut)
 	}
-	if !strings.Contains(listenOut, "✗ bad signature") || !strings.Contains(listenOut, "not running") {
+	if !strings.Contains(listenOut, "\tinvalid\t") || !strings.Contains(listenOut, "not running") {
 		t.Errorf("listen output lacks the tampered or app-down lines:\n%s", listenOut)
 	}
 }

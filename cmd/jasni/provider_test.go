@@ -95,7 +95,7 @@ func TestListenPerProvider(t *testing.T) {
 				}
 			}
 			out, errOut, _ := l.stop()
-			if !strings.Contains(errOut, "Verifying ") || !strings.Contains(out, "✓ signed") {
+			if !strings.Contains(errOut, "Verifying ") || !strings.Contains(out, "\tvalid\t") {
 				t.Errorf("listen output:\n%s\n%s", errOut, out)
 			}
 		})
@@ -138,7 +138,7 @@ func TestProviderFolder(t *testing.T) {
 		t.Fatalf("trigger through listen: exit %d\n%s%s", code, out, errOut)
 	}
 	out, _, _ := l.stop()
-	if !strings.Contains(out, "push") || !strings.Contains(out, "✓ signed") {
+	if !strings.Contains(out, "push") || !strings.Contains(out, "\tvalid\t") {
 		t.Errorf("listen output:\n%s", out)
 	}
 	mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -144,4 +145,40 @@ func EventListCompletion(cmd *cobra.Command, _ []string, toComplete string) ([]c
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}
+
+// SameSecretArgs is what to add to another jasni command line so that it
+// uses the secret listen or trigger took from source: nothing for the
+// profile, where every command finds it; the variable for the environment;
+// the value itself for --secret, which the user typed on this terminal.
+func SameSecretArgs(secret, source string) string {
+	switch {
+	case source == "--secret":
+		return " --secret " + ShellQuote(secret)
+	case envName.MatchString(source):
+		return ` --secret "$` + source + `"`
+	}
+	return ""
+}
+
+var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+// ShellQuote quotes s for a POSIX shell (and zsh) when it needs it.
+func ShellQuote(s string) string {
+	if s != "" && safeShellWord.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+var safeShellWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// ProviderArgs is what to add to another jasni command line so that it
+// uses the provider this one chose with --provider; "" when it came from
+// the environment or the profile, which the other command reads too.
+func ProviderArgs(cmd *cobra.Command) string {
+	if f := cmd.Flags().Lookup("provider"); f != nil && f.Changed {
+		return " --provider " + ShellQuote(f.Value.String())
+	}
+	return ""
 }

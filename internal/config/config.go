@@ -130,6 +130,32 @@ func (c *Config) Lookup(key string) (value, source string) {
 	return "", ""
 }
 
+// Value is one setting and where it came from.
+type Value struct{ Value, Source string }
+
+// LookupAll is every value key has, in precedence order (the environment's
+// names, then the profile), without repeats: a resend tries each secret
+// configured until one verifies the stored delivery.
+func (c *Config) LookupAll(key string) []Value {
+	var out []Value
+	add := func(v, src string) {
+		if v == "" {
+			return
+		}
+		for _, o := range out {
+			if o.Value == v {
+				return
+			}
+		}
+		out = append(out, Value{v, src})
+	}
+	for _, name := range append([]string{"JASNI_" + strings.ToUpper(key)}, envAliases[key]...) {
+		add(c.getenv(name), name)
+	}
+	add(c.file.GetString(c.Profile+"."+key), fmt.Sprintf("%s [%s] %s", c.Path, c.Profile, key))
+	return out
+}
+
 // Profiles lists the profile tables present in the file.
 func (c *Config) Profiles() []string {
 	var names []string

@@ -25,6 +25,10 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 
+	// width is the terminal's width in columns, asked once; 0 when stdout
+	// is not a terminal.
+	width int
+
 	colorDisabled bool // NO_COLOR or --no-color
 	colorForced   bool // CLICOLOR_FORCE
 	json          bool
@@ -40,9 +44,24 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 	}
+	if ios.stdoutTTY {
+		ios.width, _, _ = term.GetSize(int(os.Stdout.Fd()))
+	}
 	ios.ApplyColorEnv(os.Getenv)
 	return ios
 }
+
+// TerminalWidth is how many columns a line on stdout may take: the
+// terminal's width, 80 when it cannot be known.
+func (s *IOStreams) TerminalWidth() int {
+	if s.width > 0 {
+		return s.width
+	}
+	return 80
+}
+
+// SetTerminalWidth fixes the width (tests use it).
+func (s *IOStreams) SetTerminalWidth(w int) { s.width = w }
 
 // ApplyColorEnv reads the colour conventions once, without asking the
 // terminal anything: NO_COLOR (any non-empty value; some libraries parse it

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 )
 
@@ -87,6 +88,26 @@ func (s *Styles) Warning(text string) string { return s.render(s.warning, text) 
 func (s *Styles) Accent(text string) string  { return s.render(s.accent, text) }
 func (s *Styles) Muted(text string) string   { return s.render(s.muted, text) }
 func (s *Styles) Bold(text string) string    { return s.render(s.bold, text) }
+
+// Width is how many columns text takes on a terminal, escape codes aside.
+func Width(text string) int { return lipgloss.Width(text) }
+
+// Truncate cuts text to at most w columns, ending it with "…" when cut.
+// Escape codes are kept whole.
+func Truncate(text string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	return ansi.Truncate(text, w, "…")
+}
+
+// Pad fills text with spaces to w columns (styled text measures right).
+func Pad(text string, w int) string {
+	if n := w - Width(text); n > 0 {
+		return text + strings.Repeat(" ", n)
+	}
+	return text
+}
 
 // The symbols are plain Unicode so they read the same with colour off.
 func (s *Styles) SuccessIcon() string { return s.Success("✓") }

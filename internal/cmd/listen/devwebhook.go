@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jasni/jasni-cli/fixtures"
@@ -59,7 +60,12 @@ func (o *Options) prepareDevWebhook(f *cmdutil.Factory, cmd *cobra.Command, cfg 
 		// The development webhook's secret lives in the profile; an
 		// environment variable with another value would fail every delivery.
 		if !cmd.Flags().Changed("secret") {
+			env, envSource := o.Secret, o.SecretSource
 			o.Secret, o.SecretSource = cfg.FileValue(cfg.Profile, config.KeyWebhookSecret), "the development webhook (profile "+cfg.Profile+")"
+			if o.Secret != "" && env != "" && env != o.Secret && envName(envSource) {
+				fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s differs from the secret of the development webhook, which Jasni signs with, so listen verifies with the webhook's.\n"+
+					"  An app that reads %s would refuse every delivery: export %s=\"$(jasni listen --print-secret)\"\n", envSource, envSource, envSource)
+			}
 		}
 		if o.Secret == "" {
 			// Its secret is gone from the profile and Jasni will not show it
@@ -145,7 +151,7 @@ func (d *DevWebhook) Deactivate(disp *display) {
 // `export WEBHOOK_SECRET=$(jasni listen --print-secret)`.
 // It is the secret listen would verify with, resolved the same way (flag,
 // then environment, then profile), so that what it prints works.
-func printDevSecret(f *cmdutil.Factory, cmd *cobra.Command, cfg *config.Config, o *Options) error {
+func printDevSecret(f *cmdutil.Factory, cfg *config.Config, o *Options) error {
 	secret := o.Secret
 	if secret == "" {
 		return cmdutil.FlagErrorf("profile %q has no webhook secret yet: run \"jasni listen\" once, and it will make one", cfg.Profile)
@@ -155,4 +161,9 @@ func printDevSecret(f *cmdutil.Factory, cmd *cobra.Command, cfg *config.Config, 
 	}
 	_, err := fmt.Fprintln(f.IOStreams.Out, secret)
 	return err
+}
+
+// envName reports whether a secret's source is an environment variable.
+func envName(source string) bool {
+	return source != "" && source == strings.ToUpper(source) && !strings.ContainsAny(source, " -")
 }

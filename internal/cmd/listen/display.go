@@ -2,7 +2,6 @@ package listen
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/deliveryview"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
@@ -35,6 +35,11 @@ type display struct {
 	dropped int // lines dropped since the last one written; under mu
 	done    chan struct{}
 	closed  bool
+
+	// secretAdvice says, when the app refuses what listen verified, which
+	// secret listen used and how to give it to the app; "" for no advice.
+	secretAdvice string
+	secretHinted bool
 
 	rejected   throttle // lines for refused requests
 	recordErrs throttle // warnings that the history could not keep a delivery
@@ -148,21 +153,6 @@ func (d *display) close() {
 	}
 }
 
-// deliveryJSON is one line of --output json.
-type deliveryJSON struct {
-	ID         string          `json:"id"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Method     string          `json:"method"`
-	Path       string          `json:"path"`
-	Event      string          `json:"event"`
-	Verdict    string          `json:"verdict"`
-	Rejected   bool            `json:"rejected"`
-	Duplicate  bool            `json:"duplicate"`
-	Answer     int             `json:"answer"`
-	Forward    *store.Forward  `json:"forward,omitempty"`
-	Payload    json.RawMessage `json:"payload,omitempty"`
-}
-
 func (d *display) delivery(dl *store.Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -170,17 +160,21 @@ func (d *display) delivery(dl *store.Delivery) {
 		d.totalRej++
 	}
 	if d.io.JSON() {
-		line := deliveryJSON{ID: dl.ID, ReceivedAt: dl.ReceivedAt, Method: dl.Method, Path: dl.Path, Event: dl.Event,
-			Verdict: string(dl.Verdict), Rejected: dl.Rejected, Duplicate: dl.Duplicate, Answer: dl.Answer, Forward: dl.Forward}
+		obj := deliveryview.JSON(dl, false)
 		if d.printJSON && !dl.Rejected && json.Valid(dl.Body) {
-			line.Payload = dl.Body
+			obj.Body = dl.Body
 		}
-		if b, err := iostreams.JSONLine(line); err == nil {
+		if b, err := iostreams.JSONLine(obj); err == nil {
 			d.emit(string(b), false)
 		}
 		return
 	}
-	text := formatLine(d.out, dl)
+	var text string
+	if d.io.IsStdoutTTY() {
+		text = deliveryview.Line(d.out, dl, d.io.TerminalWidth(), "15:04:05")
+	} else {
+		text = strings.Join(deliveryview.Fields(dl), "\t")
+	}
 	if dl.Rejected {
 		ok, dropped := d.rejected.allow(d.now())
 		if !ok {
@@ -192,107 +186,23 @@ func (d *display) delivery(dl *store.Delivery) {
 	}
 	text += "\n"
 	if d.printJSON && !dl.Rejected {
-		text += payloadText(dl)
+		text += deliveryview.Body(dl.Body, "    ")
 	}
 	d.emit(text, false)
+	d.hintSecret(dl)
 }
 
-// Bounds on what --print-json shows of one payload: indenting a deeply
-// nested document multiplies its size, and a terminal is no place for
-// megabytes. Beyond them the start is shown on one line, with where to see
-// the rest.
-const (
-	printMaxBytes = 64 << 10
-	printMaxDepth = 16
-)
-
-func payloadText(dl *store.Delivery) string {
-	if len(dl.Body) <= printMaxBytes && jsonDepth(dl.Body) <= printMaxDepth {
-		var pretty bytes.Buffer
-		if json.Indent(&pretty, dl.Body, "    ", "  ") == nil {
-			return "    " + termsafe.Text(pretty.String()) + "\n"
-		}
-	}
-	// Not JSON, or too big to lay out: one line, so that its own newlines
-	// cannot draw a fake delivery line.
-	head := dl.Body[:min(len(dl.Body), 4<<10)]
-	text := "    " + termsafe.Line(strings.TrimSpace(string(head)))
-	if len(head) < len(dl.Body) || len(dl.Body) > printMaxBytes {
-		text += fmt.Sprintf(" … (%d bytes; jasni events show %s)", len(dl.Body), dl.ID)
-	}
-	return text + "\n"
-}
-
-// jsonDepth is how deeply brackets nest in doc, strings aside.
-func jsonDepth(doc []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range doc {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
-}
-
-// formatLine is: time, event, signature verdict, what happened, latency.
-func formatLine(s *ui.Styles, dl *store.Delivery) string {
-	event := termsafe.Line(dl.Event)
-	if event == "" {
-		event = "(no event type)"
-	}
-	if dl.Rejected && dl.Method != http.MethodPost {
-		event = termsafe.Line(dl.Method + " " + dl.Path)
-	}
-	// Pad before styling: escape codes would count as width.
-	var verdict string
-	switch dl.Verdict {
-	case store.VerdictValid:
-		verdict = s.Success(fmt.Sprintf("%-15s", "✓ signed"))
-	case store.VerdictInvalid:
-		verdict = s.Failure(fmt.Sprintf("%-15s", "✗ bad signature"))
-	case store.VerdictMissing:
-		verdict = s.Failure(fmt.Sprintf("%-15s", "✗ unsigned"))
-	default:
-		if dl.Rejected {
-			verdict = s.Failure(fmt.Sprintf("%-15s", "✗ refused"))
-		} else {
-			verdict = s.Warning(fmt.Sprintf("%-15s", "! unchecked"))
-		}
-	}
-	var outcome string
+// hintSecret says, once, what an app that refuses deliveries listen
+// verified most likely needs: the same secret.
+func (d *display) hintSecret(dl *store.Delivery) {
 	f := dl.Forward
-	switch {
-	case f == nil:
-		outcome = fmt.Sprintf("answered %d", dl.Answer)
-	case f.Skipped != "":
-		outcome = s.Muted(termsafe.Line(fmt.Sprintf("answered %d, not forwarded: %s", dl.Answer, f.Skipped)))
-	case f.Error != "":
-		outcome = s.Failure(termsafe.Line(fmt.Sprintf("→ %d %s", dl.Answer, f.Error)))
-	default:
-		text := fmt.Sprintf("→ %d %s", f.Status, http.StatusText(f.Status))
-		if f.Status >= 200 && f.Status < 300 {
-			outcome = s.Success(text)
-		} else {
-			outcome = s.Warning(text)
-		}
-		outcome += s.Muted(fmt.Sprintf("  %dms", f.DurationMS))
+	if d.secretHinted || d.secretAdvice == "" || dl.Verdict != store.VerdictValid || f == nil ||
+		(f.Status != http.StatusUnauthorized && f.Status != http.StatusForbidden) {
+		return
 	}
-	line := fmt.Sprintf("%s  %-16s %s  %s", s.Muted(dl.ReceivedAt.Format("15:04:05")), event, verdict, outcome)
-	if dl.Duplicate {
-		line += "  " + s.Warning("(duplicate)")
-	}
-	return line + s.Muted("  "+dl.ID)
+	d.secretHinted = true
+	d.emit(fmt.Sprintf("%s Your app answered %d to a delivery listen verified: it checks with another secret. %s\n",
+		d.err.WarningIcon(), f.Status, d.secretAdvice), true)
 }
 
 // recordError warns that a delivery could not be kept, at a bounded rate.

@@ -76,6 +76,9 @@ type Options struct {
 	NgrokConnectTimeout time.Duration
 	// Ready, when set, is told the tunnel URL once deliveries can arrive.
 	Ready func(url string)
+	// TriggerArgs are what a trigger command line needs besides the secret
+	// to send what this listen accepts (--provider).
+	TriggerArgs string
 }
 
 // Deps lets tests reach inside: a fake ngrok edge, a shorter connect
@@ -149,12 +152,15 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 			if cmd.Flags().Changed("skip-verify") {
 				fmt.Fprintln(f.IOStreams.ErrOut, "warning: --skip-verify is now --no-signature-check (it never meant TLS checks, as it does in other CLIs; --forward-insecure skips those for the app)")
 			}
-			if printSecret {
-				return printDevSecret(f, cmd, cfg, opts)
-			}
 			if err := opts.prepareDevWebhook(f, cmd, cfg, webhookID); err != nil {
 				return err
 			}
+			// After the development webhook is decided: its secret is the
+			// one listen verifies with, so it is the one to print.
+			if printSecret {
+				return printDevSecret(f, cfg, opts)
+			}
+			opts.TriggerArgs = cmdutil.ProviderArgs(cmd)
 			if err := opts.ensureSecret(cfg); err != nil {
 				return err
 			}
@@ -385,6 +391,7 @@ func ParseForward(s string) (*url.URL, error) {
 func listenRun(ctx context.Context, o *Options) error {
 	errOut := ui.New(o.IO.ErrOut, o.IO.ErrColorEnabled())
 	disp := newDisplay(o.IO, o.PrintJSON)
+	disp.secretAdvice = o.secretAdvice()
 	defer disp.close() // the last thing: everything else reports through it
 
 	hist := o.openHistory(disp)
@@ -422,6 +429,7 @@ func listenRun(ctx context.Context, o *Options) error {
 		}
 		if secret != "" {
 			o.Secret = secret
+			disp.secretAdvice = o.secretAdvice()
 			if err := o.parseKey(); err != nil {
 				return err
 			}
@@ -584,6 +592,29 @@ func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel,
 	})
 }
 
+// sameSecretArgs make another command use the secret listen verifies with.
+func (o *Options) sameSecretArgs() string {
+	if o.SkipVerify {
+		return ""
+	}
+	return cmdutil.SameSecretArgs(o.Secret, o.SecretSource)
+}
+
+// secretAdvice tells the user how to give their app the secret listen
+// verifies with.
+func (o *Options) secretAdvice() string {
+	if o.SkipVerify {
+		return ""
+	}
+	switch args := o.sameSecretArgs(); {
+	case o.SecretSource == "--secret":
+		return "Start your app with the secret given to --secret."
+	case args != "":
+		return "Start your app with the same " + o.SecretSource + "."
+	}
+	return "Give your app the one listen uses: jasni listen --print-secret"
+}
+
 func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool) {
 	w := o.IO.ErrOut
 	if tun.Public() {
@@ -624,6 +655,6 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 		fmt.Fprintln(w, "  Press Ctrl-C to stop.")
 	}
 	if !tun.Public() {
-		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s\n", publicURL)
+		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s%s%s\n", publicURL, o.TriggerArgs, o.sameSecretArgs())
 	}
 }

@@ -115,7 +115,7 @@ func TestListenKeepsOneDevelopmentWebhook(t *testing.T) {
 		t.Fatalf("delivery through the tunnel: %v %v", resp, err)
 	}
 	first.stop(t)
-	if !strings.Contains(first.stdout.String(), "✓ signed") {
+	if !strings.Contains(first.stdout.String(), "\tvalid\t") {
 		t.Errorf("the delivery was not shown as verified:\n%s", first.stdout)
 	}
 	if api.Webhooks()[0].Active {

@@ -1,0 +1,202 @@
+// Package deliveryview shows a received delivery the same way everywhere:
+// listen's live lines, `events list` and `events show`. There are three
+// forms: a line for a terminal that fits its width, tab-separated fields
+// for pipes, and one JSON object shape.
+//
+// Everything but what jasni computed came from the network, so each field
+// goes through termsafe before it is shown.
+package deliveryview
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/termsafe"
+	"github.com/jasni/jasni-cli/internal/ui"
+)
+
+// Object is the JSON shape of a delivery, for `listen --output json`,
+// `events list --output json` and `events show --output json`.
+type Object struct {
+	ID         string          `json:"id"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Method     string          `json:"method"`
+	Path       string          `json:"path"`
+	RemoteAddr string          `json:"remote_addr,omitempty"`
+	Event      string          `json:"event"`
+	Verdict    store.Verdict   `json:"verdict"`
+	Rejected   bool            `json:"rejected"`
+	Duplicate  bool            `json:"duplicate"`
+	Answer     int             `json:"answer"`
+	BodySize   int64           `json:"body_size"`
+	Forward    *store.Forward  `json:"forward,omitempty"`
+	Resends    []store.Forward `json:"resends,omitempty"`
+	Headers    http.Header     `json:"headers,omitempty"`
+	// Body is the body as JSON when it is JSON, else as a string.
+	Body      json.RawMessage `json:"body,omitempty"`
+	Truncated bool            `json:"truncated,omitempty"`
+}
+
+// JSON is d as an Object: with headers and body when full is set.
+func JSON(d *store.Delivery, full bool) Object {
+	o := Object{
+		ID: d.ID, ReceivedAt: d.ReceivedAt, Method: d.Method, Path: d.Path, RemoteAddr: d.RemoteAddr,
+		Event: d.Event, Verdict: d.Verdict, Rejected: d.Rejected, Duplicate: d.Duplicate,
+		Answer: d.Answer, BodySize: d.BodySize, Forward: d.Forward, Resends: d.Resends,
+	}
+	if full {
+		o.Headers = d.Header
+		o.Body = rawOrString(d.Body)
+		o.Truncated = d.Truncated()
+	}
+	return o
+}
+
+func rawOrString(b []byte) json.RawMessage {
+	if json.Valid(b) {
+		return b
+	}
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+// Columns of a line: time, what, verdict, outcome, id. The outcome takes
+// what the others leave.
+const (
+	whatWidth    = 15
+	verdictWidth = 11
+)
+
+// Line is d on one terminal line of at most width columns:
+//
+//	15:04:05 email.received  ✓ signed    → 200 OK 12ms        dlv_0193a4c2b1f0a1b2c3
+//
+// timeLayout is the time's format ("15:04:05" live, with the date in a list).
+func Line(s *ui.Styles, d *store.Delivery, width int, timeLayout string) string {
+	when := d.ReceivedAt.Local().Format(timeLayout)
+	id := termsafe.Line(d.ID)
+	flex := width - ui.Width(when) - whatWidth - verdictWidth - ui.Width(id) - 4
+	outcome := Outcome(d)
+	if flex < 12 {
+		flex = 12 // narrower than anyone uses: let it wrap rather than show nothing
+	}
+	outcome = ui.Truncate(outcome, flex)
+	var styled string
+	switch {
+	case d.Rejected || d.Forward != nil && d.Forward.Error != "":
+		styled = s.Failure(outcome)
+	case d.Forward != nil && d.Forward.Skipped != "":
+		styled = s.Muted(outcome)
+	case d.Forward != nil && (d.Forward.Status < 200 || d.Forward.Status > 299):
+		styled = s.Warning(outcome)
+	case d.Forward != nil:
+		styled = s.Success(outcome)
+	default:
+		styled = outcome
+	}
+	return s.Muted(when) + " " +
+		ui.Pad(ui.Truncate(What(d), whatWidth), whatWidth) + " " +
+		ui.Pad(styleVerdict(s, d), verdictWidth) + " " +
+		ui.Pad(styled, flex) + " " +
+		s.Muted(id)
+}
+
+// Fields are d as plain values, for tab-separated output: id, time
+// (RFC 3339), what, verdict, answer, outcome, "duplicate" or "".
+func Fields(d *store.Delivery) []string {
+	dup := ""
+	if d.Duplicate {
+		dup = "duplicate"
+	}
+	return []string{
+		termsafe.Line(d.ID), d.ReceivedAt.UTC().Format(time.RFC3339Nano), What(d), string(d.Verdict),
+		answerText(d.Answer), Outcome(d), dup,
+	}
+}
+
+// What names a delivery: its event type, or for a refused request that was
+// not a POST, its method and path.
+func What(d *store.Delivery) string {
+	switch {
+	case d.Rejected && d.Method != http.MethodPost:
+		return termsafe.Line(d.Method + " " + d.Path)
+	case d.Event == "":
+		return "(no event type)"
+	}
+	return termsafe.Line(d.Event)
+}
+
+// VerdictText is the signature verdict in words, at most verdictWidth
+// columns.
+func VerdictText(d *store.Delivery) string {
+	switch {
+	case d.Verdict == store.VerdictValid && d.Duplicate:
+		return "✓ duplicate"
+	case d.Verdict == store.VerdictValid:
+		return "✓ signed"
+	case d.Verdict == store.VerdictInvalid:
+		return "✗ invalid"
+	case d.Verdict == store.VerdictMissing:
+		return "✗ unsigned"
+	case d.Rejected:
+		return "✗ refused"
+	}
+	return "! unchecked"
+}
+
+func styleVerdict(s *ui.Styles, d *store.Delivery) string {
+	text := VerdictText(d)
+	switch {
+	case d.Verdict == store.VerdictValid && d.Duplicate:
+		return s.Warning(text)
+	case d.Verdict == store.VerdictValid:
+		return s.Success(text)
+	case strings.HasPrefix(text, "✗"):
+		return s.Failure(text)
+	}
+	return s.Warning(text)
+}
+
+// Outcome is what became of a delivery: the app's answer, why it was not
+// forwarded, or what jasni answered.
+func Outcome(d *store.Delivery) string {
+	f := d.Forward
+	switch {
+	case d.Answer == 0:
+		return "… forwarding"
+	case d.Rejected:
+		return fmt.Sprintf("answered %d %s", d.Answer, http.StatusText(d.Answer))
+	case f == nil:
+		return fmt.Sprintf("answered %d", d.Answer)
+	case f.Skipped != "":
+		return termsafe.Line(fmt.Sprintf("answered %d, not forwarded: %s", d.Answer, f.Skipped))
+	case f.Error != "":
+		return termsafe.Line(fmt.Sprintf("→ %d %s", d.Answer, f.Error))
+	}
+	return fmt.Sprintf("→ %d %s %dms", f.Status, http.StatusText(f.Status), f.DurationMS)
+}
+
+// ForwardText is one forward or resend, for `events show`.
+func ForwardText(f *store.Forward) string {
+	switch {
+	case f == nil:
+		return "-"
+	case f.Skipped != "":
+		return "not forwarded: " + termsafe.Line(f.Skipped)
+	case f.Error != "":
+		return "failed: " + termsafe.Line(f.Error) + " (" + termsafe.Line(f.URL) + ")"
+	}
+	return fmt.Sprintf("%d %s from %s in %dms", f.Status, http.StatusText(f.Status), termsafe.Line(f.URL), f.DurationMS)
+}
+
+func answerText(status int) string {
+	if status == 0 {
+		return "…" // still being forwarded
+	}
+	return strconv.Itoa(status)
+}
