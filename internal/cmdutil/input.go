@@ -182,3 +182,19 @@ func ProviderArgs(cmd *cobra.Command) string {
 	}
 	return ""
 }
+
+// AllEventNames are the events of every built-in provider, for commands
+// such as `events list --event` that read what any of them sent.
+func AllEventNames() []string {
+	var all []string
+	for _, name := range provider.BuiltinNames() {
+		if p, err := provider.Builtin(name); err == nil {
+			for _, e := range p.EventNames() {
+				if !slices.Contains(all, e) {
+					all = append(all, e)
+				}
+			}
+		}
+	}
+	return all
+}

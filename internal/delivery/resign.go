@@ -84,7 +84,11 @@ func Resign(h http.Header, body []byte, p *provider.Provider, explicit, configur
 	if len(tried) > 0 {
 		what = "none of the secrets configured (" + strings.Join(tried, ", ") + ") verifies it"
 	}
-	return Resigned{}, fmt.Errorf("%w: %s, and %s signs a timestamp, so its original signature would be refused as stale. Pass the secret it was signed with (--secret), or --as-is to send it unchanged anyway", ErrNoSecretVerifies, what, p.Title)
+	why := p.Title + " signs a timestamp, so its original signature would be refused as stale"
+	if p.Signature.Payload == "{body}" {
+		why = "its own signature is missing or malformed"
+	}
+	return Resigned{}, fmt.Errorf("%w: %s, and %s. Pass the secret it was signed with (--secret), or --as-is to send it unchanged anyway", ErrNoSecretVerifies, what, why)
 }
 
 func anyOf(secrets []Secret, ok func(Secret) bool) bool {

@@ -81,9 +81,15 @@ func Line(s *ui.Styles, d *store.Delivery, width int, timeLayout string) string 
 	when := d.ReceivedAt.Local().Format(timeLayout)
 	id := termsafe.Line(d.ID)
 	flex := width - ui.Width(when) - whatWidth - verdictWidth - ui.Width(id) - 4
-	outcome := Outcome(d)
 	if flex < 12 {
 		flex = 12 // narrower than anyone uses: let it wrap rather than show nothing
+	}
+	// The most that fits: in full, compact, then the status alone.
+	var outcome string
+	for _, o := range []string{Outcome(d), compactOutcome(d), statusOutcome(d)} {
+		if outcome = o; ui.Width(o) <= flex {
+			break
+		}
 	}
 	outcome = ui.Truncate(outcome, flex)
 	var styled string
@@ -170,7 +176,7 @@ func Outcome(d *store.Delivery) string {
 	case d.Answer == 0:
 		return "… forwarding"
 	case d.Rejected:
-		return fmt.Sprintf("answered %d %s", d.Answer, http.StatusText(d.Answer))
+		return fmt.Sprintf("answered %d %s", d.Answer, refusal(d.Answer))
 	case f == nil:
 		return fmt.Sprintf("answered %d", d.Answer)
 	case f.Skipped != "":
@@ -179,6 +185,61 @@ func Outcome(d *store.Delivery) string {
 		return termsafe.Line(fmt.Sprintf("→ %d %s", d.Answer, f.Error))
 	}
 	return fmt.Sprintf("→ %d %s %dms", f.Status, http.StatusText(f.Status), f.DurationMS)
+}
+
+// compactOutcome is Outcome for a narrow column: the status, what matters
+// most about it, and the rest left to `events show`.
+func compactOutcome(d *store.Delivery) string {
+	f := d.Forward
+	switch {
+	case d.Answer == 0:
+		return "…"
+	case d.Rejected:
+		return fmt.Sprintf("%d %s", d.Answer, refusal(d.Answer))
+	case f == nil:
+		return fmt.Sprintf("answered %d", d.Answer)
+	case f.Skipped != "":
+		return fmt.Sprintf("%d, not forwarded", d.Answer)
+	case f.Error != "":
+		return termsafe.Line(fmt.Sprintf("%d %s", d.Answer, f.Error))
+	}
+	return fmt.Sprintf("→ %d %dms", f.Status, f.DurationMS)
+}
+
+// statusOutcome is the status alone, for the narrowest column.
+func statusOutcome(d *store.Delivery) string {
+	f := d.Forward
+	switch {
+	case d.Answer == 0:
+		return "…"
+	case f != nil && f.Skipped != "":
+		return fmt.Sprintf("%d skipped", d.Answer)
+	case f != nil && f.Error != "":
+		return compactOutcome(d) // why it failed matters more, cut short
+	case f != nil:
+		return fmt.Sprintf("→ %d", f.Status)
+	}
+	return fmt.Sprintf("answered %d", d.Answer)
+}
+
+// refusal says in a word or two why listen refused a request, by the
+// status it answered.
+func refusal(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "bad signature"
+	case http.StatusNotFound:
+		return "wrong path"
+	case http.StatusMethodNotAllowed:
+		return "wrong method"
+	case http.StatusRequestEntityTooLarge:
+		return "too large"
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return "headers too large"
+	case http.StatusServiceUnavailable:
+		return "busy"
+	}
+	return http.StatusText(status)
 }
 
 // ForwardText is one forward or resend, for `events show`.

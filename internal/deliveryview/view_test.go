@@ -1,8 +1,11 @@
 package deliveryview
 
 import (
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/ui"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBody(t *testing.T) {
@@ -32,5 +35,38 @@ func TestBody(t *testing.T) {
 				t.Errorf("more than one line:\n%s", got)
 			}
 		})
+	}
+}
+
+// Every kind of line fits an 80-column terminal, with its id whole.
+func TestLineFits80Columns(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 30, 0, 0, time.Local)
+	long := strings.Repeat("x", 200)
+	deliveries := []store.Delivery{
+		{ID: "dlv_0193a4c2b1f0a1b2c3", ReceivedAt: at, Method: "POST", Event: "email.received", Verdict: store.VerdictValid, Answer: 200,
+			Forward: &store.Forward{Status: 200, DurationMS: 12}},
+		{ID: "dlv_0193a4c2b1f0a1b2c4", ReceivedAt: at, Method: "POST", Event: "domain.verified", Verdict: store.VerdictValid, Duplicate: true, Answer: 200,
+			Forward: &store.Forward{Status: 401, DurationMS: 3}},
+		{ID: "dlv_0193a4c2b1f0a1b2c5", ReceivedAt: at, Method: "POST", Event: "email.bounced", Verdict: store.VerdictValid, Answer: 502,
+			Forward: &store.Forward{Error: "your app is not running on localhost:3000 (" + long + ")"}},
+		{ID: "dlv_0193a4c2b1f0a1b2c6", ReceivedAt: at, Method: "POST", Event: "email.sent", Verdict: store.VerdictValid, Answer: 200,
+			Forward: &store.Forward{Skipped: "event not in --events"}},
+		{ID: "dlv_0193a4c2b1f0a1b2c7", ReceivedAt: at, Method: "POST", Event: long, Verdict: store.VerdictInvalid, Rejected: true, Answer: 401},
+		{ID: "dlv_0193a4c2b1f0a1b2c8", ReceivedAt: at, Method: "GET", Path: "/" + long, Rejected: true, Answer: 404},
+		{ID: "dlv_0193a4c2b1f0a1b2c9", ReceivedAt: at, Method: "POST", Rejected: true, Answer: 413},
+		{ID: "dlv_0193a4c2b1f0a1b2ca", ReceivedAt: at, Method: "POST", Event: "email.sent", Verdict: store.VerdictSkipped, Answer: 200},
+	}
+	wants := []string{"✓ signed    → 200 OK 12ms", "✓ duplicate → 401 3ms", "502 your app is", "200",
+		"✗ invalid   ", "GET /xxxxxxxxx", "✗ refused   413 too large", "! unchecked answered 200"}
+	for i := range deliveries {
+		for _, layout := range []string{"15:04:05", "Jan 02 15:04"} {
+			got := Line(ui.New(nil, false), &deliveries[i], 80, layout)
+			if w := ui.Width(got); w > 80 {
+				t.Errorf("%d columns:\n%s", w, got)
+			}
+			if !strings.HasSuffix(got, deliveries[i].ID) || !strings.Contains(got, wants[i]) {
+				t.Errorf("line lacks its id or %q:\n%s", wants[i], got)
+			}
+		}
 	}
 }

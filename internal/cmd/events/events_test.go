@@ -29,12 +29,14 @@ func seed(t *testing.T, forwardURL string) (map[string]string, string) {
 	d := &store.Delivery{
 		ID: store.NewID(time.Now()), ReceivedAt: time.Now(), Method: "POST", Path: "/webhooks/jasni",
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Webhook-Event": {"email.sent"},
-			"X-Webhook-Signature": {"0000"}, "X-Forwarded-For": {"1.2.3.4"}},
+			"X-Webhook-Signature": {clitest.JasniSignature(secret, body)}, "X-Forwarded-For": {"1.2.3.4"}},
 		Body: body, Event: "email.sent", Verdict: store.VerdictValid, Answer: 502,
 		Forward: &store.Forward{URL: forwardURL, Error: "your app is not running"},
 	}
 	put(t, path, d)
-	return map[string]string{"JASNI_HISTORY": path, "WEBHOOK_SECRET": secret}, d.ID
+	// The profile's secret is another one, as after "jasni listen --secret S"
+	// with a generated secret in the profile.
+	return map[string]string{"JASNI_HISTORY": path, "WEBHOOK_SECRET": "whsec_generated_for_the_profile"}, d.ID
 }
 
 func put(t *testing.T, path string, ds ...*store.Delivery) {
@@ -60,26 +62,39 @@ func TestListShowResendPrune(t *testing.T) {
 	if json.Unmarshal([]byte(res.Stdout), &list) != nil || len(list) != 1 || list[0]["id"] != id {
 		t.Fatalf("list: %s %s", res.Stdout, res.Stderr)
 	}
-	res = clitest.Run(t, clitest.Options{Env: env}, "events", "show", id)
-	for _, want := range []string{"Event      email.sent", "Answered   502", "X-Webhook-Signature: 0000", `"event": "email.sent"`} {
+	res = clitest.Run(t, clitest.Options{Env: env}, "events", "show", "--last")
+	for _, want := range []string{"Event      email.sent", "Answered   502", "X-Webhook-Signature: ", `"event": "email.sent"`} {
 		if !strings.Contains(res.Stdout, want) {
-			t.Errorf("show lacks %q:\n%s", want, res.Stdout)
+			t.Errorf("show --last lacks %q:\n%s", want, res.Stdout)
 		}
 	}
 
-	// --as-is keeps the stored (wrong) signature: the app refuses it.
+	// --as-is sends the stored headers untouched.
 	res = clitest.Run(t, clitest.Options{Env: env}, "events", "resend", id, "--as-is")
-	if res.Code != 3 {
-		t.Errorf("resend --as-is: exit %d, want 3 (the stored signature is wrong)", res.Code)
-	}
-	// Re-signed with the current secret: accepted, and the forwarding headers are not replayed.
-	res = clitest.Run(t, clitest.Options{Env: env}, "events", "resend", id)
 	got := app.Received()
-	if res.Code != 0 || len(got) != 2 || !got[1].Verified || got[1].Header.Get("X-Forwarded-For") != "" {
+	if res.Code != 0 || len(got) != 1 || got[0].Header.Get("X-Webhook-Timestamp") != "" {
+		t.Fatalf("resend --as-is: exit %d %s; app got %+v", res.Code, res.Stderr, got)
+	}
+	// The profile's secret does not verify it, and Jasni signs the body
+	// alone: the original signature goes as it was, and the app takes it
+	// (re-signing with the profile's secret would get a 401).
+	res = clitest.Run(t, clitest.Options{Env: env}, "events", "resend", "--last")
+	got = app.Received()
+	if res.Code != 0 || len(got) != 2 || !got[1].Verified || !strings.Contains(res.Stderr, "original signature is sent as it was") {
 		t.Fatalf("resend: exit %d %s; app got %+v", res.Code, res.Stderr, got)
 	}
-	if ts := got[1].Header.Get("X-Webhook-Timestamp"); ts == "" {
-		t.Error("no fresh timestamp")
+	// With the app's secret configured, it is signed again as a retry: a
+	// fresh timestamp, and the forwarding headers are not replayed.
+	env2 := map[string]string{"JASNI_HISTORY": env["JASNI_HISTORY"], "JASNI_WEBHOOK_SECRET": "whsec_other", "WEBHOOK_SECRET": secret}
+	res = clitest.Run(t, clitest.Options{Env: env2}, "events", "resend", id)
+	got = app.Received()
+	if res.Code != 0 || len(got) != 3 || !got[2].Verified || got[2].Header.Get("X-Forwarded-For") != "" || got[2].Header.Get("X-Webhook-Timestamp") == "" {
+		t.Fatalf("resend with the secret: exit %d %s; app got %+v", res.Code, res.Stderr, got)
+	}
+	// A --secret is used as asked, with a note that it is not the one.
+	res = clitest.Run(t, clitest.Options{Env: env}, "events", "resend", id, "--secret", "whsec_wrong")
+	if res.Code != 3 || !strings.Contains(res.Stderr, "does not verify the stored delivery") {
+		t.Errorf("resend --secret wrong: exit %d %s", res.Code, res.Stderr)
 	}
 	res = clitest.Run(t, clitest.Options{Env: env}, "events", "show", id, "--output", "json")
 	if !strings.Contains(res.Stdout, `"resends"`) {
@@ -155,9 +170,17 @@ func TestResendPerProvider(t *testing.T) {
 		Body:   []byte(`{"type":"Error","data":{}}`), Event: "Error", Verdict: store.VerdictValid, Answer: 200,
 		Forward: &store.Forward{URL: srv.URL}}
 	put(t, path, d)
-	res := clitest.Run(t, clitest.Options{Env: map[string]string{"JASNI_HISTORY": path}}, "events", "resend", d.ID, "--provider", "voisnap", "--secret", "vs")
+	env := map[string]string{"JASNI_HISTORY": path, "WEBHOOK_SECRET": "not-vs"}
+	res := clitest.Run(t, clitest.Options{Env: env}, "events", "resend", d.ID, "--provider", "voisnap", "--secret", "vs")
 	if res.Code != 0 || status != 200 || gotID != "dlv_same" {
 		t.Errorf("exit %d, receiver answered %d with id %q\n%s%s", res.Code, status, gotID, res.Stdout, res.Stderr)
+	}
+	// Without --secret, no configured secret verifies it, and Voisnap signs
+	// the timestamp: nothing is sent rather than a signature known to fail.
+	status = 0
+	res = clitest.Run(t, clitest.Options{Env: env}, "events", "resend", d.ID, "--provider", "voisnap")
+	if res.Code != 1 || status != 0 || !strings.Contains(res.Stderr, "none of the secrets configured (WEBHOOK_SECRET) verifies it") {
+		t.Errorf("exit %d, receiver answered %d\n%s", res.Code, status, res.Stderr)
 	}
 }
 

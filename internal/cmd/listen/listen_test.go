@@ -8,39 +8,7 @@ import (
 	"testing"
 
 	"github.com/jasni/jasni-cli/internal/clitest"
-	"github.com/jasni/jasni-cli/internal/cmd/listen"
 )
-
-func TestParseForward(t *testing.T) {
-	tests := []struct{ in, want, wantErr string }{
-		{in: "3000", want: "http://localhost:3000"},
-		{in: ":3000", want: "http://localhost:3000"},
-		{in: "localhost:3000", want: "http://localhost:3000"},
-		{in: "127.0.0.1:8080/webhooks/jasni", want: "http://127.0.0.1:8080/webhooks/jasni"},
-		{in: "https://app.example.com/hook", want: "https://app.example.com/hook"},
-		{in: "", wantErr: "empty"},
-		{in: "ftp://x", wantErr: "scheme must be http or https"},
-		{in: "localhost:99999", wantErr: "port must be a number from 1 to 65535"},
-		{in: "http://", wantErr: "no host"},
-		{in: "http://[::1", wantErr: "not a URL"},
-		{in: "http://user:pw@localhost:3000", wantErr: "credentials in the URL"},
-		{in: "localhost:3000/hook#frag", want: "http://localhost:3000/hook"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			u, err := listen.ParseForward(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || u.String() != tt.want {
-				t.Errorf("ParseForward(%q) = %v, %v; want %s", tt.in, u, err, tt.want)
-			}
-		})
-	}
-}
 
 func TestBadFlags(t *testing.T) {
 	tests := []struct {

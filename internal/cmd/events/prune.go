@@ -1,0 +1,114 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/spf13/cobra"
+)
+
+type PruneOptions struct {
+	IO      *iostreams.IOStreams
+	History History
+	// OlderThan is how old a delivery must be to go; 0 with All.
+	OlderThan time.Duration
+	All       bool
+}
+
+func NewCmdPrune(f *cmdutil.Factory, runF func(*PruneOptions) error) *cobra.Command {
+	opts := &PruneOptions{IO: f.IOStreams}
+	cmd := &cobra.Command{
+		Use:   "prune (--older-than DURATION | --all)",
+		Short: "Remove deliveries from the history",
+		Example: cmdutil.Examples(`
+			$ jasni events prune --older-than 24h
+			$ jasni events prune --all
+		`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.All == (opts.OlderThan > 0) {
+				return cmdutil.FlagErrorf("give --older-than DURATION (e.g. 24h) or --all")
+			}
+			var err error
+			if opts.History, err = historyFor(f); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return pruneRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().DurationVar(&opts.OlderThan, "older-than", 0, "Remove deliveries older than this, e.g. 24h")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "Remove every delivery")
+	return cmd
+}
+
+func pruneRun(ctx context.Context, opts *PruneOptions) error {
+	h, err := opts.History.Open()
+	if err != nil {
+		return err
+	}
+	n := 0
+	if h != nil {
+		defer h.Close()
+		if n, err = h.Prune(ctx, opts.OlderThan); err != nil {
+			return err
+		}
+	}
+	if opts.IO.JSON() {
+		return opts.IO.WriteJSON(map[string]any{"removed": n, "history": opts.History.Path})
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Removed %d deliveries from %s\n", n, opts.History.Path)
+	return nil
+}
+
+type ResetOptions struct {
+	IO      *iostreams.IOStreams
+	History History
+}
+
+func NewCmdReset(f *cmdutil.Factory, runF func(*ResetOptions) error) *cobra.Command {
+	opts := &ResetOptions{IO: f.IOStreams}
+	return &cobra.Command{
+		Use:   "reset",
+		Short: "Move the history file aside and start a new one",
+		Long: cmdutil.Doc(`
+			Move the history file aside (it is renamed, not deleted) so that the next
+			"jasni listen" starts a new one. Use it when jasni says the history cannot
+			be read.
+		`),
+		Example: cmdutil.Examples(`$ jasni events reset`),
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.History, err = historyFor(f); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return resetRun(opts)
+		},
+	}
+}
+
+func resetRun(opts *ResetOptions) error {
+	aside, err := store.Reset(opts.History.Path)
+	if err != nil {
+		return err
+	}
+	if opts.IO.JSON() {
+		return opts.IO.WriteJSON(map[string]any{"history": opts.History.Path, "moved_to": aside})
+	}
+	if aside == "" {
+		fmt.Fprintf(opts.IO.ErrOut, "There is no history at %s; nothing to do.\n", opts.History.Path)
+		return nil
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Moved the history to %s; the next \"jasni listen\" starts a new one.\n", aside)
+	return nil
+}

@@ -1,0 +1,199 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/termsafe"
+	"github.com/jasni/jasni-cli/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+type ResendOptions struct {
+	IO         *iostreams.IOStreams
+	HttpClient func() (*http.Client, error)
+	Now        func() time.Time
+	History    History
+
+	Delivery Selector
+	// Forward is where to send it; nil for where it was forwarded.
+	Forward *url.URL
+	AsIs    bool
+	Timeout time.Duration
+	// Provider signs it again; Secrets are the --secret values, Configured
+	// the secrets of the environment and profile, tried in turn.
+	Provider   *provider.Provider
+	Secrets    []delivery.Secret
+	Configured []delivery.Secret
+}
+
+func NewCmdResend(f *cmdutil.Factory, runF func(*ResendOptions) error) *cobra.Command {
+	opts := &ResendOptions{IO: f.IOStreams, HttpClient: f.HttpClient, Now: f.Now}
+	var (
+		forward string
+		secrets []string
+		last    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "resend [ID | --last] [--forward URL]",
+		Short: "Send a stored delivery again",
+		Long: cmdutil.Doc(`
+			Send a stored delivery again, to where it was forwarded or to --forward.
+			The body is sent byte for byte with its original headers, signed again as
+			the provider's retry would be: a fresh timestamp, the same delivery id
+			(--provider, as for listen).
+
+			It is signed with --secret when given; otherwise with whichever configured
+			secret (JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET, the profile) verifies the
+			stored delivery. When none does and the provider signs the body alone, the
+			original signature is still valid and is sent as it was; jasni never signs
+			with a secret it knows to be the wrong one. --as-is sends the original
+			headers untouched.
+		`),
+		Example: cmdutil.Examples(`
+			$ jasni events resend --last
+			$ jasni events resend dlv_0193a4c2b1f0a1b2c3
+			$ jasni events resend dlv_0193a4c2b1f0a1b2c3 --forward localhost:4000 --as-is
+		`),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeIDs(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if opts.Delivery, err = selector(args, last); err != nil {
+				return err
+			}
+			if forward != "" {
+				if opts.Forward, err = cmdutil.ParseForward(forward); err != nil {
+					return err
+				}
+			}
+			if opts.AsIs && len(secrets) > 0 {
+				return cmdutil.FlagErrorf("--as-is sends the original signature; --secret signs again: choose one")
+			}
+			if opts.Timeout <= 0 {
+				return cmdutil.FlagErrorf("--timeout must be more than 0, e.g. 30s")
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
+				return err
+			}
+			for _, s := range secrets {
+				opts.Secrets = append(opts.Secrets, delivery.Secret{Value: s, Source: "--secret"})
+			}
+			for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
+				opts.Configured = append(opts.Configured, delivery.Secret(v))
+			}
+			if opts.History, err = historyFor(f); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return resendRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&forward, "forward", "", "Send here instead: 3000, localhost:3000 or a URL")
+	fl.BoolVar(&opts.AsIs, "as-is", false, "Send the original headers and signature untouched")
+	fl.StringArrayVar(&secrets, "secret", nil, "Webhook secret to sign with (default: the configured one that verifies the delivery)")
+	fl.BoolVar(&last, "last", false, "The newest delivery")
+	cmdutil.AddProviderFlag(cmd)
+	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "How long to wait for the answer")
+	return cmd
+}
+
+func resendRun(ctx context.Context, opts *ResendOptions) error {
+	return withDelivery(ctx, opts.History, opts.Delivery, func(h *store.Store, d *store.Delivery) error {
+		return resend(ctx, opts, h, d)
+	})
+}
+
+func resend(ctx context.Context, opts *ResendOptions, h *store.Store, d *store.Delivery) error {
+	if d.Truncated() {
+		return cmdutil.FlagErrorf("only the first %d of the %d bytes of %s were kept (it was refused), so it cannot be sent again", len(d.Body), d.BodySize, d.ID)
+	}
+	var target string
+	switch {
+	case opts.Forward != nil:
+		target = opts.Forward.String()
+		if opts.Forward.Path == "" || opts.Forward.Path == "/" {
+			target = strings.TrimRight(target, "/") + d.Path
+		}
+	case d.Forward != nil && d.Forward.URL != "":
+		target = d.Forward.URL
+	default:
+		return cmdutil.FlagErrorf("delivery %s was not forwarded anywhere: pass --forward localhost:3000", d.ID)
+	}
+	hdr := d.Header.Clone()
+	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Content-Length"} {
+		hdr.Del(k)
+	}
+	if !opts.AsIs {
+		how, err := delivery.Resign(hdr, d.Body, opts.Provider, opts.Secrets, opts.Configured, d.ReceivedAt, opts.Now())
+		if errors.Is(err, delivery.ErrNoSecretVerifies) {
+			return fmt.Errorf("resend %s: %w", d.ID, err)
+		}
+		if err != nil {
+			return cmdutil.FlagErrorf("resend %s: %v", d.ID, err)
+		}
+		if how.Note != "" {
+			fmt.Fprintf(opts.IO.ErrOut, "note: %s\n", how.Note)
+		}
+	}
+	client, err := opts.HttpClient()
+	if err != nil {
+		return err
+	}
+	sender := &delivery.Sender{Client: client, Timeout: opts.Timeout}
+	a, err := sender.Send(ctx, delivery.Request{URL: target, Body: d.Body, Header: hdr}, nil)
+	if err != nil {
+		return cmdutil.ErrCancel
+	}
+	result := store.Forward{URL: target, Status: a.Status, DurationMS: a.Duration.Milliseconds()}
+	if a.Err != nil {
+		result.Error = a.Err.Error()
+	}
+	if err := h.AddResend(ctx, d.ID, result); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: the resend was not recorded in the history: %s\n", termsafe.Line(err.Error()))
+	}
+	return report(opts.IO, d, a, result)
+}
+
+func report(ios *iostreams.IOStreams, d *store.Delivery, a delivery.Attempt, r store.Forward) error {
+	if ios.JSON() {
+		if err := ios.WriteJSON(map[string]any{"id": d.ID, "event": d.Event, "url": r.URL, "status": r.Status, "duration_ms": r.DurationMS, "ok": a.OK(), "error": r.Error}); err != nil {
+			return err
+		}
+	} else {
+		s := ui.New(ios.Out, ios.ColorEnabled())
+		switch {
+		case a.OK():
+			fmt.Fprintf(ios.Out, "%s %s %s → %d %s  %dms\n", s.SuccessIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status), r.DurationMS)
+		case a.Err != nil:
+			fmt.Fprintf(ios.Out, "%s %s %s: %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), termsafe.Line(r.Error))
+		default:
+			fmt.Fprintf(ios.Out, "%s %s %s → %d %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status))
+		}
+	}
+	switch {
+	case a.OK():
+		return nil
+	case a.Err != nil:
+		return &cmdutil.SilentError{Code: cmdutil.ExitUnreachable}
+	}
+	return &cmdutil.SilentError{Code: cmdutil.ExitRejected}
+}
