@@ -49,6 +49,9 @@ type display struct {
 type line struct {
 	text   string
 	stderr bool
+	// flushed, when set, is closed once this line and all before it are
+	// written.
+	flushed chan struct{}
 }
 
 // displayQueue is how many lines may wait for the terminal.
@@ -110,8 +113,11 @@ func (d *display) write() {
 			_ = other.Flush()
 		}
 		_, _ = w.WriteString(l.text)
-		if len(d.lines) == 0 {
+		if len(d.lines) == 0 || l.flushed != nil {
 			_ = w.Flush()
+		}
+		if l.flushed != nil {
+			close(l.flushed)
 		}
 	}
 	_ = out.Flush()
@@ -135,6 +141,27 @@ func (d *display) emit(text string, stderr bool) {
 	case d.lines <- line{text: text, stderr: stderr}:
 	default:
 		d.dropped++
+	}
+}
+
+// flush waits until what is queued is written, at most a moment: the
+// banner is shown whole before listen says it is ready.
+func (d *display) flush() {
+	done := make(chan struct{})
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	select {
+	case d.lines <- line{stderr: true, flushed: done}:
+	default:
+		close(done)
+	}
+	d.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/devwebhook"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/relay"
@@ -69,13 +70,15 @@ type Options struct {
 
 	// DevWebhook keeps a registered webhook pointed at the tunnel; nil when
 	// there is no API key or no public tunnel.
-	DevWebhook *DevWebhook
+	DevWebhook *devwebhook.Webhook
 
 	// NgrokExtra and NgrokConnectTimeout are for tests against a fake edge.
 	NgrokExtra          []ngrok.AgentOption
 	NgrokConnectTimeout time.Duration
 	// Ready, when set, is told the tunnel URL once deliveries can arrive.
 	Ready func(url string)
+	// Profile is the config profile in use.
+	Profile string
 	// TriggerArgs are what a trigger command line needs besides the secret
 	// to send what this listen accepts (--provider).
 	TriggerArgs string
@@ -250,6 +253,7 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 		return cmdutil.FlagErrorf("--ngrok-domain needs the ngrok tunnel (an authtoken, or --tunnel ngrok)")
 	}
 
+	o.Profile = cfg.Profile
 	if secrets, source := cmdutil.Secrets(cmd, cfg); len(secrets) > 0 {
 		o.Secret, o.MoreSecrets, o.SecretSource = secrets[0], secrets[1:], source
 	}
@@ -326,7 +330,8 @@ func (o *Options) publicPath() string {
 // configured anywhere, it creates one for local testing and saves it in the
 // profile, where trigger finds it: listen then works with no setup at all.
 func (o *Options) ensureSecret(cfg *config.Config) error {
-	if o.Secret != "" || o.SkipVerify {
+	// A new development webhook comes with its own secret.
+	if o.Secret != "" || o.SkipVerify || o.DevWebhook != nil {
 		return nil
 	}
 	b := make([]byte, 24)
@@ -380,18 +385,22 @@ func listenRun(ctx context.Context, o *Options) error {
 
 	publicURL := tun.URL() + o.publicPath()
 	if o.DevWebhook != nil {
-		secret, err := o.DevWebhook.Activate(ctx, publicURL, o.Events, disp)
+		events := o.Events
+		if len(events) == 0 {
+			events = o.Provider.EventNames()
+		}
+		secret, err := o.DevWebhook.Activate(ctx, publicURL, events, reporter{disp})
 		if err != nil {
 			return err
 		}
 		if secret != "" {
-			o.Secret = secret
+			o.Secret, o.SecretSource = secret, "the development webhook (profile "+o.Profile+")"
 			disp.secretAdvice = o.secretAdvice()
 			if err := o.parseKey(); err != nil {
 				return err
 			}
 		}
-		defer o.DevWebhook.Deactivate(disp)
+		defer o.DevWebhook.Deactivate(reporter{disp})
 	}
 
 	rl := relay.New(relay.Config{
@@ -414,7 +423,8 @@ func listenRun(ctx context.Context, o *Options) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(relay.LimitListener(tun, limits)) }()
 
-	o.banner(errOut, tun, publicURL, hist != nil)
+	disp.info(strings.TrimSuffix(o.banner(errOut, tun, publicURL, hist != nil), "\n"))
+	disp.flush()
 	if o.Ready != nil {
 		o.Ready(tun.URL())
 	}
@@ -572,8 +582,8 @@ func (o *Options) secretAdvice() string {
 	return "Give your app the one listen uses: jasni listen --print-secret"
 }
 
-func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool) {
-	w := o.IO.ErrOut
+func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool) string {
+	w := &strings.Builder{}
 	if tun.Public() {
 		fmt.Fprintf(w, "%s Ready! Public URL: %s\n", s.SuccessIcon(), s.Bold(publicURL))
 	} else {
@@ -614,4 +624,5 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	if !tun.Public() {
 		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s%s%s\n", publicURL, o.TriggerArgs, o.sameSecretArgs())
 	}
+	return w.String()
 }

@@ -104,6 +104,9 @@ func TestListenKeepsOneDevelopmentWebhook(t *testing.T) {
 	if !strings.Contains(first.stderr.String(), secret) || !strings.Contains(first.stderr.String(), "New development webhook") {
 		t.Errorf("the new secret was not announced:\n%s", first.stderr)
 	}
+	if !strings.Contains(first.stderr.String(), "with the secret from the development webhook") || strings.Contains(first.stderr.String(), "made now") {
+		t.Errorf("the banner names the wrong secret:\n%s", first.stderr)
+	}
 
 	// A delivery signed as Jasni would sign it arrives verified.
 	body := []byte(`{"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z","data":{"id":"1"}}`)
