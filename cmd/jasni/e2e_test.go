@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -305,6 +306,7 @@ func startListen(t *testing.T, env []string, args ...string) (url string, stop f
 // listening is a running `jasni listen`.
 type listening struct {
 	url     string
+	tryIt   string // the command the banner suggests
 	cmd     *exec.Cmd
 	out     *clitest.SyncBuffer
 	errText *clitest.SyncBuffer
@@ -331,6 +333,10 @@ func runListen(t *testing.T, env []string, args ...string) *listening {
 		l.errText.Write([]byte(sc.Text() + "\n"))
 		if m := ready.FindStringSubmatch(sc.Text()); m != nil {
 			l.url = m[1]
+		}
+		// The banner ends with the trigger command to try.
+		if l.url != "" && strings.Contains(sc.Text(), "Try it: ") {
+			l.tryIt = sc.Text()[strings.Index(sc.Text(), "Try it: ")+len("Try it: "):]
 			break
 		}
 	}
@@ -510,5 +516,101 @@ func TestUnknownSubcommands(t *testing.T) {
 	}
 	if stdout, _, code := jasni(t, nil, "events"); code != 0 || !strings.Contains(stdout, "Available Commands") {
 		t.Errorf("jasni events alone: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestReadmeTour follows the README's tour, steps 1 and 2, as written:
+// the example app with its secret, trigger straight at it, then listen in
+// front of it and the trigger listen itself prints, events list and resend.
+// Only ports change, so that the test does not depend on 3000 and 4000
+// being free. No delivery may get a 401.
+func TestReadmeTour(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tour := string(readme)
+	tour = tour[strings.Index(tour, "## A five-minute tour"):]
+	tour = tour[:strings.Index(tour, "3. **")]
+	var steps []string
+	for _, line := range strings.Split(tour, "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "jasni ") || strings.HasPrefix(line, "example-app ") {
+			steps = append(steps, line)
+		}
+	}
+	want := []string{"example-app --secret whsec_demo", "jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_demo",
+		"jasni listen --tunnel local --port 4000 --forward 3000 --secret whsec_demo",
+		"jasni trigger --all --url http://127.0.0.1:4000/webhooks/jasni --secret whsec_demo", "jasni events list", "jasni events resend --last"}
+	if strings.Join(steps, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("the tour's commands changed; update this test with them:\n%s", strings.Join(steps, "\n"))
+	}
+	words := func(line string) []string { return strings.Fields(line)[1:] }
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()}
+
+	// Step 1.
+	app := exec.Command(filepath.Join(binDir, "example-app"), append(words(steps[0]), "--addr", "127.0.0.1:0")...)
+	appOut, err := app.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
+	sc := bufio.NewScanner(appOut)
+	var appPort string
+	if sc.Scan() {
+		if m := regexp.MustCompile(`listening on http://127\.0\.0\.1:(\d+)/`).FindStringSubmatch(sc.Text()); m != nil {
+			appPort = m[1]
+		}
+	}
+	if appPort == "" {
+		t.Fatalf("example-app did not say where it listens: %q", sc.Text())
+	}
+	go io.Copy(io.Discard, appOut)
+	trigger := strings.ReplaceAll(steps[1], "localhost:3000", "localhost:"+appPort)
+	if out, errOut, code := jasni(t, env, words(trigger)...); code != 0 {
+		t.Fatalf("%s: exit %d\n%s%s", trigger, code, out, errOut)
+	}
+
+	// Step 2: listen prints the trigger that goes with it, and it works as printed.
+	listenArgs := words(strings.Replace(strings.Replace(steps[2], "--port 4000", "--port 0", 1), "--forward 3000", "--forward "+appPort, 1))
+	l := runListen(t, env, listenArgs[1:]...)
+	printed := l.tryIt
+	if wantTry := strings.Replace(steps[3], "http://127.0.0.1:4000", l.url, 1); printed != wantTry {
+		t.Errorf("listen suggests %q; the README says %q", printed, wantTry)
+	}
+	if out, errOut, code := jasni(t, env, words(printed)...); code != 0 {
+		t.Fatalf("%s: exit %d\n%s%s", printed, code, out, errOut)
+	}
+	out, errOut, code := jasni(t, env, words(steps[4])...)
+	if code != 0 || strings.Count(out, "\tvalid\t") != 8 {
+		t.Errorf("%s: exit %d, want 8 verified deliveries\n%s%s", steps[4], code, out, errOut)
+	}
+	if out, errOut, code := jasni(t, env, words(steps[5])...); code != 0 {
+		t.Errorf("%s: exit %d\n%s%s", steps[5], code, out, errOut)
+	}
+	listenOut, listenErr, _ := l.stop()
+	if strings.Count(listenOut, "\tvalid\t") != 8 || strings.Contains(listenOut, "\t401\t") || strings.Contains(listenErr, "answered 401") {
+		t.Errorf("listen:\n%s%s", listenOut, listenErr)
+	}
+}
+
+// An app that refuses what listen verified holds another secret: listen
+// says so once, and how to fix it.
+func TestListenSaysTheAppHasAnotherSecret(t *testing.T) {
+	app := httptest.NewServer(exampleapp.New("whsec_app").Handler())
+	defer app.Close()
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "WEBHOOK_SECRET=whsec_listen"}
+	l := runListen(t, env, "--forward", app.URL)
+	if want := ` --secret "$WEBHOOK_SECRET"`; !strings.HasSuffix(l.tryIt, want) {
+		t.Errorf("Try it: %q lacks %q", l.tryIt, want)
+	}
+	if _, errOut, code := jasni(t, env, "trigger", "email.sent", "email.received", "--url", l.url+"/webhooks/jasni"); code != 3 {
+		t.Errorf("trigger: exit %d, want 3 (the app refused)\n%s", code, errOut)
+	}
+	_, errOut, _ := l.stop()
+	if n := strings.Count(errOut, "Your app answered 401 to a delivery listen verified"); n != 1 || !strings.Contains(errOut, "Start your app with the same WEBHOOK_SECRET") {
+		t.Errorf("the hint was shown %d times, want once:\n%s", n, errOut)
 	}
 }
