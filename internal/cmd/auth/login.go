@@ -2,6 +2,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,11 +10,25 @@ import (
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
 
-func NewCmdLogin(f *cmdutil.Factory) *cobra.Command {
+type LoginOptions struct {
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error)
+	// Client makes an API client that uses key, to check it.
+	Client func(cfg *config.Config, key string) (*api.Client, error)
+
+	// Key is --api-key; "" to read it from stdin or a prompt.
+	Key string
+	// APIURL is --api-url, saved with the key when given.
+	APIURL string
+}
+
+func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
+	opts := &LoginOptions{IO: f.IOStreams, Config: f.Config}
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Save a Jasni API key for the webhooks commands",
@@ -31,24 +46,32 @@ func NewCmdLogin(f *cmdutil.Factory) *cobra.Command {
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return loginRun(f, cmd)
+			opts.Key, _ = cmd.Flags().GetString("api-key")
+			opts.APIURL, _ = cmd.Flags().GetString("api-url")
+			if opts.Key == "" && opts.IO.IsStdinTTY() && !opts.IO.CanPrompt() {
+				return cmdutil.FlagErrorf("no key: pass --api-key, or pipe it on stdin")
+			}
+			opts.Client = func(cfg *config.Config, key string) (*api.Client, error) {
+				return cmdutil.NewAPIClient(f, cmd, cfg, key)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return loginRun(cmd.Context(), opts)
 		},
 	}
 	cmdutil.AddAPIFlags(cmd)
 	return cmd
 }
 
-func loginRun(f *cmdutil.Factory, cmd *cobra.Command) error {
-	ios := f.IOStreams
-	cfg, err := f.Config()
+func loginRun(ctx context.Context, opts *LoginOptions) error {
+	ios := opts.IO
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
-	key, _ := cmd.Flags().GetString("api-key")
+	key := opts.Key
 	if key == "" {
-		if ios.IsStdinTTY() && !ios.CanPrompt() {
-			return cmdutil.FlagErrorf("no key: pass --api-key, or pipe it on stdin")
-		}
 		prompt := fmt.Sprintf("Paste your Jasni API key for profile %q (input hidden): ", cfg.Profile)
 		if key, err = ios.ReadSecret(prompt); err != nil {
 			return err
@@ -62,11 +85,11 @@ func loginRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 		return err
 	}
 
-	client, err := cmdutil.NewAPIClient(f, cmd, cfg, key)
+	client, err := opts.Client(cfg, key)
 	if err != nil {
 		return err
 	}
-	if _, err := client.ListWebhooks(cmd.Context()); err != nil {
+	if _, err := client.ListWebhooks(ctx); err != nil {
 		var apiErr *api.Error
 		if errors.As(err, &apiErr) && apiErr.Kind == api.KindAuth {
 			// Not the generic advice, which is to run the command that failed.
@@ -76,8 +99,8 @@ func loginRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 	}
 
 	cfg.Set(cfg.Profile, config.KeyAPIKey, key)
-	if apiURL, _ := cmd.Flags().GetString("api-url"); apiURL != "" {
-		cfg.Set(cfg.Profile, config.KeyAPIURL, apiURL)
+	if opts.APIURL != "" {
+		cfg.Set(cfg.Profile, config.KeyAPIURL, opts.APIURL)
 	}
 	if err := cfg.Save(); err != nil {
 		return err
@@ -90,37 +113,51 @@ func loginRun(f *cmdutil.Factory, cmd *cobra.Command) error {
 	return nil
 }
 
-func NewCmdLogout(f *cmdutil.Factory) *cobra.Command {
+type LogoutOptions struct {
+	IO     *iostreams.IOStreams
+	Config func() (*config.Config, error)
+}
+
+func NewCmdLogout(f *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Command {
+	opts := &LogoutOptions{IO: f.IOStreams, Config: f.Config}
 	return &cobra.Command{
-		Use:   "logout",
-		Short: "Remove the saved API key of the current profile",
-		Args:  cobra.NoArgs,
+		Use:     "logout",
+		Short:   "Remove the saved API key of the current profile",
+		Example: cmdutil.Examples(`$ jasni logout --profile staging`),
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ios := f.IOStreams
-			cfg, err := f.Config()
-			if err != nil {
-				return err
+			if runF != nil {
+				return runF(opts)
 			}
-			s := ui.New(ios.ErrOut, ios.ErrColorEnabled())
-			removed := cfg.Unset(cfg.Profile, config.KeyAPIKey)
-			if removed {
-				if err := cfg.Save(); err != nil {
-					return err
-				}
-			}
-			_, stillSet := cfg.Lookup(config.KeyAPIKey)
-			if ios.JSON() {
-				return ios.WriteJSON(map[string]any{"profile": cfg.Profile, "removed": removed, "config": cfg.Path, "still_set_by": stillSet})
-			}
-			if !removed {
-				fmt.Fprintf(ios.ErrOut, "Profile %q has no saved API key; nothing to do.\n", cfg.Profile)
-			} else {
-				fmt.Fprintf(ios.ErrOut, "%s Removed the API key of profile %q from %s\n", s.SuccessIcon(), cfg.Profile, cfg.Path)
-			}
-			if stillSet != "" {
-				fmt.Fprintf(ios.ErrOut, "%s %s still sets a key; unset it to be logged out everywhere.\n", s.WarningIcon(), stillSet)
-			}
-			return nil
+			return logoutRun(opts)
 		},
 	}
+}
+
+func logoutRun(opts *LogoutOptions) error {
+	ios := opts.IO
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	s := ui.New(ios.ErrOut, ios.ErrColorEnabled())
+	removed := cfg.Unset(cfg.Profile, config.KeyAPIKey)
+	if removed {
+		if err := cfg.Save(); err != nil {
+			return err
+		}
+	}
+	_, stillSet := cfg.Lookup(config.KeyAPIKey)
+	if ios.JSON() {
+		return ios.WriteJSON(map[string]any{"profile": cfg.Profile, "removed": removed, "config": cfg.Path, "still_set_by": stillSet})
+	}
+	if !removed {
+		fmt.Fprintf(ios.ErrOut, "Profile %q has no saved API key; nothing to do.\n", cfg.Profile)
+	} else {
+		fmt.Fprintf(ios.ErrOut, "%s Removed the API key of profile %q from %s\n", s.SuccessIcon(), cfg.Profile, cfg.Path)
+	}
+	if stillSet != "" {
+		fmt.Fprintf(ios.ErrOut, "%s %s still sets a key; unset it to be logged out everywhere.\n", s.WarningIcon(), stillSet)
+	}
+	return nil
 }

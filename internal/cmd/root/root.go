@@ -103,8 +103,8 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		fixturesCmd.NewCmdFixtures(f),
 		providersCmd.NewCmdProviders(f),
 		webhooksCmd.NewCmdWebhooks(f),
-		authCmd.NewCmdLogin(f),
-		authCmd.NewCmdLogout(f),
+		authCmd.NewCmdLogin(f, nil),
+		authCmd.NewCmdLogout(f, nil),
 		versionCmd.NewCmdVersion(f),
 	)
 	return cmd

@@ -36,7 +36,7 @@ func NewCmdWebhooks(f *cmdutil.Factory) *cobra.Command {
 		`),
 	}
 	cmdutil.AddAPIFlags(cmd)
-	cmd.AddCommand(newCmdCreate(f), newCmdList(f), newCmdGet(f), newCmdUpdate(f), newCmdDelete(f))
+	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdList(f, nil), NewCmdGet(f, nil), NewCmdUpdate(f, nil), NewCmdDelete(f, nil))
 	return cmd
 }
 
