@@ -81,6 +81,10 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 			return d.fail(v.cause, v.fix)
 		}
 	}
+	if json.Valid(body) && keysSorted(body) {
+		return d.fail("this copy's keys are sorted (as jq -S, json.dumps(sort_keys=True) or a re-serialised map write them): if it was parsed and re-serialised, the bytes that were signed are lost and no secret will match; otherwise the secret is not the one it was signed with",
+			rawBodyFix+"; and use the secret shown when the webhook was created")
+	}
 	return d.fail("the secret is not the one this body was signed with, or the body is not byte for byte the one that was sent",
 		"use the secret shown when the webhook was created, exactly as shown, and the raw request body as received, before any JSON parsing")
 }
@@ -169,27 +173,117 @@ func bodyVariants(body []byte) []bodyVariant {
 	out = append(out, bodyVariant{append(append([]byte(nil), body...), '\n'),
 		"the signed body ended with a newline that this copy lacks",
 		"save the body exactly as received, final newline included"})
+	// Line endings converted on the way (a Windows editor, a tool that
+	// normalises text).
+	if bytes.Contains(body, []byte("\r\n")) {
+		out = append(out, bodyVariant{bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n")),
+			"this copy has CRLF line endings where the signed body had LF: something converted them (a Windows editor, a text-mode copy)",
+			"save the body as binary, exactly as received"})
+	} else if bytes.Contains(body, []byte("\n")) {
+		out = append(out, bodyVariant{bytes.ReplaceAll(body, []byte("\n"), []byte("\r\n")),
+			"this copy has LF line endings where the signed body had CRLF: something converted them",
+			"save the body as binary, exactly as received"})
+	}
 
 	if !json.Valid(body) {
 		return out
 	}
-	reserialised := "the signature matches the same JSON serialised differently: the body was parsed and re-serialised before verifying"
+	// The copy's form against the signed body's, named as what changed.
+	copyForm := jsonForm(body)
+	changed := func(signedForm string) string {
+		return fmt.Sprintf("the body was parsed and re-serialised before verifying: this copy is %s, but the signed body was %s (the same JSON, other bytes)", copyForm, signedForm)
+	}
 	var compact bytes.Buffer
-	if json.Compact(&compact, body) == nil && !bytes.Equal(compact.Bytes(), body) {
-		out = append(out, bodyVariant{compact.Bytes(), reserialised + " (here: compacted)", rawBodyFix})
+	_ = json.Compact(&compact, body)
+	if !bytes.Equal(compact.Bytes(), body) {
+		out = append(out, bodyVariant{compact.Bytes(), changed("compact, as " + "JSON.stringify writes it"), rawBodyFix})
 	}
 	var indented bytes.Buffer
-	if json.Indent(&indented, compact.Bytes(), "", "  ") == nil {
-		out = append(out, bodyVariant{indented.Bytes(), reserialised + " (here: pretty-printed)", rawBodyFix})
+	if json.Indent(&indented, compact.Bytes(), "", "  ") == nil && !bytes.Equal(indented.Bytes(), body) {
+		out = append(out, bodyVariant{indented.Bytes(), changed("pretty-printed"), rawBodyFix})
 	}
-	out = append(out, bodyVariant{pythonStyle(compact.Bytes()), reserialised + " (here: with \", \" and \": \" separators, as Python's json.dumps writes)", rawBodyFix})
+	if py := pythonStyle(compact.Bytes()); !bytes.Equal(py, body) {
+		out = append(out, bodyVariant{py, changed(`spaced as Python's json.dumps writes it (", " and ": ")`), rawBodyFix})
+	}
 	var v any
 	if json.Unmarshal(body, &v) == nil {
-		if sorted, err := json.Marshal(v); err == nil {
-			out = append(out, bodyVariant{sorted, reserialised + " (here: keys sorted)", rawBodyFix})
+		if sorted, err := json.Marshal(v); err == nil && !bytes.Equal(sorted, body) {
+			out = append(out, bodyVariant{sorted, changed("compact with its keys sorted"), rawBodyFix})
 		}
 	}
 	return out
+}
+
+// jsonForm names how a JSON document is laid out, for messages.
+func jsonForm(body []byte) string {
+	var compact bytes.Buffer
+	_ = json.Compact(&compact, body)
+	sorted := ""
+	if keysSorted(body) {
+		sorted = ", with its keys sorted"
+	}
+	switch {
+	case bytes.Contains(body, []byte("\r\n")):
+		return "pretty-printed with CRLF line endings" + sorted
+	case bytes.Contains(body, []byte("\n")):
+		return "pretty-printed" + sorted
+	case bytes.Equal(compact.Bytes(), body):
+		return "compact" + sorted
+	case bytes.Equal(pythonStyle(compact.Bytes()), body):
+		return `spaced as Python's json.dumps writes it (", " and ": ")` + sorted
+	}
+	return "spaced differently" + sorted
+}
+
+// keysSorted reports whether every object in a JSON document with more than
+// one key has them in sorted order, as jq -S, json.dumps(sort_keys=True) or
+// a re-serialised map write them.
+func keysSorted(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	// One level per open object or array, with the last key seen.
+	type level struct {
+		object bool
+		last   string
+		keys   int
+		key    bool // the next string token is a key
+	}
+	var stack []level
+	multi := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return multi
+		}
+		top := len(stack) - 1
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top >= 0 && stack[top].object {
+					stack[top].key = true
+				}
+				stack = append(stack, level{object: t == '{', key: t == '{'})
+			default:
+				stack = stack[:top]
+			}
+			continue
+		case string:
+			if top >= 0 && stack[top].object && stack[top].key {
+				if stack[top].keys > 0 && t < stack[top].last {
+					return false
+				}
+				if stack[top].keys > 0 {
+					multi = true
+				}
+				stack[top].last, stack[top].key = t, false
+				stack[top].keys++
+				continue
+			}
+		}
+		if top >= 0 && stack[top].object {
+			stack[top].key = true
+		}
+	}
 }
 
 // pythonStyle re-spaces compact JSON the way Python's json.dumps does by
