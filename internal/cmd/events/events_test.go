@@ -184,6 +184,15 @@ func TestResendPerProvider(t *testing.T) {
 	}
 }
 
+// A filter that matches nothing says so, not that the history is empty.
+func TestListFilterMatchesNothing(t *testing.T) {
+	env, _ := seed(t, "")
+	res := clitest.Run(t, clitest.Options{Env: env}, "events", "list", "--event", "email.bounced")
+	if res.Code != 0 || !strings.Contains(res.Stderr, "None of the 1 deliveries in the history is email.bounced") || strings.Contains(res.Stderr, "No deliveries yet") {
+		t.Errorf("exit %d %q", res.Code, res.Stderr)
+	}
+}
+
 func TestPruneAndResetJSON(t *testing.T) {
 	env, _ := seed(t, "")
 	res := clitest.Run(t, clitest.Options{Env: env}, "events", "prune", "--all", "--output", "json")

@@ -98,7 +98,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	case len(list) == 0 && opts.Rejected:
 		fmt.Fprintln(ios.ErrOut, "No refused requests.")
 	case len(list) == 0 && all > 0:
-		fmt.Fprintf(ios.ErrOut, "None of the %d deliveries in the history is a %s.\n", all, opts.Event)
+		fmt.Fprintf(ios.ErrOut, "None of the %d deliveries in the history is %s.\n", all, opts.Event)
 	case len(list) == 0:
 		fmt.Fprintln(ios.ErrOut, "No deliveries yet. Start \"jasni listen\", then send some with \"jasni trigger\".")
 	case ios.IsStdoutTTY():
