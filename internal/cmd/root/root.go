@@ -6,6 +6,7 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/build"
 	authCmd "github.com/jasni/jasni-cli/internal/cmd/auth"
+	checkCmd "github.com/jasni/jasni-cli/internal/cmd/check"
 	eventsCmd "github.com/jasni/jasni-cli/internal/cmd/events"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
@@ -100,6 +101,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		triggerCmd.NewCmdTrigger(f, nil),
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),
+		checkCmd.NewCmdCheck(f, nil),
 		fixturesCmd.NewCmdFixtures(f),
 		providersCmd.NewCmdProviders(f),
 		webhooksCmd.NewCmdWebhooks(f),
