@@ -6,6 +6,9 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,8 +20,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/api/apitest"
@@ -613,4 +618,79 @@ func TestListenSaysTheAppHasAnotherSecret(t *testing.T) {
 	if n := strings.Count(errOut, "Your app answered 401 to a delivery listen verified"); n != 1 || !strings.Contains(errOut, "Start your app with the same WEBHOOK_SECRET") {
 		t.Errorf("the hint was shown %d times, want once:\n%s", n, errOut)
 	}
+}
+
+// TestCheckAgainstReceivers runs `jasni check` as CI would: against the
+// docs' receiver every check passes and replay warns; a handler that takes
+// 2 s warns on response time, and fails with --strict; a Voisnap receiver
+// that enforces the window passes the timestamp checks.
+func TestCheckAgainstReceivers(t *testing.T) {
+	t.Run("docs receiver", func(t *testing.T) {
+		t.Parallel()
+		node, err := exec.LookPath("node")
+		if err != nil {
+			t.Skip("node is not installed")
+		}
+		const secret = "whsec_check_e2e"
+		recv := exec.Command(node, "testdata/receiver.js")
+		recv.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret)
+		base, lines := startReceiver(t, recv)
+		go func() {
+			for lines.Scan() {
+			}
+		}()
+		junit := filepath.Join(t.TempDir(), "check.xml")
+		stdout, stderr, code := jasni(t, nil, "check", "--url", base+"/webhooks/jasni", "--secret", secret, "--junit", junit)
+		if code != 0 || !strings.Contains(stderr, "20 passed, 1 warnings, 0 failed") || !strings.Contains(stdout, "! replay") {
+			t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		if b, err := os.ReadFile(junit); err != nil || strings.Count(string(b), "<testcase ") != 21 {
+			t.Errorf("junit: %v\n%s", err, b)
+		}
+	})
+	t.Run("slow handler", func(t *testing.T) {
+		t.Parallel()
+		const secret = "whsec_slow"
+		app := exampleapp.New(secret)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(2 * time.Second) // the handler's own work, not synchronisation
+			app.Handler().ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		for _, strict := range []bool{false, true} {
+			args := []string{"check", "--url", srv.URL + "/webhooks/jasni", "--secret", secret, "--only", "response-time", "-o", "json"}
+			want := 0
+			if strict {
+				args, want = append(args, "--strict"), 3
+			}
+			stdout, stderr, code := jasni(t, nil, args...)
+			if code != want || !strings.Contains(stdout, `"status": "warn"`) || !strings.Contains(stdout, "acknowledge first") {
+				t.Errorf("strict %v: exit %d, want %d\n%s%s", strict, code, want, stdout, stderr)
+			}
+		}
+	})
+	t.Run("voisnap", func(t *testing.T) {
+		t.Parallel()
+		const secret = "vs_check_e2e"
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			ts := r.Header.Get("X-Webhook-Timestamp")
+			m := hmac.New(sha256.New, []byte(secret))
+			m.Write([]byte(ts + "." + string(body)))
+			n, err := strconv.ParseInt(ts, 10, 64)
+			switch {
+			case !hmac.Equal([]byte(r.Header.Get("X-Webhook-Signature")), []byte("sha256="+hex.EncodeToString(m.Sum(nil)))):
+				http.Error(w, "Invalid signature", http.StatusUnauthorized)
+			case err != nil || time.Since(time.Unix(n, 0)).Abs() > 300*time.Second:
+				http.Error(w, "Request too old", http.StatusUnauthorized)
+			case !json.Valid(body):
+				http.Error(w, "bad JSON", http.StatusBadRequest)
+			}
+		}))
+		defer srv.Close()
+		stdout, stderr, code := jasni(t, nil, "check", "--url", srv.URL+"/webhooks/voisnap", "--provider", "voisnap", "--secret", secret)
+		if code != 0 || !strings.Contains(stdout, "✓ stale-timestamp") || !strings.Contains(stdout, "✓ future-timestamp") || strings.Contains(stdout, "replay") {
+			t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+		}
+	})
 }
