@@ -694,3 +694,36 @@ func TestCheckAgainstReceivers(t *testing.T) {
 		}
 	})
 }
+
+// listen's Try it line carries the profile, provider and secret it uses,
+// and works as printed, in a shell.
+func TestTryItWorksAsPrinted(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"profile", []string{"--profile", "staging"}, " --profile staging"},
+		{"secret that zsh would expand", []string{"--secret", "=a'b c"}, ` --secret '=a'\''b c'`},
+		{"provider", []string{"--provider", "voisnap", "--secret", "vs"}, " --provider voisnap --secret vs"},
+		{"no signature check", []string{"--no-signature-check"}, " --unsigned"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "PATH=" + binDir + ":" + os.Getenv("PATH")}
+			l := runListen(t, env, tt.args...)
+			if !strings.HasSuffix(l.tryIt, tt.want) {
+				t.Errorf("Try it: %q, want it to end with %q", l.tryIt, tt.want)
+			}
+			sh := exec.Command("sh", "-c", l.tryIt)
+			sh.Env = append([]string{"HOME=" + t.TempDir()}, env...)
+			if out, err := sh.CombinedOutput(); err != nil {
+				t.Errorf("%s: %v\n%s", l.tryIt, err, out)
+			}
+			out, _, _ := l.stop()
+			if strings.Count(out, "\n") < 5 || strings.Contains(out, "\tinvalid\t") {
+				t.Errorf("listen:\n%s", out)
+			}
+		})
+	}
+}

@@ -165,13 +165,27 @@ var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 
 // ShellQuote quotes s for a POSIX shell (and zsh) when it needs it.
 func ShellQuote(s string) string {
-	if s != "" && safeShellWord.MatchString(s) {
+	// zsh expands a leading = (a command's path) and ~.
+	if s != "" && safeShellWord.MatchString(s) && !strings.HasPrefix(s, "=") {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 var safeShellWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// ProfileArgs is what to add to another jasni command line so that it
+// reads the same config file and profile as this one: the --config and
+// --profile flags given, if any (the environment carries the rest).
+func ProfileArgs(cmd *cobra.Command) string {
+	var out string
+	for _, name := range []string{"config", "profile"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+			out += " --" + name + " " + ShellQuote(f.Value.String())
+		}
+	}
+	return out
+}
 
 // ProviderArgs is what to add to another jasni command line so that it
 // uses the provider this one chose with --provider; "" when it came from

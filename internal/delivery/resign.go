@@ -63,10 +63,22 @@ func Resign(h http.Header, body []byte, p *provider.Provider, explicit, configur
 
 	if len(explicit) > 0 {
 		r := Resigned{Source: explicit[0].Source}
-		if !anyOf(explicit, verifies) {
+		use := explicit
+		if p.Signature.Separator == "" {
+			// One signature per delivery: sign with the secret that verifies,
+			// not merely the first given.
+			use = explicit[:1]
+			for _, s := range explicit {
+				if verifies(s) {
+					use = []Secret{s}
+					break
+				}
+			}
+		}
+		if !anyOf(use, verifies) {
 			r.Note = "the secret given does not verify the stored delivery (it was signed with another); signed with it as asked"
 		}
-		return r, sign(explicit)
+		return r, sign(use)
 	}
 	for _, s := range configured {
 		if verifies(s) {

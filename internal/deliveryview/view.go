@@ -212,6 +212,8 @@ func statusOutcome(d *store.Delivery) string {
 	switch {
 	case d.Answer == 0:
 		return "…"
+	case d.Rejected:
+		return fmt.Sprintf("%d refused", d.Answer)
 	case f != nil && f.Skipped != "":
 		return fmt.Sprintf("%d skipped", d.Answer)
 	case f != nil && f.Error != "":

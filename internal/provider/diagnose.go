@@ -82,8 +82,7 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 		}
 	}
 	if json.Valid(body) && keysSorted(body) {
-		return d.fail("this copy's keys are sorted (as jq -S, json.dumps(sort_keys=True) or a re-serialised map write them): if it was parsed and re-serialised, the bytes that were signed are lost and no secret will match; otherwise the secret is not the one it was signed with",
-			rawBodyFix+"; and use the secret shown when the webhook was created")
+		d.Notes = append(d.Notes, "this copy's keys are in sorted order, as jq -S, json.dumps(sort_keys=True) or a re-serialised map write them: if it was parsed and re-serialised, the bytes that were signed are lost and no secret will match")
 	}
 	return d.fail("the secret is not the one this body was signed with, or the body is not byte for byte the one that was sent",
 		"use the secret shown when the webhook was created, exactly as shown, and the raw request body as received, before any JSON parsing")

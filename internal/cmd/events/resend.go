@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,6 +146,13 @@ func resend(ctx context.Context, opts *ResendOptions, h *store.Store, d *store.D
 	if !opts.AsIs {
 		how, err := delivery.Resign(hdr, d.Body, opts.Provider, opts.Secrets, opts.Configured, d.ReceivedAt, opts.Now())
 		if errors.Is(err, delivery.ErrNoSecretVerifies) {
+			// The path listen received it on names its provider, by default.
+			if name, ok := strings.CutPrefix(d.Path, "/webhooks/"); ok && name != opts.Provider.Name && slices.Contains(provider.BuiltinNames(), name) {
+				err = fmt.Errorf("%w (it arrived on %s: pass --provider %s)", err, termsafe.Line(d.Path), name)
+			}
+			if len(opts.Configured) == 0 {
+				return cmdutil.FlagErrorf("resend %s: %v", d.ID, err)
+			}
 			return fmt.Errorf("resend %s: %w", d.ID, err)
 		}
 		if err != nil {

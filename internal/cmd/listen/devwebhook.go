@@ -49,7 +49,7 @@ func (o *Options) prepareDevWebhook(f *cmdutil.Factory, cmd *cobra.Command, cfg 
 		o.Secret, o.SecretSource = cfg.FileValue(cfg.Profile, config.KeyWebhookSecret), "the development webhook (profile "+cfg.Profile+")"
 		if o.Secret != "" && env != "" && env != o.Secret && envName(envSource) {
 			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s differs from the secret of the development webhook, which Jasni signs with, so listen verifies with the webhook's.\n"+
-				"  An app that reads %s would refuse every delivery: export %s=\"$(jasni listen --print-secret)\"\n", envSource, envSource, envSource)
+				"  An app that reads %s would refuse every delivery: export %s=\"$(jasni listen --print-secret%s)\"\n", envSource, envSource, envSource, cmdutil.ProfileArgs(cmd))
 		}
 	}
 	return nil

@@ -208,7 +208,8 @@ func (d *display) delivery(dl *store.Delivery) {
 			return
 		}
 		if dropped > 0 {
-			text += d.out.Muted(fmt.Sprintf("  (%d more rejected requests not shown)", dropped))
+			// On its own line: the delivery line already fills the width.
+			d.emit(fmt.Sprintf("%s %d more refused requests were not shown\n", d.err.WarningIcon(), dropped), true)
 		}
 	}
 	text += "\n"

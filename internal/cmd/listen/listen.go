@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,8 +81,9 @@ type Options struct {
 	// Profile is the config profile in use.
 	Profile string
 	// TriggerArgs are what a trigger command line needs besides the secret
-	// to send what this listen accepts (--provider).
-	TriggerArgs string
+	// to send what this listen accepts (--config, --profile, --provider);
+	// ProfileArgs only the first two.
+	TriggerArgs, ProfileArgs string
 }
 
 // Deps lets tests reach inside: a fake ngrok edge, a shorter connect
@@ -163,7 +165,8 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 			if printSecret {
 				return printDevSecret(f, cfg, opts)
 			}
-			opts.TriggerArgs = cmdutil.ProviderArgs(cmd)
+			opts.ProfileArgs = cmdutil.ProfileArgs(cmd)
+			opts.TriggerArgs = opts.ProfileArgs + cmdutil.ProviderArgs(cmd)
 			if err := opts.ensureSecret(cfg); err != nil {
 				return err
 			}
@@ -579,7 +582,7 @@ func (o *Options) secretAdvice() string {
 	case args != "":
 		return "Start your app with the same " + o.SecretSource + "."
 	}
-	return "Give your app the one listen uses: jasni listen --print-secret"
+	return "Give your app the one listen uses: jasni listen --print-secret" + o.ProfileArgs
 }
 
 func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool) string {
@@ -621,8 +624,13 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 		}
 		fmt.Fprintln(w, "  Press Ctrl-C to stop.")
 	}
-	if !tun.Public() {
-		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s%s%s\n", publicURL, o.TriggerArgs, o.sameSecretArgs())
+	// trigger sends POST: with a listen that refuses POST, no line to try.
+	if !tun.Public() && (slices.Contains(o.Methods, http.MethodPost) || slices.Contains(o.Methods, relay.Any)) {
+		secretArgs := o.sameSecretArgs()
+		if o.SkipVerify && o.Secret == "" {
+			secretArgs = " --unsigned"
+		}
+		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s%s%s\n", publicURL, o.TriggerArgs, secretArgs)
 	}
 	return w.String()
 }
