@@ -17,8 +17,8 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
