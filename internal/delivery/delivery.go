@@ -226,3 +226,8 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// Classify names why a request got no response, for tallies.
+func Classify(rawURL string, timeout time.Duration, err error) Kind {
+	return classify(rawURL, timeout, err).Kind
+}

@@ -29,6 +29,18 @@ type Event struct {
 	Body      []byte
 	// Added are the --set paths that added a field the event did not have.
 	Added []string
+	// Fresh are the values made new for this event (ids, and the envelope
+	// timestamp as written), so that a load generator can make each copy
+	// new by rewriting them in place.
+	Fresh []Fresh
+}
+
+// Fresh is one value made new, as it appears in the body (unquoted).
+type Fresh struct {
+	Value string
+	// Stamp marks the envelope timestamp; Layout is its format, or "unix".
+	Stamp  bool
+	Layout string
 }
 
 // Options controls how an event is made fresh.
@@ -90,16 +102,22 @@ func FromFixture(fixture []byte, opts Options) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := refresh(doc, opts); err != nil {
+	fresh, err := refresh(doc, opts)
+	if err != nil {
 		return nil, err
 	}
-	return finish(doc, opts.Sets, opts.env())
+	ev, err := finish(doc, opts.Sets, opts.env())
+	if ev != nil {
+		ev.Fresh = fresh
+	}
+	return ev, err
 }
 
 // refresh makes a stored event new, as a real one would be: its timestamp
 // becomes Now, data timestamps move by as much, and its ids are new unless
 // KeepIDs is set.
-func refresh(doc *jsondoc.Object, opts Options) error {
+func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
+	var fresh []Fresh
 	env := opts.env()
 	now := opts.Now.UTC().Truncate(time.Millisecond)
 	if env.Timestamp != "" {
@@ -110,27 +128,43 @@ func refresh(doc *jsondoc.Object, opts Options) error {
 				}
 			}
 		}
-		doc.Set(env.Timestamp, env.format(now))
+		stamp := env.format(now)
+		doc.Set(env.Timestamp, stamp)
+		f := Fresh{Value: fmt.Sprint(stamp), Stamp: true, Layout: "unix"}
+		switch env.TimestampFormat {
+		case "rfc3339":
+			f.Layout = time.RFC3339
+		case "unix":
+		default:
+			f.Layout = TimestampLayout
+		}
+		fresh = append(fresh, f)
 	}
 	if !opts.KeepIDs {
 		if env.ID != "" {
 			if _, ok := doc.Get(env.ID); ok {
-				fresh, err := randomHex(12)
+				id, err := randomHex(12)
 				if err != nil {
-					return err
+					return nil, err
 				}
-				doc.Set(env.ID, env.IDPrefix+fresh)
+				doc.Set(env.ID, env.IDPrefix+id)
+				fresh = append(fresh, Fresh{Value: env.IDPrefix + id})
 			}
 		}
 		if data, ok := doc.Get("data"); ok {
 			if obj, ok := data.(*jsondoc.Object); ok {
 				if err := refreshIDs(obj); err != nil {
-					return err
+					return nil, err
+				}
+				for _, key := range []string{"id", "messageId"} {
+					if v, ok := stringAt(obj, key); ok {
+						fresh = append(fresh, Fresh{Value: v})
+					}
 				}
 			}
 		}
 	}
-	return nil
+	return fresh, nil
 }
 
 // FromFile builds an event from a user's file. A file with both "event" and
@@ -175,7 +209,7 @@ func FromFile(content []byte, eventType string, opts Options) (*Event, error) {
 			// fixture (a resent timestamp and ids read as a duplicate),
 			// unless KeepIDs asks for it exactly as written.
 			if !opts.KeepIDs {
-				if err := refresh(obj, opts); err != nil {
+				if _, err := refresh(obj, opts); err != nil {
 					return nil, err
 				}
 			}

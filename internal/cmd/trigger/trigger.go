@@ -53,6 +53,10 @@ type Options struct {
 	Timeout      time.Duration
 	PrintBody    bool
 
+	// Load is the load mode (--count, --concurrency, --rate, --duration);
+	// nil sends each event once.
+	Load *LoadOptions
+
 	// Wait replaces the pause between retries in tests.
 	Wait func(ctx context.Context, d time.Duration) error
 }
@@ -66,6 +70,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 		retryDelays string
 		headers     []string
 		timestamp   string
+		lf          loadFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "trigger [EVENT...]",
@@ -99,6 +104,13 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 
 			# Retry failures on a fast schedule, and report as JSON lines for CI
 			$ jasni trigger --all --retry --retry-delays 0,200ms,1s --output json
+
+			# Load: 10,000 fresh deliveries of every type, 32 at once, gated for CI
+			$ jasni trigger --all --count 10000 --concurrency 32 --max-p99 250ms --max-error-rate 0.1%
+
+			# A steady 50 a second for a minute; or one delivery, identical, 500 times
+			$ jasni trigger email.received --rate 50/s --duration 1m
+			$ jasni trigger email.received --count 500 -c 16 --same
 		`),
 		ValidArgsFunction: cmdutil.EventCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -113,6 +125,9 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 				return err
 			}
 			if err := opts.resolveProvider(cmd, timestamp); err != nil {
+				return err
+			}
+			if opts.Load, err = lf.resolve(cmd, opts); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -137,6 +152,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 	fl.StringArrayVar(&headers, "header", nil, "Add or override a `header`, given as Name:value (repeatable; \"Name:\" removes it)")
 	fl.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "How long to wait for each answer")
 	fl.BoolVar(&opts.PrintBody, "print-body", false, "Show the payload sent and the response body")
+	lf.register(fl)
 	_ = cmd.RegisterFlagCompletionFunc("url", cobra.NoFileCompletions)
 	_ = cmd.RegisterFlagCompletionFunc("secret", cobra.NoFileCompletions)
 	return cmd
@@ -269,6 +285,9 @@ type tally struct {
 }
 
 func triggerRun(ctx context.Context, opts *Options) error {
+	if opts.Load != nil {
+		return loadRun(ctx, opts)
+	}
 	client, err := opts.HttpClient()
 	if err != nil {
 		return err
