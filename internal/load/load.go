@@ -55,7 +55,6 @@ type Outcome struct {
 // OK reports a 2xx answer.
 func (o Outcome) OK() bool { return o.Error == "" && o.Status >= 200 && o.Status < 300 }
 
-
 // Run sends the deliveries and returns what happened. progress, when set,
 // is updated as deliveries finish, for a live display.
 func Run(ctx context.Context, cfg Config, progress *Live) (*Summary, error) {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/payload"
@@ -20,6 +21,11 @@ type Template struct {
 	Event string
 	Body  []byte
 	spans []span
+	// stampOnly marks an event with no id to make new (Jasni's
+	// domain.verified): its timestamp alone tells copies apart, so no two
+	// copies get the same millisecond; last is the latest one given.
+	stampOnly bool
+	last      atomic.Int64
 }
 
 type span struct {
@@ -52,7 +58,25 @@ func NewTemplate(ev *payload.Event) *Template {
 			from += i + len(quoted)
 		}
 	}
+	t.stampOnly = true
+	for _, s := range t.spans {
+		if s.stamp == "" {
+			t.stampOnly = false
+		}
+	}
 	return t
+}
+
+// uniqueStamp is now, or a millisecond after the last copy's stamp when
+// that is not earlier: under load many copies share a millisecond.
+func (t *Template) uniqueStamp(now time.Time) time.Time {
+	for {
+		last := t.last.Load()
+		ms := max(now.UnixMilli(), last+1)
+		if t.last.CompareAndSwap(last, ms) {
+			return time.UnixMilli(ms)
+		}
+	}
 }
 
 const hexDigits = "0123456789abcdef"
@@ -60,6 +84,9 @@ const hexDigits = "0123456789abcdef"
 // Fill writes a fresh copy into dst (reusing its memory) and returns it.
 func (t *Template) Fill(dst []byte, now time.Time, rng *rand.ChaCha8) []byte {
 	dst = append(dst[:0], t.Body...)
+	if t.stampOnly {
+		now = t.uniqueStamp(now)
+	}
 	var stamp []byte
 	for _, s := range t.spans {
 		field := dst[s.off : s.off+s.n]

@@ -76,4 +76,3 @@ func TestGates(t *testing.T) {
 		}
 	}
 }
-
