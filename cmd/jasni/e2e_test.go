@@ -641,7 +641,7 @@ func TestCheckAgainstReceivers(t *testing.T) {
 		}()
 		junit := filepath.Join(t.TempDir(), "check.xml")
 		stdout, stderr, code := jasni(t, nil, "check", "--url", base+"/webhooks/jasni", "--secret", secret, "--junit", junit)
-		if code != 0 || !strings.Contains(stderr, "20 passed, 1 warnings, 0 failed") || !strings.Contains(stdout, "! replay") {
+		if code != 0 || !strings.Contains(stderr, "20 passed, 1 warning, 0 failed") || !strings.Contains(stdout, "! replay") {
 			t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 		}
 		if b, err := os.ReadFile(junit); err != nil || strings.Count(string(b), "<testcase ") != 21 {

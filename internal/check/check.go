@@ -54,6 +54,9 @@ type Result struct {
 	Duration time.Duration `json:"-"`
 	// Unreachable marks a result that got no answer at all.
 	Unreachable bool `json:"-"`
+	// Advisory marks a warning about the provider rather than the
+	// endpoint (Jasni does not sign its timestamp): --strict ignores it.
+	Advisory bool `json:"advisory,omitempty"`
 }
 
 // Config is what a run needs.

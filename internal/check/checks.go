@@ -3,6 +3,7 @@ package check
 import (
 	"bytes"
 	"context"
+	"errors"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -28,17 +29,17 @@ func checks(p *provider.Provider) []check {
 		check{name: "reformatted-json", title: "JSON laid out differently is verified on its raw bytes", run: reformattedJSON},
 		check{name: "duplicate", title: "the same delivery twice is accepted both times", run: duplicate},
 		check{name: "large-payload", title: "a large, realistic payload is accepted", run: largePayload},
-		check{name: "tampered-body", title: "a body changed after signing is rejected", run: forgery(tamperedBody)},
-		check{name: "wrong-secret", title: "a delivery signed with another secret is rejected", run: forgery(wrongSecret)},
-		check{name: "missing-signature", title: "a delivery without a signature is rejected", run: forgery(missingSignature)},
-		check{name: "other-encoding", title: "a signature in another encoding is rejected", run: forgery(otherEncoding)},
-		check{name: "foreign-prefix", title: "a signature with a prefix " + p.Title + " does not use is rejected", run: forgery(foreignPrefix)},
-		check{name: "empty-body", title: "an empty body is rejected", run: forgery(emptyBody)},
+		check{name: "tampered-body", title: "a body changed after signing is rejected", run: forgery(wellFormed, tamperedBody)},
+		check{name: "wrong-secret", title: "a delivery signed with another secret is rejected", run: forgery(wellFormed, wrongSecret)},
+		check{name: "missing-signature", title: "a delivery without a signature is rejected", run: forgery(malformed, missingSignature)},
+		check{name: "other-encoding", title: "a signature in another encoding is rejected", run: forgery(malformed, otherEncoding)},
+		check{name: "foreign-prefix", title: "a signature with a prefix " + p.Title + " does not use is rejected", run: forgery(malformed, foreignPrefix)},
+		check{name: "empty-body", title: "an empty body is rejected", run: forgery(wellFormed, emptyBody)},
 	)
 	if strings.Contains(p.Signature.Payload, "{timestamp}") && p.Signature.Tolerance.Duration > 0 {
 		out = append(out,
-			check{name: "stale-timestamp", title: "a delivery signed 10 minutes ago is rejected", run: forgery(shiftedTimestamp(-10 * time.Minute))},
-			check{name: "future-timestamp", title: "a delivery signed 10 minutes ahead is rejected", run: forgery(shiftedTimestamp(10 * time.Minute))},
+			check{name: "stale-timestamp", title: "a delivery signed 10 minutes ago is rejected", run: forgery(outsideWindow, shiftedTimestamp(-10*time.Minute))},
+			check{name: "future-timestamp", title: "a delivery signed 10 minutes ahead is rejected", run: forgery(outsideWindow, shiftedTimestamp(10*time.Minute))},
 		)
 	} else {
 		out = append(out, check{name: "replay", title: "replayed deliveries", run: replay})
@@ -66,7 +67,11 @@ func (r *runner) judgeAccepted(a delivery.Attempt, ev []Evidence, onRefused stri
 	res := Result{Evidence: ev}
 	switch {
 	case a.Err != nil:
-		res.Status, res.Reason, res.Unreachable = Fail, "no answer: "+a.Err.Error(), true
+		res = r.noAnswer(a, ev)
+	case a.Status == http.StatusNotFound || a.Status == http.StatusMethodNotAllowed:
+		res.Status, res.Reason = Fail, fmt.Sprintf("answered %d: there is no webhook endpoint at this URL; check --url", a.Status)
+	case a.Status >= 300 && a.Status < 400:
+		res.Status, res.Reason = Fail, fmt.Sprintf("answered %d, a redirect: providers do not follow redirects; register the final URL", a.Status)
 	case a.OK() && a.Duration > r.limit:
 		res.Status, res.Reason = Fail, fmt.Sprintf("answered %d after %s, past %s's %s limit: %s counts it as failed and retries", a.Status, a.Duration.Round(time.Millisecond), r.cfg.Provider.Title, r.limit, r.cfg.Provider.Title)
 	case a.OK():
@@ -83,16 +88,41 @@ func (r *runner) judgeAccepted(a delivery.Attempt, ev []Evidence, onRefused stri
 	return res
 }
 
+// forgeryKind says how a forgery is judged.
+type forgeryKind int
+
+const (
+	// wellFormed forgeries look like a real delivery (a changed body,
+	// another secret): only a 4xx passes, and a 5xx fails.
+	wellFormed forgeryKind = iota
+	// malformed ones carry no signature, or one of the wrong length or
+	// form: a 5xx means the verification code threw (the docs' own
+	// timingSafeEqual does on a length mismatch) but did not accept it,
+	// so it warns.
+	malformed
+	// outsideWindow ones are correctly signed at a time outside the
+	// provider's window: any 4xx passes.
+	outsideWindow
+)
+
 // judgeRejected expects a 4xx for a forgery, ideally 401.
-func judgeRejected(a delivery.Attempt, ev []Evidence) Result {
+func (r *runner) judgeRejected(kind forgeryKind, a delivery.Attempt, ev []Evidence) Result {
 	res := Result{Evidence: ev}
 	switch {
 	case a.Err != nil:
-		res.Status, res.Reason, res.Unreachable = Fail, "no answer: "+a.Err.Error(), true
+		res = r.noAnswer(a, ev)
+	case a.Status == http.StatusNotFound || a.Status == http.StatusMethodNotAllowed:
+		res.Status, res.Reason = Fail, fmt.Sprintf("answered %d: there is no webhook endpoint at this URL; check --url", a.Status)
+	case kind == outsideWindow && a.Status >= 400 && a.Status < 500:
+		res.Status, res.Reason = Pass, fmt.Sprintf("rejected with %d", a.Status)
+	case kind == outsideWindow && a.Status >= 200 && a.Status < 300:
+		res.Status, res.Reason = Fail, fmt.Sprintf("answered %d: the endpoint accepts a correctly signed delivery outside the window, so a captured one can be replayed; reject timestamps more than %s from now", a.Status, r.cfg.Provider.Signature.Tolerance.Duration)
 	case a.Status == http.StatusUnauthorized || a.Status == http.StatusForbidden:
 		res.Status, res.Reason = Pass, fmt.Sprintf("rejected with %d", a.Status)
 	case a.Status >= 400 && a.Status < 500:
 		res.Status, res.Reason = Pass, fmt.Sprintf("rejected with %d (401 says best that the signature failed)", a.Status)
+	case a.Status >= 500 && kind == malformed:
+		res.Status, res.Reason = Warn, fmt.Sprintf("answered %d: not accepted, but the verification code threw instead of answering 401 (crypto.timingSafeEqual throws when the lengths differ: compare lengths, and check the header is there, first)", a.Status)
 	case a.Status >= 500:
 		res.Status, res.Reason = Fail, fmt.Sprintf("answered %d: the endpoint crashed instead of rejecting it (answer 401)", a.Status)
 	case a.Status >= 200 && a.Status < 300:
@@ -103,9 +133,19 @@ func judgeRejected(a delivery.Attempt, ev []Evidence) Result {
 	return res
 }
 
+// noAnswer judges a request that got no response: nothing listening is
+// unreachable; no answer in time is past the provider's limit.
+func (r *runner) noAnswer(a delivery.Attempt, ev []Evidence) Result {
+	var te *delivery.TransportError
+	if errors.As(a.Err, &te) && te.Kind == delivery.KindTimeout {
+		return Result{Evidence: ev, Status: Fail, Reason: fmt.Sprintf("no answer within %s, %s's limit: it counts the delivery failed and retries it; acknowledge first, process after", r.limit, r.cfg.Provider.Title)}
+	}
+	return Result{Evidence: ev, Status: Fail, Unreachable: true, Reason: "no answer: " + a.Err.Error()}
+}
+
 // forgery turns a valid delivery into a bad one with spoil and expects it
 // rejected.
-func forgery(spoil func(r *runner, req delivery.Request) (delivery.Request, string)) func(context.Context, *runner) Result {
+func forgery(kind forgeryKind, spoil func(r *runner, req delivery.Request) (delivery.Request, string)) func(context.Context, *runner) Result {
 	return func(ctx context.Context, r *runner) Result {
 		req, err := r.build(firstEvent(r.cfg.Provider))
 		if err != nil {
@@ -113,7 +153,7 @@ func forgery(spoil func(r *runner, req delivery.Request) (delivery.Request, stri
 		}
 		bad, what := spoil(r, req)
 		a, e := r.send(ctx, what, bad)
-		return judgeRejected(a, []Evidence{e})
+		return r.judgeRejected(kind, a, []Evidence{e})
 	}
 }
 
@@ -267,7 +307,7 @@ func largePayload(ctx context.Context, r *runner) Result {
 	if err != nil {
 		return Result{Status: Fail, Reason: "could not build the delivery: " + err.Error()}
 	}
-	body, err := enlarge(req.Body, 1<<20)
+	body, err := enlarge(req.Body, LargePayload)
 	if err != nil {
 		return Result{Status: Fail, Reason: "could not enlarge the delivery: " + err.Error()}
 	}
@@ -275,16 +315,16 @@ func largePayload(ctx context.Context, r *runner) Result {
 	if err != nil {
 		return Result{Status: Fail, Reason: err.Error()}
 	}
-	a, e := r.send(ctx, fmt.Sprintf("%s of %d KiB: 200 recipients, long text and HTML", event, len(body)>>10), signed)
+	a, e := r.send(ctx, fmt.Sprintf("%s of %.1f KiB: long text, lists of 200", event, float64(len(body))/1024), signed)
 	res := r.judgeAccepted(a, []Evidence{e}, "")
 	if a.Status == http.StatusRequestEntityTooLarge {
-		res.Reason = "answered 413: raise the body size limit (Express's express.raw defaults to 100kb) to what the provider sends"
+		res.Reason = "answered 413: raise the body size limit to what the provider sends (this is under Express's 100kb default; large emails are bigger)"
 	}
 	return res
 }
 
 func replay(_ context.Context, r *runner) Result {
-	return Result{Status: Warn, Reason: r.cfg.Provider.Title + " does not sign a timestamp, so a captured delivery verifies forever: " +
+	return Result{Status: Warn, Advisory: true, Reason: r.cfg.Provider.Title + " does not sign a timestamp, so a captured delivery verifies forever: " +
 		"replays are the receiver's to stop (deduplicate by the event's id and timestamp, and ignore events much older than the newest seen)"}
 }
 
@@ -295,7 +335,7 @@ func httpsCheck(_ context.Context, r *runner) Result {
 	case isLoopback(r.cfg.URL):
 		return Result{Status: Pass, Reason: "plain http on this machine, for testing; register an https URL"}
 	}
-	return Result{Status: Warn, Reason: "plain http: deliveries carry email content and their signature in clear; register an https URL"}
+	return Result{Status: Warn, Reason: "plain http: deliveries and their signatures travel in clear; register an https URL"}
 }
 
 // responseTime sends a few deliveries one after the other, alone, and
@@ -434,6 +474,11 @@ func writeString(out *bytes.Buffer, s string) {
 	out.WriteByte('"')
 }
 
+// LargePayload is the size large-payload sends: many times an ordinary
+// delivery, and under Express's 100kb default body limit, which the docs'
+// own receiver keeps.
+const LargePayload = 96 << 10
+
 // enlarge grows a delivery the way a big real one is big: every list of
 // addresses to 200 entries, and long strings (text, HTML, transcripts)
 // repeated, until the body is about size bytes. Key order is kept.
@@ -470,6 +515,19 @@ func enlarge(body []byte, size int) ([]byte, error) {
 		}
 	})
 	// Not json.Marshal, which would escape <, > and & again.
+	if grown < size/2 && doc.keys != nil {
+		// Nothing long to grow (a terse event): a field of text, inside
+		// data when there is one, as large bodies carry.
+		target := &doc
+		for i, k := range doc.keys {
+			if k == "data" && doc.fields[i].keys != nil {
+				target = &doc.fields[i]
+			}
+		}
+		text := strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", (size-grown)/58)
+		target.keys = append(target.keys, "notes")
+		target.fields = append(target.fields, orderedValue{scalar: text})
+	}
 	return doc.MarshalJSON()
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,9 +49,10 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			  an unknown event type                          2xx (log it, ignore it)
 			  the same JSON laid out differently             2xx (verify the raw bytes)
 			  the same delivery twice                        2xx both times
-			  a large payload                                2xx
+			  a large payload (96 KiB)                       2xx
 			  a changed body, another secret, no signature,
-			  another encoding or prefix, an empty body      4xx (401 ideally); 5xx or 2xx fail
+			  another encoding or prefix, an empty body      4xx (401 ideally); 2xx fails; 5xx fails,
+			                                                 or warns for a malformed signature
 			  a timestamp 10 minutes old or ahead            4xx, for schemes that sign one
 			  the answer time                                fail past the provider's limit,
 			                                                 warn past 1 s
@@ -58,7 +61,8 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			Checks run independently, four at a time (the answer-time one alone, last).
 			Each has a stable name for --only and --skip ("event" selects every
 			event/... check). The exit status is 0 when none fails, 3 when one does (or
-			one warns, with --strict), 4 when the endpoint cannot be reached.
+			one warns, with --strict; the note that Jasni does not sign its timestamp
+			is not counted), 4 when the endpoint cannot be reached.
 		`),
 		Example: cmdutil.Examples(`
 			$ jasni check --url https://staging.example.com/webhooks/jasni --secret "$WEBHOOK_SECRET"
@@ -93,6 +97,15 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			}
 			if opts.Keys, err = cmdutil.ParseKeys(opts.Provider, secrets[:1], source); err != nil {
 				return err
+			}
+			if opts.JUnit != "" {
+				// Say now, not after the whole run, that it cannot be written.
+				f, err := os.CreateTemp(filepath.Dir(opts.JUnit), ".junit-*")
+				if err != nil {
+					return cmdutil.FlagErrorf("--junit %s: cannot write there (%v)", opts.JUnit, err)
+				}
+				f.Close()
+				os.Remove(f.Name())
 			}
 			if runF != nil {
 				return runF(opts)
@@ -204,7 +217,10 @@ func renderResult(s *ui.Styles, r check.Result) string {
 
 type summary struct {
 	passed, warned, failed int
-	ok, unreachable        bool
+	// strictWarned are the warnings --strict fails on: about the endpoint,
+	// not advisory notes about the provider.
+	strictWarned    int
+	ok, unreachable bool
 }
 
 func summarise(results []check.Result, strict bool) summary {
@@ -216,6 +232,9 @@ func summarise(results []check.Result, strict bool) summary {
 			s.passed++
 		case check.Warn:
 			s.warned++
+			if !r.Advisory {
+				s.strictWarned++
+			}
 		case check.Fail:
 			s.failed++
 			if r.Unreachable {
@@ -223,13 +242,13 @@ func summarise(results []check.Result, strict bool) summary {
 			}
 		}
 	}
-	s.ok = s.failed == 0 && (!strict || s.warned == 0)
+	s.ok = s.failed == 0 && (!strict || s.strictWarned == 0)
 	s.unreachable = s.failed > 0 && unreachable == s.failed
 	return s
 }
 
 func (s summary) line(st *ui.Styles) string {
-	text := fmt.Sprintf("%d passed, %d warnings, %d failed", s.passed, s.warned, s.failed)
+	text := fmt.Sprintf("%d passed, %s, %d failed", s.passed, plural(s.warned, "warning"), s.failed)
 	switch {
 	case s.unreachable:
 		return st.Failure(text + ": the endpoint could not be reached")
@@ -239,4 +258,11 @@ func (s summary) line(st *ui.Styles) string {
 		return st.Failure(text)
 	}
 	return st.Success(text)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

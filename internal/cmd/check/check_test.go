@@ -20,6 +20,16 @@ const secret = "whsec_check_cmd"
 func TestCheckCommand(t *testing.T) {
 	app := httptest.NewServer(exampleapp.New(secret).Handler())
 	defer app.Close()
+	// The docs' verifySignature, literally: timingSafeEqual throws on a
+	// missing header or a length mismatch, and Express answers 500.
+	throws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header.Get("X-Webhook-Signature")) != 64 {
+			http.Error(w, "RangeError: Input buffers must have the same byte length", http.StatusInternalServerError)
+			return
+		}
+		http.Error(w, "Invalid signature", http.StatusUnauthorized)
+	}))
+	defer throws.Close()
 	acceptsAll := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer acceptsAll.Close()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -35,11 +45,15 @@ func TestCheckCommand(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "docs app passes, replay warns", args: []string{"--url", app.URL + "/webhooks/jasni", "--secret", secret},
-			wantOut: []string{"✓ event/email.received", "✓ tampered-body  rejected with 401", "! replay"}, wantErr: "20 passed, 1 warnings, 0 failed"},
-		{name: "strict fails on the warning", args: []string{"--url", app.URL + "/webhooks/jasni", "--secret", secret, "--strict", "--only", "replay"},
-			wantCode: 3, wantErr: "(--strict fails on warnings)"},
+			wantOut: []string{"✓ event/email.received", "✓ tampered-body  rejected with 401", "! replay"}, wantErr: "20 passed, 1 warning, 0 failed"},
+		{name: "strict does not count the note on Jasni's timestamps", args: []string{"--url", app.URL + "/webhooks/jasni", "--secret", secret, "--strict", "--only", "replay"},
+			wantErr: "0 passed, 1 warning, 0 failed"},
+		{name: "strict fails on a warning about the endpoint", args: []string{"--url", throws.URL, "--secret", secret, "--strict", "--only", "missing-signature"},
+			wantCode: 3, wantOut: []string{"the verification code threw"}, wantErr: "(--strict fails on warnings)"},
 		{name: "accepts forgeries", args: []string{"--url", acceptsAll.URL, "--secret", secret, "--only", "tampered-body,event/email.sent"},
 			wantCode: 3, wantOut: []string{"✗ tampered-body  answered 200: the endpoint accepts forgeries", "sent a field added after signing"}},
+		{name: "wrong path", args: []string{"--url", app.URL + "/wrong", "--secret", secret, "--only", "tampered-body"},
+			wantCode: 3, wantOut: []string{"no webhook endpoint at this URL"}},
 		{name: "unreachable", args: []string{"--url", closed, "--secret", secret, "--only", "event"}, wantCode: 4, wantErr: "could not be reached"},
 		{name: "no secret", args: []string{"--url", app.URL}, wantCode: 2, wantErr: "no webhook secret"},
 		{name: "no url", args: []string{"--secret", secret}, wantCode: 2, wantErr: "--url is required"},
