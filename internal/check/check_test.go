@@ -31,7 +31,7 @@ type receiver struct {
 	// literal is the docs' verifySignature as written: timingSafeEqual
 	// throws on a missing header or a length mismatch (Express: 500).
 	literal bool
-	delay                                                                    time.Duration
+	delay   time.Duration
 
 	mu   sync.Mutex
 	seen map[string]bool

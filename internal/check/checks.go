@@ -3,10 +3,10 @@ package check
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
