@@ -98,7 +98,7 @@ func Run(ctx context.Context, cfg Config, progress *Live) (*Summary, error) {
 		var seed [32]byte
 		_, _ = crand.Read(seed[:])
 		w := &worker{cfg: &cfg, client: client, rng: rand.NewChaCha8(seed), progress: progress,
-			same: same, sameHeader: sameHeader}
+			same: same, sameHeader: sameHeader, signer: cfg.Provider.NewSigner(cfg.Keys)}
 		workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -181,7 +181,11 @@ type worker struct {
 	same       []byte
 	sameHeader http.Header
 
-	body      []byte
+	// signer and headers (one per template, built once) make signing a
+	// delivery a few writes.
+	signer  *provider.Signer
+	headers map[*Template]http.Header
+
 	latencies []time.Duration
 	status    map[int]int
 	errors    map[string]int
@@ -201,15 +205,23 @@ func (w *worker) send(ctx context.Context, n int) {
 		body, header, event = w.same, w.sameHeader.Clone(), cfg.Templates[0].Event
 	} else {
 		t := cfg.Templates[n%len(cfg.Templates)]
+		// A new buffer each time: the transport may still be reading the
+		// last one after the answer came.
 		now := cfg.Now()
-		w.body = t.Fill(w.body, now, w.rng)
-		body, event = w.body, t.Event
-		req, err := delivery.NewRequest(cfg.URL, body, event, delivery.Signing{Provider: cfg.Provider, Keys: cfg.Keys, Timestamp: now, ID: w.deliveryID()}, cfg.Header, cfg.Removed)
-		if err != nil {
+		body, event = t.Fill(make([]byte, 0, len(t.Body)), now, w.rng), t.Event
+		var err error
+		if header, err = w.header(t, now); err != nil {
 			w.record(Outcome{N: n, Event: event, Error: err.Error()})
 			return
 		}
-		header = req.Header
+		w.signer.SignInto(header, provider.Message{Body: body, Timestamp: now, ID: w.deliveryID()})
+		// What the user set or removed with --header wins, as in NewRequest.
+		for k, v := range cfg.Header {
+			header[k] = v
+		}
+		for _, k := range cfg.Removed {
+			header.Del(k)
+		}
 	}
 	rctx := ctx
 	if cfg.Timeout > 0 {
@@ -217,6 +229,8 @@ func (w *worker) send(ctx context.Context, n int) {
 		rctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
+	// A bytes.Reader, which the transport knows: headers and body go out in
+	// one write.
 	httpReq, err := http.NewRequestWithContext(rctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		w.record(Outcome{N: n, Event: event, Error: err.Error()})
@@ -237,6 +251,23 @@ func (w *worker) send(ctx context.Context, n int) {
 	discard.Put(buf)
 	resp.Body.Close()
 	w.record(Outcome{N: n, Event: event, Status: resp.StatusCode, Latency: time.Since(start)})
+}
+
+// header is the worker's headers for t, made once by the same code that
+// builds single deliveries; each delivery then only signs them again.
+func (w *worker) header(t *Template, now time.Time) (http.Header, error) {
+	if h, ok := w.headers[t]; ok {
+		return h, nil
+	}
+	req, err := delivery.NewRequest(w.cfg.URL, t.Body, t.Event, delivery.Signing{Provider: w.cfg.Provider, Keys: w.cfg.Keys, Timestamp: now, ID: "msg_"}, w.cfg.Header, w.cfg.Removed)
+	if err != nil {
+		return nil, err
+	}
+	if w.headers == nil {
+		w.headers = map[*Template]http.Header{}
+	}
+	w.headers[t] = req.Header
+	return req.Header, nil
 }
 
 // deliveryID is a fresh id for providers that send one in a header.

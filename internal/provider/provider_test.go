@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -259,5 +260,39 @@ func TestProviderFolder(t *testing.T) {
 	parent := filepath.Dir(dir)
 	if p, err := Load(filepath.Base(dir), parent); err != nil || p.Name != "acme" {
 		t.Errorf("by name in a providers folder: %v", err)
+	}
+}
+
+// A Signer signs exactly as Sign does, delivery after delivery.
+func TestSignerMatchesSign(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		p, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets := []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGVzdHNlY3JldGtleQ=="}
+		var keys []Key
+		for _, s := range secrets {
+			k, err := p.ParseKey(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		g := p.NewSigner(keys)
+		h := http.Header{"X-Other": {"kept"}}
+		for i := range 3 {
+			m := Message{Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: time.Unix(1700000000+int64(i), 0), ID: fmt.Sprintf("msg_%d", i)}
+			g.SignInto(h, m)
+			want := p.Sign(keys, m)
+			for k := range want {
+				if h.Get(k) != want.Get(k) {
+					t.Errorf("%s: %s = %q, want %q", name, k, h.Get(k), want.Get(k))
+				}
+			}
+			if h.Get("X-Other") != "kept" {
+				t.Error("another header was touched")
+			}
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -183,4 +185,91 @@ func (s *Spec) Verify(keys []Key, body []byte, h http.Header, now time.Time) err
 		}
 	}
 	return ErrMismatch
+}
+
+// Signer signs one delivery after another with the same keys, reusing its
+// MAC state and buffers: a load generator signs thousands a second.
+type Signer struct {
+	spec          *Spec
+	macs          []hash.Hash
+	before, after string
+	buf, sum      []byte
+	sigs          []string
+}
+
+// NewSigner returns a Signer for keys (not safe for concurrent use).
+func (s *Spec) NewSigner(keys []Key) *Signer {
+	g := &Signer{spec: s}
+	for _, k := range keys {
+		g.macs = append(g.macs, hmac.New(sha256.New, k.b))
+	}
+	g.before, g.after, _ = strings.Cut(s.Signature.Payload, "{body}")
+	return g
+}
+
+// SignInto sets m's signature, timestamp and id headers on h, as Sign
+// would return them; h's other headers are left alone.
+func (g *Signer) SignInto(h http.Header, m Message) {
+	s := g.spec
+	g.sigs = g.sigs[:0]
+	for _, mac := range g.macs {
+		mac.Reset()
+		g.write(mac, g.before, m)
+		mac.Write(m.Body)
+		g.write(mac, g.after, m)
+		g.sum = mac.Sum(g.sum[:0])
+		g.sigs = append(g.sigs, s.encode(g.sum))
+		if s.Signature.Separator == "" {
+			break // the scheme carries one signature
+		}
+	}
+	setOne(h, s.Signature.Header, strings.Join(g.sigs, s.Signature.Separator))
+	if s.Headers.Timestamp != "" {
+		setOne(h, s.Headers.Timestamp, strconv.FormatInt(m.Timestamp.Unix(), 10))
+	}
+	if s.Headers.ID != "" && m.ID != "" {
+		setOne(h, s.Headers.ID, m.ID)
+	}
+	if len(g.macs) == 0 {
+		h.Del(s.Signature.Header)
+	}
+}
+
+// write writes a part of the payload template with its placeholders filled.
+func (g *Signer) write(w io.Writer, part string, m Message) {
+	if part == "" {
+		return
+	}
+	g.buf = g.buf[:0]
+	for part != "" {
+		i := strings.IndexByte(part, '{')
+		if i < 0 {
+			g.buf = append(g.buf, part...)
+			break
+		}
+		g.buf = append(g.buf, part[:i]...)
+		part = part[i:]
+		switch {
+		case strings.HasPrefix(part, "{timestamp}"):
+			g.buf = strconv.AppendInt(g.buf, m.Timestamp.Unix(), 10)
+			part = part[len("{timestamp}"):]
+		case strings.HasPrefix(part, "{id}"):
+			g.buf = append(g.buf, m.ID...)
+			part = part[len("{id}"):]
+		default:
+			g.buf = append(g.buf, '{')
+			part = part[1:]
+		}
+	}
+	_, _ = w.Write(g.buf)
+}
+
+// setOne sets a header's single value, reusing its slice.
+func setOne(h http.Header, key, value string) {
+	key = http.CanonicalHeaderKey(key)
+	if v := h[key]; len(v) == 1 {
+		v[0] = value
+		return
+	}
+	h[key] = []string{value}
 }
