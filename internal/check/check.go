@@ -230,10 +230,7 @@ func (r *runner) build(event string, sets ...string) (delivery.Request, error) {
 	if !ok {
 		return delivery.Request{}, fmt.Errorf("no fixture for %s", event)
 	}
-	env := p.Envelope
-	ev, err := payload.FromFixture(fx.JSON, payload.Options{Now: r.cfg.Now(), Sets: sets, Envelope: &payload.Envelope{
-		Event: env.Event, Timestamp: env.Timestamp, TimestampFormat: env.TimestampFormat, ID: env.ID, IDPrefix: env.IDPrefix,
-	}})
+	ev, err := payload.FromFixture(fx.JSON, payload.Options{Now: r.cfg.Now(), Sets: sets, Envelope: payload.EnvelopeOf(p)})
 	if err != nil {
 		return delivery.Request{}, err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/jsondoc"
+	"github.com/jasni/jasni-cli/internal/provider"
 )
 
 // TimestampLayout is the envelope's timestamp: ISO 8601 in UTC with milliseconds.
@@ -405,4 +406,10 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("generate id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// EnvelopeOf is where provider p puts the event type, timestamp and id.
+func EnvelopeOf(p *provider.Provider) *Envelope {
+	env := p.Envelope
+	return &Envelope{Event: env.Event, Timestamp: env.Timestamp, TimestampFormat: env.TimestampFormat, ID: env.ID, IDPrefix: env.IDPrefix}
 }

@@ -408,10 +408,7 @@ func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 // build prepares the delivery for one event type ("" when the type comes
 // from --data-file).
 func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
-	env := o.Provider.Envelope
-	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets, Envelope: &payload.Envelope{
-		Event: env.Event, Timestamp: env.Timestamp, TimestampFormat: env.TimestampFormat, ID: env.ID, IDPrefix: env.IDPrefix,
-	}}
+	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets, Envelope: payload.EnvelopeOf(o.Provider)}
 	var (
 		ev  *payload.Event
 		err error
