@@ -119,8 +119,12 @@ type Store struct {
 // ErrNotFound is returned for an unknown delivery id.
 var ErrNotFound = errors.New("no such delivery")
 
-// DefaultPath is $XDG_STATE_HOME/jasni/history.db, or ~/.local/state/jasni/history.db.
+// DefaultPath is where the history lives: JASNI_HISTORY when set, else
+// $XDG_STATE_HOME/jasni/history.db, or ~/.local/state/jasni/history.db.
 func DefaultPath(getenv func(string) string) (string, error) {
+	if path := getenv("JASNI_HISTORY"); path != "" {
+		return path, nil
+	}
 	if dir := getenv("XDG_STATE_HOME"); dir != "" {
 		return filepath.Join(dir, "jasni", "history.db"), nil
 	}

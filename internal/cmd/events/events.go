@@ -45,12 +45,9 @@ type History struct {
 }
 
 func historyFor(f *cmdutil.Factory) (History, error) {
-	path := f.Getenv("JASNI_HISTORY")
-	if path == "" {
-		var err error
-		if path, err = store.DefaultPath(f.Getenv); err != nil {
-			return History{}, err
-		}
+	path, err := store.DefaultPath(f.Getenv)
+	if err != nil {
+		return History{}, err
 	}
 	return History{Path: path, Notices: f.IOStreams.ErrOut}, nil
 }

@@ -260,15 +260,10 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	if secrets, source := cmdutil.Secrets(cmd, cfg); len(secrets) > 0 {
 		o.Secret, o.MoreSecrets, o.SecretSource = secrets[0], secrets[1:], source
 	}
-	historyPath := getenv("JASNI_HISTORY")
-	if historyPath == "" {
-		var err error
-		if historyPath, err = store.DefaultPath(getenv); err != nil {
-			return err
-		}
-	}
-	o.HistoryPath = historyPath
 	var err error
+	if o.HistoryPath, err = store.DefaultPath(getenv); err != nil {
+		return err
+	}
 	if o.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 		return err
 	}
