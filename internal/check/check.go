@@ -6,9 +6,6 @@ package check
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -265,12 +262,7 @@ func firstEvent(p *provider.Provider) string { return p.EventNames()[0] }
 
 // otherKey is a key of the provider's form that is not the endpoint's.
 func otherKey(p *provider.Provider) provider.Key {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	secret := "whsec_" + hex.EncodeToString(b)
-	if p.Signature.Key == "base64" {
-		secret = p.Signature.KeyPrefix + base64.StdEncoding.EncodeToString(b)
-	}
+	secret, _ := p.NewSecret()
 	k, _ := p.ParseKey(secret)
 	return k
 }

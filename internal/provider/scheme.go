@@ -2,6 +2,7 @@ package provider
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -272,4 +273,18 @@ func setOne(h http.Header, key, value string) {
 		return
 	}
 	h[key] = []string{value}
+}
+
+// NewSecret makes a random secret in the form this scheme's keys take:
+// whsec_ and hex for a secret used whole, KeyPrefix and base64 for a
+// base64 key.
+func (s *Spec) NewSecret() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate a secret: %w", err)
+	}
+	if s.Signature.Key == "base64" {
+		return s.Signature.KeyPrefix + base64.StdEncoding.EncodeToString(b), nil
+	}
+	return "whsec_" + hex.EncodeToString(b), nil
 }

@@ -6,10 +6,7 @@ package listen
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -332,13 +329,9 @@ func (o *Options) ensureSecret(cfg *config.Config) error {
 	if o.Secret != "" || o.SkipVerify || o.DevWebhook != nil {
 		return nil
 	}
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return fmt.Errorf("generate a secret: %w", err)
-	}
-	o.Secret = "whsec_" + hex.EncodeToString(b)
-	if sig := o.Provider.Signature; sig.Key == "base64" {
-		o.Secret = sig.KeyPrefix + base64.StdEncoding.EncodeToString(b)
+	var err error
+	if o.Secret, err = o.Provider.NewSecret(); err != nil {
+		return err
 	}
 	cfg.Set(cfg.Profile, config.KeyWebhookSecret, o.Secret)
 	if err := cfg.Save(); err != nil {
