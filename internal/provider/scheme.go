@@ -62,17 +62,39 @@ type Message struct {
 func (s *Spec) mac(k Key, m Message) []byte {
 	h := hmac.New(sha256.New, k.b)
 	before, after, _ := strings.Cut(s.Signature.Payload, "{body}")
-	fill := func(t string) {
-		if t == "" {
-			return
-		}
-		ts := strconv.FormatInt(m.Timestamp.Unix(), 10)
-		h.Write([]byte(strings.NewReplacer("{timestamp}", ts, "{id}", m.ID).Replace(t)))
+	if before != "" {
+		h.Write(appendPart(nil, before, m))
 	}
-	fill(before)
 	h.Write(m.Body)
-	fill(after)
+	if after != "" {
+		h.Write(appendPart(nil, after, m))
+	}
 	return h.Sum(nil)
+}
+
+// appendPart appends a part of the payload template to buf, with its
+// {timestamp} and {id} filled in from m.
+func appendPart(buf []byte, part string, m Message) []byte {
+	for part != "" {
+		i := strings.IndexByte(part, '{')
+		if i < 0 {
+			return append(buf, part...)
+		}
+		buf = append(buf, part[:i]...)
+		part = part[i:]
+		switch {
+		case strings.HasPrefix(part, "{timestamp}"):
+			buf = strconv.AppendInt(buf, m.Timestamp.Unix(), 10)
+			part = part[len("{timestamp}"):]
+		case strings.HasPrefix(part, "{id}"):
+			buf = append(buf, m.ID...)
+			part = part[len("{id}"):]
+		default:
+			buf = append(buf, '{')
+			part = part[1:]
+		}
+	}
+	return buf
 }
 
 func (s *Spec) encode(mac []byte) string {
@@ -87,21 +109,7 @@ func (s *Spec) encode(mac []byte) string {
 // the timestamp and the delivery id when the provider sends them.
 func (s *Spec) Sign(keys []Key, m Message) http.Header {
 	h := http.Header{}
-	sigs := make([]string, 0, len(keys))
-	for _, k := range keys {
-		sigs = append(sigs, s.encode(s.mac(k, m)))
-	}
-	sep := s.Signature.Separator
-	if sep == "" && len(sigs) > 1 {
-		sigs = sigs[:1] // the scheme carries one signature
-	}
-	h.Set(s.Signature.Header, strings.Join(sigs, sep))
-	if s.Headers.Timestamp != "" {
-		h.Set(s.Headers.Timestamp, strconv.FormatInt(m.Timestamp.Unix(), 10))
-	}
-	if s.Headers.ID != "" && m.ID != "" {
-		h.Set(s.Headers.ID, m.ID)
-	}
+	s.NewSigner(keys).SignInto(h, m)
 	return h
 }
 
@@ -241,27 +249,7 @@ func (g *Signer) write(w io.Writer, part string, m Message) {
 	if part == "" {
 		return
 	}
-	g.buf = g.buf[:0]
-	for part != "" {
-		i := strings.IndexByte(part, '{')
-		if i < 0 {
-			g.buf = append(g.buf, part...)
-			break
-		}
-		g.buf = append(g.buf, part[:i]...)
-		part = part[i:]
-		switch {
-		case strings.HasPrefix(part, "{timestamp}"):
-			g.buf = strconv.AppendInt(g.buf, m.Timestamp.Unix(), 10)
-			part = part[len("{timestamp}"):]
-		case strings.HasPrefix(part, "{id}"):
-			g.buf = append(g.buf, m.ID...)
-			part = part[len("{id}"):]
-		default:
-			g.buf = append(g.buf, '{')
-			part = part[1:]
-		}
-	}
+	g.buf = appendPart(g.buf[:0], part, m)
 	_, _ = w.Write(g.buf)
 }
 
