@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/jsondoc"
 	"github.com/jasni/jasni-cli/internal/provider"
 )
 
@@ -51,9 +52,8 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	signed := body
 	if rc.reserialises {
 		// express.json() then JSON.stringify(req.body): the same JSON, other bytes.
-		var v orderedValue
-		if json.Unmarshal(body, &v) == nil {
-			signed, _ = v.MarshalJSON()
+		if v, err := jsondoc.Parse(body); err == nil {
+			signed, _ = jsondoc.Marshal(v)
 		}
 	}
 	m := hmac.New(sha256.New, []byte(rc.secret))
@@ -315,5 +315,14 @@ func TestEnlarge(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(out), `{"event":"email.received","timestamp":`) {
 		t.Errorf("key order lost: %.80s", out)
+	}
+}
+
+// Empty lists and odd shapes do not trip the enlarging.
+func TestEnlargeOddShapes(t *testing.T) {
+	for _, body := range []string{`{"data":{"to":[],"x":[[]],"y":{}}}`, `[]`, `"s"`, `{"a":null}`} {
+		if out, err := enlarge([]byte(body), LargePayload); err != nil || !json.Valid(out) {
+			t.Errorf("%s: %v", body, err)
+		}
 	}
 }

@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/jsondoc"
 	"github.com/jasni/jasni-cli/internal/provider"
 )
 
@@ -375,80 +378,50 @@ func responseTime(ctx context.Context, r *runner) Result {
 // non-ASCII and "/" escaped as \u sequences, and the keys of every object
 // but the top level in reverse order.
 func relayout(body []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var out bytes.Buffer
-	if err := writeValue(&out, dec, 0); err != nil {
+	doc, err := jsondoc.Parse(body)
+	if err != nil {
 		return nil, err
 	}
+	var out bytes.Buffer
+	writeRelaidOut(&out, doc, 0)
 	return out.Bytes(), nil
 }
 
-func writeValue(out *bytes.Buffer, dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			out.WriteByte('[')
-			for i := 0; dec.More(); i++ {
-				if i > 0 {
-					out.WriteString(", ")
-				}
-				if err := writeValue(out, dec, depth+1); err != nil {
-					return err
-				}
-			}
-			out.WriteByte(']')
-			_, err := dec.Token()
-			return err
-		}
-		type member struct {
-			key   string
-			value []byte
-		}
-		var members []member
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			var v bytes.Buffer
-			if err := writeValue(&v, dec, depth+1); err != nil {
-				return err
-			}
-			members = append(members, member{k.(string), v.Bytes()})
-		}
-		if _, err := dec.Token(); err != nil {
-			return err
-		}
+func writeRelaidOut(out *bytes.Buffer, v jsondoc.Value, depth int) {
+	switch v := v.(type) {
+	case *jsondoc.Object:
+		members := slices.Clone(v.Members)
 		if depth > 0 {
-			for i, j := 0, len(members)-1; i < j; i, j = i+1, j-1 {
-				members[i], members[j] = members[j], members[i]
-			}
+			slices.Reverse(members)
 		}
 		out.WriteByte('{')
 		for i, m := range members {
 			if i > 0 {
 				out.WriteString(", ")
 			}
-			writeString(out, m.key)
+			writeString(out, m.Key)
 			out.WriteString(": ")
-			out.Write(m.value)
+			writeRelaidOut(out, m.Value, depth+1)
 		}
 		out.WriteByte('}')
+	case []jsondoc.Value:
+		out.WriteByte('[')
+		for i, item := range v {
+			if i > 0 {
+				out.WriteString(", ")
+			}
+			writeRelaidOut(out, item, depth+1)
+		}
+		out.WriteByte(']')
 	case string:
-		writeString(out, t)
+		writeString(out, v)
 	case json.Number:
-		out.WriteString(t.String())
+		out.WriteString(v.String())
 	case bool:
-		fmt.Fprint(out, t)
+		out.WriteString(strconv.FormatBool(v))
 	case nil:
 		out.WriteString("null")
 	}
-	return nil
 }
 
 // writeString writes s as a JSON string with every character past ASCII,
@@ -483,52 +456,71 @@ const LargePayload = 96 << 10
 // addresses to 200 entries, and long strings (text, HTML, transcripts)
 // repeated, until the body is about size bytes. Key order is kept.
 func enlarge(body []byte, size int) ([]byte, error) {
-	var doc orderedValue
-	if err := json.Unmarshal(body, &doc); err != nil {
+	doc, err := jsondoc.Parse(body)
+	if err != nil {
 		return nil, err
 	}
 	longest := 0
-	doc.walk(func(v *orderedValue) {
-		if s, ok := v.scalar.(string); ok && len(s) > longest {
-			longest = len(s)
+	visit(doc, func(v jsondoc.Value) jsondoc.Value {
+		if s, ok := v.(string); ok {
+			longest = max(longest, len(s))
 		}
+		return v
 	})
 	grown := len(body)
-	doc.walk(func(v *orderedValue) {
-		switch {
-		case v.list != nil && len(v.list) > 0:
-			if s, ok := v.list[0].scalar.(string); ok && strings.Contains(s, "@") {
-				for i := len(v.list); i < 200; i++ {
+	doc = visit(doc, func(v jsondoc.Value) jsondoc.Value {
+		switch v := v.(type) {
+		case []jsondoc.Value:
+			if len(v) == 0 {
+				return v
+			}
+			if first, ok := v[0].(string); ok && strings.Contains(first, "@") {
+				for i := len(v); i < 200; i++ {
 					addr := fmt.Sprintf("recipient%03d@example.com", i)
-					v.list = append(v.list, orderedValue{scalar: addr})
+					v = append(v, addr)
 					grown += len(addr) + 3
 				}
 			}
-		case v.scalar != nil:
-			if s, ok := v.scalar.(string); ok && len(s) >= 40 && len(s)*2 >= longest && grown < size {
-				n := min((size-grown)/len(s)/2, 4000)
-				if n > 1 {
-					v.scalar = strings.Repeat(s+"\n", n)
-					grown += len(s) * n
+			return v
+		case string:
+			if len(v) >= 40 && len(v)*2 >= longest && grown < size {
+				if n := min((size-grown)/len(v)/2, 4000); n > 1 {
+					grown += len(v) * n
+					return strings.Repeat(v+"\n", n)
 				}
 			}
 		}
+		return v
 	})
-	// Not json.Marshal, which would escape <, > and & again.
-	if grown < size/2 && doc.keys != nil {
+	if top, ok := doc.(*jsondoc.Object); ok && grown < size/2 {
 		// Nothing long to grow (a terse event): a field of text, inside
 		// data when there is one, as large bodies carry.
-		target := &doc
-		for i, k := range doc.keys {
-			if k == "data" && doc.fields[i].keys != nil {
-				target = &doc.fields[i]
+		target := top
+		if data, ok := top.Get("data"); ok {
+			if obj, ok := data.(*jsondoc.Object); ok {
+				target = obj
 			}
 		}
-		text := strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", (size-grown)/58)
-		target.keys = append(target.keys, "notes")
-		target.fields = append(target.fields, orderedValue{scalar: text})
+		target.Set("notes", strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", (size-grown)/58))
 	}
-	return doc.MarshalJSON()
+	return jsondoc.Marshal(doc)
+}
+
+// visit replaces v by fn(v), then does the same inside what fn returned,
+// depth first, in document order.
+func visit(v jsondoc.Value, fn func(jsondoc.Value) jsondoc.Value) jsondoc.Value {
+	v = fn(v)
+	switch v := v.(type) {
+	case *jsondoc.Object:
+		for i := range v.Members {
+			v.Members[i].Value = visit(v.Members[i].Value, fn)
+		}
+	case []jsondoc.Value:
+		for i := range v {
+			v[i] = visit(v[i], fn)
+		}
+	}
+	return v
 }
 
 // latency is a duration as people read answer times: 0.4ms, 12ms, 2.1s.
