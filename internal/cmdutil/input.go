@@ -155,13 +155,17 @@ func SameSecretArgs(secret, source string) string {
 	switch {
 	case source == "--secret":
 		return " --secret " + ShellQuote(secret)
-	case envName.MatchString(source):
+	case FromEnvironment(source):
 		return ` --secret "$` + source + `"`
 	}
 	return ""
 }
 
 var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+// FromEnvironment reports whether a value's source, as Secrets and
+// config.Lookup name it, is an environment variable.
+func FromEnvironment(source string) bool { return envName.MatchString(source) }
 
 // ShellQuote quotes s for a POSIX shell (and zsh) when it needs it.
 func ShellQuote(s string) string {

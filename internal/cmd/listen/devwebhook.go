@@ -47,7 +47,7 @@ func (o *Options) prepareDevWebhook(f *cmdutil.Factory, cmd *cobra.Command, cfg 
 	if !cmd.Flags().Changed("secret") {
 		env, envSource := o.Secret, o.SecretSource
 		o.Secret, o.SecretSource = cfg.FileValue(cfg.Profile, config.KeyWebhookSecret), "the development webhook (profile "+cfg.Profile+")"
-		if o.Secret != "" && env != "" && env != o.Secret && envName(envSource) {
+		if o.Secret != "" && env != "" && env != o.Secret && cmdutil.FromEnvironment(envSource) {
 			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s differs from the secret of the development webhook, which Jasni signs with, so listen verifies with the webhook's.\n"+
 				"  An app that reads %s would refuse every delivery: export %s=\"$(jasni listen --print-secret%s)\"\n", envSource, envSource, envSource, cmdutil.ProfileArgs(cmd))
 		}
@@ -92,9 +92,4 @@ func printDevSecret(f *cmdutil.Factory, cfg *config.Config, o *Options) error {
 	}
 	_, err := fmt.Fprintln(f.IOStreams.Out, secret)
 	return err
-}
-
-// envName reports whether a secret's source is an environment variable.
-func envName(source string) bool {
-	return source != "" && source == strings.ToUpper(source) && !strings.ContainsAny(source, " -")
 }
