@@ -710,7 +710,11 @@ func TestTryItWorksAsPrinted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir(), "PATH=" + binDir + ":" + os.Getenv("PATH")}
+			configHome := t.TempDir()
+			// A named profile must exist: an empty one.
+			os.MkdirAll(filepath.Join(configHome, "jasni"), 0o700)
+			os.WriteFile(filepath.Join(configHome, "jasni", "config.toml"), []byte("[staging]\n"), 0o600)
+			env := []string{"XDG_CONFIG_HOME=" + configHome, "XDG_STATE_HOME=" + t.TempDir(), "PATH=" + binDir + ":" + os.Getenv("PATH")}
 			l := runListen(t, env, tt.args...)
 			if !strings.HasSuffix(l.tryIt, tt.want) {
 				t.Errorf("Try it: %q, want it to end with %q", l.tryIt, tt.want)

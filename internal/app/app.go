@@ -80,16 +80,19 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 		Now:        time.Now,
 		Getenv:     getenv,
 	}
-	f.Config = sync.OnceValues(func() (*config.Config, error) {
-		path := cmp.Or(g.ConfigPath, getenv("JASNI_CONFIG"))
-		if path == "" {
-			var err error
-			if path, err = config.DefaultPath(getenv); err != nil {
-				return nil, err
+	load := func(open func(path, profile string, getenv func(string) string) (*config.Config, error)) func() (*config.Config, error) {
+		return sync.OnceValues(func() (*config.Config, error) {
+			path := cmp.Or(g.ConfigPath, getenv("JASNI_CONFIG"))
+			if path == "" {
+				var err error
+				if path, err = config.DefaultPath(getenv); err != nil {
+					return nil, err
+				}
 			}
-		}
-		return config.Load(path, cmp.Or(g.Profile, getenv("JASNI_PROFILE")), getenv)
-	})
+			return open(path, cmp.Or(g.Profile, getenv("JASNI_PROFILE")), getenv)
+		})
+	}
+	f.Config, f.EditConfig = load(config.Load), load(config.Open)
 	ios.ApplyColorEnv(getenv)
 
 	cmd := root.NewCmdRoot(f, g)

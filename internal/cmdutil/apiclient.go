@@ -24,6 +24,8 @@ var ErrNoAPIKey = WithExitCode(ExitAuth, fmt.Errorf("no API key: run \"jasni log
 func AddAPIFlags(cmd *cobra.Command) {
 	cmd.PersistentFlags().String("api-key", "", "Jasni API key, jsk_... (default: JASNI_API_KEY, then the profile's saved key)")
 	cmd.PersistentFlags().String("api-url", "", "Jasni API base URL (default: JASNI_API_URL, the profile's api_url, or "+api.DefaultBaseURL+")")
+	config.BindFlag(cmd.PersistentFlags(), "api-key", config.KeyAPIKey)
+	config.BindFlag(cmd.PersistentFlags(), "api-url", config.KeyAPIURL)
 }
 
 // CheckAPIKey refuses what cannot be a Jasni key, without echoing it.
@@ -41,7 +43,7 @@ func APIClient(f *Factory, cmd *cobra.Command) (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := StringFlagOrConfig(cmd, "api-key", func() string { return cfg.Get(config.KeyAPIKey) })
+	key := cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIKey)
 	if key == "" {
 		return nil, ErrNoAPIKey
 	}
@@ -53,7 +55,7 @@ func APIClient(f *Factory, cmd *cobra.Command) (*api.Client, error) {
 
 // NewAPIClient builds a client for key, with the base URL resolved.
 func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key string) (*api.Client, error) {
-	baseURL := StringFlagOrConfig(cmd, "api-url", func() string { return cfg.Get(config.KeyAPIURL) })
+	baseURL := cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIURL)
 	httpClient, err := f.HttpClient()
 	if err != nil {
 		return nil, err

@@ -16,8 +16,12 @@ type Factory struct {
 	IOStreams  *iostreams.IOStreams
 	HttpClient func() (*http.Client, error)
 	// Config is loaded once, after flags are parsed (it depends on --config and --profile).
+	// A profile named by --profile or JASNI_PROFILE must be in the file.
 	Config func() (*config.Config, error)
-	Now    func() time.Time
+	// EditConfig is Config for the commands that may create the profile
+	// (login, config set).
+	EditConfig func() (*config.Config, error)
+	Now        func() time.Time
 	// Getenv reads the environment (a map in tests).
 	Getenv func(string) string
 }

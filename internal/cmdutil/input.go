@@ -15,7 +15,6 @@ import (
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/suggest"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // MaxInput bounds what jasni reads from a file or stdin: far above any webhook
@@ -75,16 +74,10 @@ func Secret(cmd *cobra.Command, cfg *config.Config) (secret, source string) {
 // (a key rotation: verify with any, sign with all where the scheme carries
 // several signatures).
 func Secrets(cmd *cobra.Command, cfg *config.Config) (secrets []string, source string) {
-	if f := cmd.Flags().Lookup("secret"); f != nil && f.Changed {
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			return sv.GetSlice(), "--secret"
-		}
-		return []string{f.Value.String()}, "--secret"
+	for _, v := range cfg.WithFlags(cmd.Flags()).Top(config.KeyWebhookSecret) {
+		secrets, source = append(secrets, v.Value), v.Source
 	}
-	if v, src := cfg.Lookup(config.KeyWebhookSecret); v != "" {
-		return []string{v}, src
-	}
-	return nil, ""
+	return secrets, source
 }
 
 // CheckEvents returns a usage error for the first name that is not a Jasni

@@ -14,6 +14,7 @@ import (
 // AddProviderFlag adds --provider to cmd.
 func AddProviderFlag(cmd *cobra.Command) {
 	cmd.Flags().String("provider", "", "Webhook provider: "+strings.Join(provider.BuiltinNames(), ", ")+", or a provider folder (default: the profile's provider, else "+provider.Default+")")
+	config.BindFlag(cmd.Flags(), "provider", config.KeyProvider)
 	_ = cmd.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return provider.BuiltinNames(), cobra.ShellCompDirectiveFilterDirs
 	})
@@ -23,7 +24,7 @@ func AddProviderFlag(cmd *cobra.Command) {
 // name that is not built in is looked for as a folder, then in the providers
 // folder beside the config file.
 func Provider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, error) {
-	name := StringFlagOrConfig(cmd, "provider", func() string { return cfg.Get(config.KeyProvider) })
+	name := cfg.WithFlags(cmd.Flags()).Get(config.KeyProvider)
 	p, err := provider.Load(name, filepath.Join(filepath.Dir(cfg.Path), "providers"))
 	if err != nil {
 		return nil, FlagErrorf("--provider: %v", err)

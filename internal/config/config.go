@@ -1,53 +1,102 @@
 // Package config resolves settings with one precedence everywhere:
-// flag > environment (JASNI_*) > config file (the chosen profile) > default.
-// Flags are applied by the commands; this package covers the rest.
+// flag > environment > config file (the chosen profile) > default.
 //
-// The file is TOML with one table per profile:
+// A command binds a flag to a setting where it defines the flag (BindFlag),
+// and reads the setting through WithFlags; Lookup walks the layers in that
+// one order, and says which layer a value came from, because jasni's
+// messages name it ("the secret from WEBHOOK_SECRET did not verify").
+//
+// The file is TOML with one table per profile. Profile names keep their case:
 //
 //	[default]
 //	webhook_secret = "whsec_..."
 //	trigger_url = "http://127.0.0.1:3000/webhooks/jasni"
 //
-//	[staging]
+//	[Staging]
 //	api_key = "jsk_..."
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/jasni/jasni-cli/internal/suggest"
 	"github.com/pelletier/go-toml/v2"
-	"github.com/spf13/viper"
+	"github.com/spf13/pflag"
 )
 
-// Keys known to the config file. Each has the environment variable
-// JASNI_<KEY in upper case>.
+// Keys known to the config file.
 const (
 	KeyAPIKey        = "api_key"
 	KeyAPIURL        = "api_url"
 	KeyWebhookSecret = "webhook_secret"
 	KeyTriggerURL    = "trigger_url"
 	// KeyProvider is the webhook provider: a built-in name or a folder.
-	KeyProvider = "provider"
-	// KeyNgrokAuthtoken has no JASNI_ variable: ngrok's own NGROK_AUTHTOKEN is read instead.
+	KeyProvider       = "provider"
 	KeyNgrokAuthtoken = "ngrok_authtoken"
 	// KeyDevWebhookID is the development webhook listen keeps for the profile.
 	KeyDevWebhookID = "dev_webhook_id"
 )
 
+// Setting describes one key: the environment variables that override it,
+// in order, and whether it is a secret (masked when listed).
+type Setting struct {
+	Key    string
+	Env    []string
+	Secret bool
+	Help   string
+}
+
+// Settings are every key jasni reads, in the order `jasni config list`
+// shows them.
+var Settings = []Setting{
+	{KeyAPIKey, []string{"JASNI_API_KEY"}, true, "Jasni API key (jsk_...), used by the webhooks commands"},
+	{KeyAPIURL, []string{"JASNI_API_URL"}, false, "Jasni API base URL"},
+	// WEBHOOK_SECRET is the name the Jasni docs tell apps to use.
+	{KeyWebhookSecret, []string{"JASNI_WEBHOOK_SECRET", "WEBHOOK_SECRET"}, true, "Webhook secret that listen verifies with and trigger signs with"},
+	{KeyTriggerURL, []string{"JASNI_TRIGGER_URL"}, false, "Where trigger sends events when --url is not given"},
+	{KeyProvider, []string{"JASNI_PROVIDER"}, false, "Webhook provider: a built-in name or a provider folder"},
+	// ngrok's own variable first: it is what ngrok's docs tell users to set.
+	{KeyNgrokAuthtoken, []string{"NGROK_AUTHTOKEN", "JASNI_NGROK_AUTHTOKEN"}, true, "ngrok authtoken for listen's public tunnel"},
+	{KeyDevWebhookID, []string{"JASNI_DEV_WEBHOOK_ID"}, false, "The development webhook listen keeps for the profile (set by listen)"},
+}
+
+// SettingOf returns the setting for key, or an error naming the nearest.
+func SettingOf(key string) (Setting, error) {
+	for _, s := range Settings {
+		if s.Key == key {
+			return s, nil
+		}
+	}
+	names := make([]string, len(Settings))
+	for i, s := range Settings {
+		names[i] = s.Key
+	}
+	msg := fmt.Sprintf("unknown setting %q", key)
+	if s := suggest.Closest(strings.ReplaceAll(strings.ToLower(key), "-", "_"), names); s != "" {
+		msg += fmt.Sprintf(": did you mean %s?", s)
+	}
+	return Setting{}, fmt.Errorf("%s\nKnown settings: %s", msg, strings.Join(names, ", "))
+}
+
+// flagAnnotation marks a flag as the flag layer of a setting.
+const flagAnnotation = "jasni_config_key"
+
+// BindFlag makes the flag name of fs override key wherever a command reads
+// key through WithFlags(fs). Call it where the flag is defined.
+func BindFlag(fs *pflag.FlagSet, name, key string) {
+	if err := fs.SetAnnotation(name, flagAnnotation, []string{key}); err != nil {
+		panic(fmt.Sprintf("config.BindFlag: %v", err)) // a programming error: the flag is not defined
+	}
+}
+
 // DefaultProfile is used when neither --profile nor JASNI_PROFILE names one.
 const DefaultProfile = "default"
-
-// envAliases are extra variable names read after JASNI_<KEY>, in order.
-// WEBHOOK_SECRET is the name the Jasni docs tell apps to use.
-var envAliases = map[string][]string{
-	KeyWebhookSecret: {"WEBHOOK_SECRET"},
-}
 
 // Config is the resolved configuration of one profile.
 type Config struct {
@@ -55,8 +104,8 @@ type Config struct {
 	Profile string
 
 	getenv func(string) string
-	file   *viper.Viper   // the whole file for reading; keys are "<profile>.<key>"
-	raw    map[string]any // the whole file as parsed, for writing it back
+	flags  *pflag.FlagSet
+	raw    map[string]any // the whole file as parsed, for reading and writing it back
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/jasni/config.toml, or ~/.config/jasni/config.toml.
@@ -75,14 +124,26 @@ func DefaultPath(getenv func(string) string) (string, error) {
 }
 
 // Load reads the config file at path (a missing file is an empty config) and
-// selects profile. getenv is os.Getenv outside tests.
+// selects profile ("" is the default one). A profile other than the default
+// that the file does not have is an error naming the ones it has; commands
+// that create profiles use Open.
 func Load(path, profile string, getenv func(string) string) (*Config, error) {
+	c, err := Open(path, profile, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkProfile(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Open is Load for commands that may create the profile (login, config set).
+func Open(path, profile string, getenv func(string) string) (*Config, error) {
 	if profile == "" {
 		profile = DefaultProfile
 	}
-	c := &Config{Path: path, Profile: profile, getenv: getenv, file: viper.New(), raw: map[string]any{}}
-	c.file.SetConfigType("toml")
-
+	c := &Config{Path: path, Profile: profile, getenv: getenv, raw: map[string]any{}}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -90,13 +151,39 @@ func Load(path, profile string, getenv func(string) string) (*Config, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read config file: %w", err)
 	}
-	if err := c.file.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, parseError(path, err)
-	}
 	if err := toml.Unmarshal(data, &c.raw); err != nil {
 		return nil, parseError(path, err)
 	}
 	return c, nil
+}
+
+// UnknownProfileError is returned for a profile the file does not have.
+type UnknownProfileError struct {
+	Profile, Path string
+	Known         []string
+}
+
+func (e *UnknownProfileError) Error() string {
+	msg := fmt.Sprintf("profile %q is not in %s", e.Profile, e.Path)
+	if len(e.Known) == 0 {
+		return msg + ": it has no profiles yet; create one with: jasni login --profile " + e.Profile
+	}
+	for _, k := range e.Known {
+		if strings.EqualFold(k, e.Profile) {
+			return fmt.Sprintf("%s: did you mean %s? (profile names are case-sensitive)", msg, k)
+		}
+	}
+	if s := suggest.Closest(e.Profile, e.Known); s != "" {
+		msg += fmt.Sprintf(": did you mean %s?", s)
+	}
+	return fmt.Sprintf("%s\nKnown profiles: %s (create one with: jasni login --profile %s)", msg, strings.Join(e.Known, ", "), e.Profile)
+}
+
+func (c *Config) checkProfile() error {
+	if c.Profile == DefaultProfile || c.HasProfile(c.Profile) {
+		return nil
+	}
+	return &UnknownProfileError{Profile: c.Profile, Path: c.Path, Known: c.Profiles()}
 }
 
 func parseError(path string, err error) error {
@@ -108,61 +195,145 @@ func parseError(path string, err error) error {
 	return fmt.Errorf("config file %s could not be parsed: %w", path, err)
 }
 
-// Get returns the value of key: the environment first, then the profile's
-// table in the file, else "".
+// WithFlags returns c reading the flags of fs that BindFlag bound, above
+// the environment. c itself is unchanged.
+func (c *Config) WithFlags(fs *pflag.FlagSet) *Config {
+	withFlags := *c
+	withFlags.flags = fs
+	return &withFlags
+}
+
+// Value is one setting and where it came from: "--secret",
+// "WEBHOOK_SECRET", or "<path> [<profile>] <key>".
+type Value struct{ Value, Source string }
+
+// layers calls yield with each value key has, from the highest precedence
+// down, until yield returns false. It is the one place the order is written.
+func (c *Config) layers(key string, yield func(Value) bool) {
+	if f := c.boundFlag(key); f != nil && f.Changed {
+		values := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			values = sv.GetSlice()
+		}
+		for _, v := range values {
+			if v != "" && !yield(Value{v, "--" + f.Name}) {
+				return
+			}
+		}
+	}
+	for _, name := range envNames(key) {
+		if v := c.getenv(name); v != "" && !yield(Value{v, name}) {
+			return
+		}
+	}
+	if v := c.FileValue(c.Profile, key); v != "" {
+		yield(Value{v, fmt.Sprintf("%s [%s] %s", c.Path, c.Profile, key)})
+	}
+}
+
+func (c *Config) boundFlag(key string) *pflag.Flag {
+	if c.flags == nil {
+		return nil
+	}
+	var found *pflag.Flag
+	c.flags.VisitAll(func(f *pflag.Flag) {
+		if found == nil && slices.Contains(f.Annotations[flagAnnotation], key) {
+			found = f
+		}
+	})
+	return found
+}
+
+func envNames(key string) []string {
+	for _, s := range Settings {
+		if s.Key == key {
+			return s.Env
+		}
+	}
+	return []string{"JASNI_" + strings.ToUpper(key)}
+}
+
+// Lookup returns the value of key with the highest precedence and where it
+// came from, or "" and "".
+func (c *Config) Lookup(key string) (value, source string) {
+	c.layers(key, func(v Value) bool {
+		value, source = v.Value, v.Source
+		return false
+	})
+	return value, source
+}
+
+// Get is Lookup's value alone.
 func (c *Config) Get(key string) string {
 	v, _ := c.Lookup(key)
 	return v
 }
 
-// Lookup is Get that also says where the value came from, for messages such
-// as "the secret from WEBHOOK_SECRET did not verify".
-func (c *Config) Lookup(key string) (value, source string) {
-	names := append([]string{"JASNI_" + strings.ToUpper(key)}, envAliases[key]...)
-	for _, name := range names {
-		if v := c.getenv(name); v != "" {
-			return v, name
-		}
-	}
-	if v := c.file.GetString(c.Profile + "." + key); v != "" {
-		return v, fmt.Sprintf("%s [%s] %s", c.Path, c.Profile, key)
-	}
-	return "", ""
-}
-
-// Value is one setting and where it came from.
-type Value struct{ Value, Source string }
-
-// LookupAll is every value key has, in precedence order (the environment's
-// names, then the profile), without repeats: a resend tries each secret
-// configured until one verifies the stored delivery.
+// LookupAll is every value key has, in precedence order, without repeats: a
+// resend tries each secret configured until one verifies the stored delivery.
 func (c *Config) LookupAll(key string) []Value {
 	var out []Value
-	add := func(v, src string) {
-		if v == "" {
-			return
+	c.layers(key, func(v Value) bool {
+		if !slices.ContainsFunc(out, func(o Value) bool { return o.Value == v.Value }) {
+			out = append(out, v)
 		}
-		for _, o := range out {
-			if o.Value == v {
-				return
-			}
-		}
-		out = append(out, Value{v, src})
-	}
-	for _, name := range append([]string{"JASNI_" + strings.ToUpper(key)}, envAliases[key]...) {
-		add(c.getenv(name), name)
-	}
-	add(c.file.GetString(c.Profile+"."+key), fmt.Sprintf("%s [%s] %s", c.Path, c.Profile, key))
+		return true
+	})
 	return out
 }
 
-// Profiles lists the profile tables present in the file.
+// Top is the values of the highest layer that sets key: every --secret
+// given (a key rotation), else the one from the environment or the file.
+func (c *Config) Top(key string) []Value {
+	var out []Value
+	c.layers(key, func(v Value) bool {
+		if len(out) > 0 && out[0].Source != v.Source {
+			return false
+		}
+		out = append(out, v)
+		return true
+	})
+	return out
+}
+
+// Profiles lists the profile tables in the file, sorted, with their case.
 func (c *Config) Profiles() []string {
 	var names []string
-	for name, v := range c.file.AllSettings() {
+	for name, v := range c.raw {
 		if _, ok := v.(map[string]any); ok {
 			names = append(names, name)
 		}
 	}
+	slices.Sort(names)
 	return names
+}
+
+// HasProfile reports whether the file has a table named profile.
+func (c *Config) HasProfile(profile string) bool {
+	_, ok := c.raw[profile].(map[string]any)
+	return ok
+}
+
+// FileValue is the value in the file alone, ignoring flags and the
+// environment. Numbers and booleans read as text; tables and lists as "".
+func (c *Config) FileValue(profile, key string) string {
+	table, _ := c.raw[profile].(map[string]any)
+	switch v := table[key].(type) {
+	case string:
+		return v
+	case int64, float64, bool:
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+// FileKeys lists the keys of profile's table, sorted, known or not.
+func (c *Config) FileKeys(profile string) []string {
+	table, _ := c.raw[profile].(map[string]any)
+	keys := make([]string, 0, len(table))
+	for k := range table {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

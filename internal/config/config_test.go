@@ -1,10 +1,14 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -108,6 +112,106 @@ func TestDefaultPath(t *testing.T) {
 		got, err := DefaultPath(envOf(tt.env))
 		if err != nil || got != tt.want {
 			t.Errorf("DefaultPath(%v) = %q, %v; want %q", tt.env, got, err, tt.want)
+		}
+	}
+}
+
+func TestFlagsAboveEverything(t *testing.T) {
+	path := writeFile(t, "[default]\nwebhook_secret = \"whsec_file\"\napi_url = \"http://file\"\n")
+	c, err := Load(path, "", envOf(map[string]string{"WEBHOOK_SECRET": "whsec_env"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	fs.StringArray("secret", nil, "")
+	fs.String("api-url", "", "")
+	fs.String("unbound", "", "")
+	BindFlag(fs, "secret", KeyWebhookSecret)
+	BindFlag(fs, "api-url", KeyAPIURL)
+
+	// Not given: the flag layer is skipped.
+	if v, src := c.WithFlags(fs).Lookup(KeyWebhookSecret); v != "whsec_env" || src != "WEBHOOK_SECRET" {
+		t.Errorf("unset flag: %q from %q", v, src)
+	}
+	if err := fs.Parse([]string{"--secret", "a", "--secret", "b", "--api-url", "http://flag", "--unbound", "x"}); err != nil {
+		t.Fatal(err)
+	}
+	withFlags := c.WithFlags(fs)
+	if v, src := withFlags.Lookup(KeyWebhookSecret); v != "a" || src != "--secret" {
+		t.Errorf("flag: %q from %q", v, src)
+	}
+	if got := withFlags.Top(KeyWebhookSecret); len(got) != 2 || got[1] != (Value{"b", "--secret"}) {
+		t.Errorf("Top = %v, want both --secret values only", got)
+	}
+	if got := withFlags.LookupAll(KeyWebhookSecret); len(got) != 4 || got[3].Value != "whsec_file" {
+		t.Errorf("LookupAll = %v, want flag, flag, env, file", got)
+	}
+	if withFlags.Get(KeyAPIURL) != "http://flag" {
+		t.Errorf("api_url = %q", withFlags.Get(KeyAPIURL))
+	}
+	if c.Get(KeyAPIURL) != "http://file" {
+		t.Errorf("WithFlags changed the original: %q", c.Get(KeyAPIURL))
+	}
+}
+
+func TestProfiles(t *testing.T) {
+	path := writeFile(t, "[default]\n[Staging]\napi_url = \"http://s\"\n[prod-EU]\nport = 3000\n")
+	tests := []struct {
+		profile string
+		wantErr string
+	}{
+		{"Staging", ""},
+		{"prod-EU", ""},
+		{"", ""},
+		{"default", ""},
+		{"staging", `did you mean Staging? (profile names are case-sensitive)`},
+		{"prod-eu", `did you mean prod-EU?`},
+		{"qa", "Known profiles: Staging, default, prod-EU"},
+	}
+	for _, tt := range tests {
+		c, err := Load(path, tt.profile, envOf(nil))
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tt.profile, err)
+			}
+			continue
+		}
+		var unknown *UnknownProfileError
+		if !errors.As(err, &unknown) || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%q: err %v, want %q", tt.profile, err, tt.wantErr)
+		}
+		if c != nil {
+			t.Errorf("%q: a config came back with the error", tt.profile)
+		}
+		if c, err := Open(path, tt.profile, envOf(nil)); err != nil || c.Profile != tt.profile {
+			t.Errorf("Open(%q) = %v, %v; want the new profile", tt.profile, c, err)
+		}
+	}
+	c, _ := Load(path, "Staging", envOf(nil))
+	if c.Get(KeyAPIURL) != "http://s" {
+		t.Errorf("Staging api_url = %q", c.Get(KeyAPIURL))
+	}
+	c, _ = Load(path, "prod-EU", envOf(nil))
+	if got := c.FileValue("prod-EU", "port"); got != "3000" {
+		t.Errorf("a number reads as %q", got)
+	}
+	c.Set("prod-EU", KeyAPIKey, "jsk_x")
+	if err := c.Save(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(path, "prod-EU", envOf(nil))
+	if err != nil || again.Get(KeyAPIKey) != "jsk_x" || !slices.Equal(again.Profiles(), []string{"Staging", "default", "prod-EU"}) {
+		t.Errorf("after saving: %v, %v", again.Profiles(), err)
+	}
+}
+
+func TestSettingOf(t *testing.T) {
+	if _, err := SettingOf("api-key"); err == nil || !strings.Contains(err.Error(), "did you mean api_key?") {
+		t.Errorf("err = %v", err)
+	}
+	for _, s := range Settings {
+		if got, err := SettingOf(s.Key); err != nil || got.Key != s.Key || len(got.Env) == 0 {
+			t.Errorf("SettingOf(%s) = %v, %v", s.Key, got, err)
 		}
 	}
 }

@@ -17,7 +17,6 @@ func (c *Config) Set(profile, key, value string) {
 		c.raw[profile] = table
 	}
 	table[key] = value
-	c.file.Set(profile+"."+key, value)
 }
 
 // Unset removes key from profile's table and reports whether it was there.
@@ -27,15 +26,7 @@ func (c *Config) Unset(profile, key string) bool {
 		return false
 	}
 	delete(table, key)
-	c.file.Set(profile+"."+key, "")
 	return true
-}
-
-// FileValue is the value in the file alone, ignoring the environment.
-func (c *Config) FileValue(profile, key string) string {
-	table, _ := c.raw[profile].(map[string]any)
-	s, _ := table[key].(string)
-	return s
 }
 
 // Save writes the file atomically: a private temporary file, renamed over the

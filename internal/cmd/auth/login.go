@@ -28,7 +28,7 @@ type LoginOptions struct {
 }
 
 func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
-	opts := &LoginOptions{IO: f.IOStreams, Config: f.Config}
+	opts := &LoginOptions{IO: f.IOStreams, Config: f.EditConfig}
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Save a Jasni API key for the webhooks commands",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/check"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/termsafe"
@@ -116,6 +117,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URL, "url", "", "The endpoint to check")
 	fl.String("secret", "", "The endpoint's webhook secret (default: JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET, the profile)")
+	config.BindFlag(fl, "secret", config.KeyWebhookSecret)
 	cmdutil.AddProviderFlag(cmd)
 	fl.StringSliceVar(&opts.Only, "only", nil, "Run only these checks (comma-separated names)")
 	fl.StringSliceVar(&opts.Skip, "skip", nil, "Skip these checks")

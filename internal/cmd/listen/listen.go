@@ -4,7 +4,6 @@
 package listen
 
 import (
-	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -180,6 +179,8 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	fl.StringVar(&opts.NgrokAuthtoken, "ngrok-authtoken", "", "ngrok authtoken (default: NGROK_AUTHTOKEN, then the profile's ngrok_authtoken)")
 	fl.StringVar(&opts.NgrokDomain, "ngrok-domain", "", "Your reserved ngrok domain, e.g. myapp.ngrok.app")
 	fl.StringArray("secret", nil, "Webhook secret to verify with (the whole string, whsec_ included); give it twice during a key rotation")
+	config.BindFlag(fl, "secret", config.KeyWebhookSecret)
+	config.BindFlag(fl, "ngrok-authtoken", config.KeyNgrokAuthtoken)
 	fl.BoolVar(&opts.SkipVerify, "no-signature-check", false, "Forward deliveries without checking signatures (anyone who finds the URL can send)")
 	// The old name: in other CLIs (Stripe's) it means skipping TLS checks.
 	fl.BoolVar(&opts.SkipVerify, "skip-verify", false, "")
@@ -230,9 +231,7 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 		o.Headers.Add(name, value)
 	}
 
-	if o.NgrokAuthtoken == "" {
-		o.NgrokAuthtoken = cmp.Or(getenv("NGROK_AUTHTOKEN"), cfg.Get(config.KeyNgrokAuthtoken))
-	}
+	o.NgrokAuthtoken = cfg.WithFlags(cmd.Flags()).Get(config.KeyNgrokAuthtoken)
 	switch tunnelKind {
 	case "auto":
 		o.Tunnel = "local"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
@@ -76,6 +77,7 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().String("secret", "", "Webhook secret (the whole string, whsec_ included)")
+	config.BindFlag(cmd.Flags(), "secret", config.KeyWebhookSecret)
 	cmd.Flags().StringVar(&opts.ID, "id", "", "Delivery `id` to sign with, for schemes that sign one (default: a new one)")
 	cmd.Flags().StringVar(&ts, "timestamp", "", "Unix `time` to sign with, for schemes that sign one (default: now)")
 	cmdutil.AddProviderFlag(cmd)

@@ -140,6 +140,8 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 	fl.BoolVar(&all, "all", false, "Send every event type")
 	fl.StringVar(&opts.URL, "url", "", "Where to send the events")
 	fl.StringArray("secret", nil, "Webhook secret to sign with (the whole string, whsec_ included); twice signs with both, where the scheme carries several signatures")
+	config.BindFlag(fl, "url", config.KeyTriggerURL)
+	config.BindFlag(fl, "secret", config.KeyWebhookSecret)
 	fl.BoolVar(&opts.Unsigned, "unsigned", false, "Send without a signature header")
 	fl.StringVar(&timestamp, "timestamp", "", "Sign with this Unix `time` instead of now (e.g. a stale one, to test a receiver's window)")
 	cmdutil.AddProviderFlag(cmd)
@@ -180,7 +182,7 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 		return cmdutil.FlagErrorf("name the events to send, or use --all\nKnown events: %s", strings.Join(o.Provider.EventNames(), ", "))
 	}
 
-	o.URL = cmdutil.StringFlagOrConfig(cmd, "url", func() string { return cfg.Get(config.KeyTriggerURL) })
+	o.URL = cfg.WithFlags(cmd.Flags()).Get(config.KeyTriggerURL)
 	if o.URL == "" {
 		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, or set JASNI_TRIGGER_URL")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/ui"
@@ -81,6 +82,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		},
 	}
 	cmd.Flags().String("secret", "", "Webhook secret (the whole string, whsec_ included)")
+	config.BindFlag(cmd.Flags(), "secret", config.KeyWebhookSecret)
 	cmd.Flags().StringVar(&opts.Signature, "signature", "", "The signature header's value as received")
 	cmd.Flags().StringVar(&opts.Timestamp, "timestamp", "", "The timestamp header's value, for schemes that sign it (Unix seconds)")
 	cmd.Flags().StringVar(&opts.ID, "id", "", "The delivery id header's value, for schemes that sign it")

@@ -1,0 +1,42 @@
+package root_test
+
+import (
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/docgen"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// A flag that stands for a setting must be bound to it, or the setting's
+// environment variable and profile value would win over the flag.
+func TestSettingFlagsAreBound(t *testing.T) {
+	want := map[string]string{
+		"secret":          config.KeyWebhookSecret,
+		"api-key":         config.KeyAPIKey,
+		"api-url":         config.KeyAPIURL,
+		"provider":        config.KeyProvider,
+		"ngrok-authtoken": config.KeyNgrokAuthtoken,
+	}
+	// resend's --secret is what to sign with, apart from the configured
+	// secrets it tries; trigger's --url is the only one with a setting.
+	exempt := map[string]bool{"jasni events resend --secret": true}
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		cmd.Flags().AddFlagSet(cmd.InheritedFlags())
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			key, ok := want[f.Name]
+			if !ok || exempt[cmd.CommandPath()+" --"+f.Name] {
+				return
+			}
+			if got := f.Annotations["jasni_config_key"]; len(got) != 1 || got[0] != key {
+				t.Errorf("%s --%s is bound to %v, want %s", cmd.CommandPath(), f.Name, got, key)
+			}
+		})
+		for _, c := range cmd.Commands() {
+			walk(c)
+		}
+	}
+	walk(docgen.Root())
+}
