@@ -29,6 +29,8 @@ type Options struct {
 	Env   map[string]string
 	Stdin string
 	TTY   bool
+	// Width is the terminal's width when TTY is set (default 80).
+	Width int
 }
 
 // Run runs jasni with args. Unless Env names one, the config file is a path
@@ -37,6 +39,7 @@ func Run(t *testing.T, opts Options, args ...string) Result {
 	t.Helper()
 	ios, stdin, stdout, stderr := iostreams.Test()
 	ios.SetTTY(opts.TTY)
+	ios.SetTerminalWidth(opts.Width)
 	stdin.WriteString(opts.Stdin)
 	env := map[string]string{"JASNI_CONFIG": filepath.Join(t.TempDir(), "config.toml")}
 	for k, v := range opts.Env {

@@ -60,6 +60,15 @@ func (s *IOStreams) TerminalWidth() int {
 	return 80
 }
 
+// TableWidth is the width a table on stdout must fit: the terminal's, or 0
+// when stdout is not a terminal (a table is then tab-separated values).
+func (s *IOStreams) TableWidth() int {
+	if !s.stdoutTTY {
+		return 0
+	}
+	return s.TerminalWidth()
+}
+
 // SetTerminalWidth fixes the width (tests use it).
 func (s *IOStreams) SetTerminalWidth(w int) { s.width = w }
 

@@ -21,22 +21,50 @@ func TestStylesColourOnlyWhenAsked(t *testing.T) {
 }
 
 func TestTable(t *testing.T) {
-	var tty, pipe bytes.Buffer
-	for _, c := range []struct {
-		buf *bytes.Buffer
-		tty bool
-	}{{&tty, true}, {&pipe, false}} {
-		tb := NewTable(c.buf, c.tty, "A", "LONGER")
-		tb.AddRow("x", "1")
-		tb.AddRow(New(c.buf, true).Success("yyyy"), "2")
-		if err := tb.Render(); err != nil {
-			t.Fatal(err)
-		}
+	long := "https://my-app.example.com/webhooks/jasni/with/a/very/long/path"
+	tests := []struct {
+		name  string
+		width int
+		rows  [][]string
+		want  string
+	}{
+		{"piped: tab-separated, no header", 0, [][]string{{"x", "1"}, {"yyyy", "2"}}, "x\t1\nyyyy\t2\n"},
+		{"tty: aligned", 80, [][]string{{"x", "1"}, {"yyyy", "2"}}, "A     LONGER  C\nx     1\nyyyy  2\n"},
+		{"tty: the widest cut column gives way, the kept one stays whole", 40,
+			[][]string{{"wh_01HXYZABCDEF", long, "yes"}},
+			"A                LONGER              C\nwh_01HXYZABCDEF  https://my-app.ex…  yes\n"},
+		{"tty: too narrow for the kept column: overflows rather than cut an id", 10,
+			[][]string{{"wh_01HXYZABCDEF", long, "yes"}},
+			"A                LONG…  C\nwh_01HXYZABCDEF  http…  yes\n"},
 	}
-	if !strings.HasPrefix(tty.String(), "A     LONGER\nx     1\n") {
-		t.Errorf("tty table:\n%q", tty.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tb := NewTable(&buf, tt.width, "A", "LONGER", "C")
+			tb.KeepWhole(0)
+			for _, r := range tt.rows {
+				tb.AddRow(r...)
+			}
+			if err := tb.Render(); err != nil {
+				t.Fatal(err)
+			}
+			if buf.String() != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", buf.String(), tt.want)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+				if tt.width >= 40 && Width(line) > tt.width {
+					t.Errorf("line of %d columns: %q", Width(line), line)
+				}
+			}
+		})
 	}
-	if !strings.HasPrefix(pipe.String(), "x\t1\n") || strings.Contains(pipe.String(), "LONGER") {
-		t.Errorf("piped table:\n%q", pipe.String())
+	// Styled cells measure by what shows.
+	var buf bytes.Buffer
+	tb := NewTable(&buf, 80, "A", "B")
+	tb.AddRow(New(&buf, true).Success("yyyy"), "2")
+	tb.AddRow("x", "1")
+	tb.Render()
+	if !strings.Contains(buf.String(), "\nx     1\n") {
+		t.Errorf("styled cell mis-measured:\n%q", buf.String())
 	}
 }

@@ -101,7 +101,8 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 				return ios.WriteJSONIndent(list)
 			}
 			s := ui.New(ios.Out, ios.ColorEnabled())
-			t := ui.NewTable(ios.Out, ios.IsStdoutTTY(), "NAME", "TITLE", "EVENTS", "SIGNATURE")
+			t := ui.NewTable(ios.Out, ios.TableWidth(), "NAME", "TITLE", "EVENTS", "SIGNATURE")
+			t.KeepWhole(0)
 			for _, p := range list {
 				if p.Error != "" {
 					t.AddRow(s.Failure(p.Name), "", "", "cannot be read: "+p.Error)

@@ -60,7 +60,8 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		return nil
 	}
 	s := ui.New(ios.Out, ios.ColorEnabled())
-	t := ui.NewTable(ios.Out, ios.IsStdoutTTY(), "ID", "URL", "EVENTS", "ACTIVE", "DESCRIPTION")
+	t := ui.NewTable(ios.Out, ios.TableWidth(), "ID", "URL", "EVENTS", "ACTIVE", "DESCRIPTION")
+	t.KeepWhole(0)
 	for _, wh := range all {
 		active := s.Success("yes")
 		if !wh.Active {

@@ -121,12 +121,14 @@ func TestListTable(t *testing.T) {
 	e := newEnv(t)
 	e.srv.Seed(apitest.Webhook{ID: "wh_1", URL: "https://a.example.com/h", Events: apitest.EventTypes, Active: true, Description: "Production"})
 	e.srv.Seed(apitest.Webhook{ID: "wh_2", URL: "https://b.example.com/h", Events: []string{"email.sent"}, Active: false})
+	e.srv.Seed(apitest.Webhook{ID: "wh_01JD3XKQ8ZP4M9N2B7C6V5T0RS", URL: "https://agents.example.com/api/v2/integrations/jasni/webhooks/inbound?tenant=acme", Events: []string{"email.received", "email.bounced"}, Active: true, Description: "Inbound mail for the support agent"})
 	for _, tt := range []struct {
-		name string
-		tty  bool
-	}{{"tty", true}, {"pipe", false}} {
+		name  string
+		tty   bool
+		width int
+	}{{"tty", true, 200}, {"tty_80_columns", true, 80}, {"tty_50_columns", true, 50}, {"pipe", false, 0}} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := e.run(clitest.Options{TTY: tt.tty, Env: map[string]string{"NO_COLOR": "1"}}, "webhooks", "list")
+			res := e.run(clitest.Options{TTY: tt.tty, Width: tt.width, Env: map[string]string{"NO_COLOR": "1"}}, "webhooks", "list")
 			if res.Code != 0 {
 				t.Fatal(res.Stderr)
 			}
