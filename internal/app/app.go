@@ -93,6 +93,7 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 		})
 	}
 	f.Config, f.EditConfig = load(config.Load), load(config.Open)
+	f.DebugAPI = func() bool { return g.Debug || DebugAPI(getenv("JASNI_DEBUG")) }
 	ios.ApplyColorEnv(getenv)
 
 	cmd := root.NewCmdRoot(f, g)
@@ -139,6 +140,19 @@ func isUsageError(err error) bool {
 	msg := err.Error()
 	for _, prefix := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown shorthand flag", "unknown flag"} {
 		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// DebugAPI reports whether a JASNI_DEBUG value asks for the API trace:
+// "api", or "1", "true" or "all" for every kind of debug output there is, in
+// a comma-separated list.
+func DebugAPI(value string) bool {
+	for _, part := range strings.Split(value, ",") {
+		switch strings.ToLower(strings.TrimSpace(part)) {
+		case "api", "1", "true", "all":
 			return true
 		}
 	}

@@ -65,6 +65,11 @@ func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key string
 		withTimeout.Timeout = APITimeout
 		httpClient = &withTimeout
 	}
+	if f.DebugAPI != nil && f.DebugAPI() {
+		traced := *httpClient
+		traced.Transport = api.NewTrace(httpClient.Transport, f.IOStreams.ErrOut)
+		httpClient = &traced
+	}
 	if api.Insecure(baseURL) {
 		fmt.Fprintf(f.IOStreams.ErrOut, "warning: the API URL %s is plain http and not on this machine: your API key crosses the network unencrypted. Use https.\n", baseURL)
 	}

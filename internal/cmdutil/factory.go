@@ -24,4 +24,7 @@ type Factory struct {
 	Now        func() time.Time
 	// Getenv reads the environment (a map in tests).
 	Getenv func(string) string
+	// DebugAPI reports whether API requests are traced to stderr
+	// (--debug, JASNI_DEBUG=api).
+	DebugAPI func() bool
 }

@@ -337,3 +337,21 @@ func (c *Config) FileKeys(profile string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Mask shows enough of a secret to tell two apart and no more: its prefix
+// (through the first "_", when short, as in whsec_ or jsk_) and, when the
+// rest is long, its last 4 characters.
+func Mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	prefix := ""
+	if i := strings.IndexByte(secret, '_'); i >= 0 && i < 8 {
+		prefix = secret[:i+1]
+	}
+	rest := []rune(secret[len(prefix):])
+	if len(rest) < 12 {
+		return prefix + "…"
+	}
+	return prefix + "…" + string(rest[len(rest)-4:])
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/build"
 	authCmd "github.com/jasni/jasni-cli/internal/cmd/auth"
 	checkCmd "github.com/jasni/jasni-cli/internal/cmd/check"
+	configCmd "github.com/jasni/jasni-cli/internal/cmd/config"
 	eventsCmd "github.com/jasni/jasni-cli/internal/cmd/events"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
@@ -26,6 +27,7 @@ type Globals struct {
 	Profile    string
 	Output     string
 	NoColor    bool
+	Debug      bool
 }
 
 const gettingStarted = `jasni: the developer CLI for Jasni webhooks.
@@ -93,6 +95,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 	pf.StringVar(&g.Profile, "profile", "", "Config profile to use (default \"default\", or JASNI_PROFILE)")
 	pf.StringVarP(&g.Output, "output", "o", "text", "Output format: text or json")
 	pf.BoolVar(&g.NoColor, "no-color", false, "Disable colour (also NO_COLOR)")
+	pf.BoolVar(&g.Debug, "debug", false, "Print each Jasni API request and response on stderr, keys redacted (also JASNI_DEBUG=api)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
 	cmd.AddCommand(
@@ -107,6 +110,8 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		webhooksCmd.NewCmdWebhooks(f),
 		authCmd.NewCmdLogin(f, nil),
 		authCmd.NewCmdLogout(f, nil),
+		authCmd.NewCmdAuth(f),
+		configCmd.NewCmdConfig(f),
 		versionCmd.NewCmdVersion(f),
 	)
 	return cmd

@@ -1,0 +1,93 @@
+package main_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jasni/jasni-cli/internal/api/apitest"
+)
+
+// The built binary against the fake Jasni API: login, config, auth status
+// and the API trace, with the key checked absent from everything printed
+// except where the user asks for it (config get api_key).
+func TestConfigAuthAndTraceEndToEnd(t *testing.T) {
+	const key = "jsk_live_e2e_7f3a9c0d1b2e4f56"
+	srv := apitest.New(key)
+	defer srv.Close()
+	configHome := t.TempDir()
+	env := []string{"XDG_CONFIG_HOME=" + configHome, "JASNI_API_URL=" + srv.URL, "NO_COLOR=1"}
+	var printed strings.Builder
+	run := func(stdin string, extraEnv []string, args ...string) (string, string, int) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(binDir, "jasni"), args...)
+		cmd.Env = append(append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...), extraEnv...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if !(len(args) == 3 && args[0] == "config" && args[1] == "get" && args[2] == "api_key") {
+			printed.WriteString(out.String() + errOut.String())
+		}
+		return out.String(), errOut.String(), code
+	}
+	expect := func(ok bool, what, stdout, stderr string) {
+		t.Helper()
+		if !ok {
+			t.Fatalf("%s\nstdout:\n%s\nstderr:\n%s", what, stdout, stderr)
+		}
+	}
+
+	stdout, stderr, code := run("", nil, "auth", "status")
+	expect(code == 5 && strings.Contains(stdout, "API key   none"), "status before login", stdout, stderr)
+
+	stdout, stderr, code = run(key+"\n", nil, "login")
+	expect(code == 0 && strings.Contains(stderr, "jsk_…4f56"), "login", stdout, stderr)
+
+	stdout, stderr, code = run("", nil, "auth", "status")
+	expect(code == 0 && strings.Contains(stdout, "jsk_…4f56") && strings.Contains(stdout, "the API accepts the key (0 webhooks)"), "status after login", stdout, stderr)
+
+	stdout, stderr, code = run("", nil, "config", "list")
+	expect(code == 0 && strings.Contains(stdout, "api_key\tjsk_…4f56\t"), "config list", stdout, stderr)
+
+	stdout, stderr, code = run("", nil, "config", "get", "api_key")
+	expect(code == 0 && stdout == key+"\n", "config get api_key prints it whole", stdout, stderr)
+
+	// JASNI_DEBUG=api traces the create, and the secret shown once is on stdout only.
+	stdout, stderr, code = run("", []string{"JASNI_DEBUG=api"}, "webhooks", "create", "--url", "https://app.example.com/webhooks/jasni", "-o", "json")
+	expect(code == 0 && strings.Contains(stderr, "* [1] POST "+srv.URL+"/api/v1/webhooks") &&
+		strings.Contains(stderr, "> Authorization: Bearer [redacted]") && strings.Contains(stderr, `"secret":"whsec_[redacted]"`),
+		"create with JASNI_DEBUG=api", stdout, stderr)
+	secret := srv.Webhooks()[0].Secret
+	if !strings.Contains(stdout, secret) || strings.Contains(stderr, secret) {
+		t.Errorf("the secret should be on stdout alone:\nstdout %s\nstderr %s", stdout, stderr)
+	}
+
+	stdout, stderr, code = run("", nil, "--debug", "webhooks", "list")
+	expect(code == 0 && strings.Contains(stderr, "* [1] 200 OK in ") && strings.Contains(stderr, "< Content-Type: application/json"), "list with --debug", stdout, stderr)
+
+	stdout, stderr, code = run("", nil, "webhooks", "list")
+	expect(code == 0 && !strings.Contains(stderr, "* [1]"), "no trace without asking", stdout, stderr)
+
+	stdout, stderr, code = run("", nil, "auth", "status", "--profile", "Staging")
+	expect(code == 1 && strings.Contains(stderr, `profile "Staging" is not in`) && strings.Contains(stderr, "Known profiles: default"), "unknown profile", stdout, stderr)
+
+	if strings.Contains(printed.String(), key) {
+		t.Errorf("the API key was printed:\n%s", printed.String())
+	}
+	data, err := os.ReadFile(filepath.Join(configHome, "jasni", "config.toml"))
+	if err != nil || !strings.Contains(string(data), key) {
+		t.Errorf("config file: %v\n%s", err, data)
+	}
+}
