@@ -93,7 +93,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			$ jasni trigger --all --url http://localhost:3000/webhooks/jasni --secret whsec_test
 
 			# One event, with edited fields
-			$ jasni trigger email.received --set data.subject="Quarterly report" --set data.to[0]=ceo@example.com
+			$ jasni trigger email.received --set data.subject="Quarterly report" --set 'data.to[0]=ceo@example.com'
 
 			# Your own data (or a whole event) from a file or stdin
 			$ jasni trigger email.received --data-file email.json
