@@ -224,7 +224,7 @@ func describeNonJSON(resp *http.Response, data []byte) string {
 		return "the answer is empty"
 	case ct == "text/html" || bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")):
 		return "the answer is an HTML page, not JSON (is the API URL right?)"
-	case json.Valid(data) == false && (bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))):
+	case !json.Valid(data) && (bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) || bytes.HasPrefix(bytes.TrimSpace(data), []byte("["))):
 		return "the answer is cut-off or malformed JSON"
 	}
 	return fmt.Sprintf("the answer is not JSON (%s)", cmp.Or(ct, "no content type"))

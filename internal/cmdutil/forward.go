@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,7 +47,7 @@ func ParseForward(s string) (*url.URL, error) {
 	u.Fragment, u.RawFragment = "", ""
 	// Whatever passes here must make a request for any delivery, so a bad
 	// value fails now rather than at the first delivery.
-	if _, err := http.NewRequest(http.MethodPost, relay.Target(u, &url.URL{Path: relay.DefaultPath}).String(), nil); err != nil {
+	if _, err := http.NewRequestWithContext(context.Background(), http.MethodPost, relay.Target(u, &url.URL{Path: relay.DefaultPath}).String(), nil); err != nil {
 		return nil, bad("not usable as a URL (" + err.Error() + ")")
 	}
 	return u, nil

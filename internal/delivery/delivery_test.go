@@ -37,7 +37,9 @@ func TestSendAnswers(t *testing.T) {
 	}{
 		{name: "200", handler: func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "OK") }, wantOK: true, wantCode: 200, wantBody: "OK"},
 		{name: "204", handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }, wantOK: true, wantCode: 204},
-		{name: "401", handler: func(w http.ResponseWriter, r *http.Request) { http.Error(w, "Invalid signature", 401) }, wantCode: 401, wantBody: "Invalid signature\n"},
+		{name: "401", handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "Invalid signature", http.StatusUnauthorized)
+		}, wantCode: 401, wantBody: "Invalid signature\n"},
 		{name: "500", handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, wantCode: 500},
 		{name: "redirect not followed", handler: func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/elsewhere" {

@@ -30,8 +30,8 @@ func ParsePath(s string) (Path, error) {
 	i := 0
 	expectKey := true
 	for i < len(s) {
-		switch c := s[i]; {
-		case c == '[':
+		switch c := s[i]; c {
+		case '[':
 			end := strings.IndexByte(s[i:], ']')
 			if end < 0 {
 				return nil, fmt.Errorf("bad path %q: missing \"]\"", s)
@@ -47,7 +47,7 @@ func ParsePath(s string) (Path, error) {
 			p = append(p, Step{Index: n, IsIndex: true})
 			i += end + 1
 			expectKey = false
-		case c == '.':
+		case '.':
 			if expectKey {
 				return nil, bad(i, "empty name")
 			}
@@ -56,7 +56,7 @@ func ParsePath(s string) (Path, error) {
 			if i == len(s) {
 				return nil, bad(i, "empty name")
 			}
-		case c == ']':
+		case ']':
 			return nil, bad(i, "\"]\" without \"[\"")
 		default:
 			if !expectKey {

@@ -183,10 +183,10 @@ func (p *peeker) skipString() bool {
 // skip moves past one value of any kind. Containers are skipped by counting
 // brackets outside strings, not by recursion.
 func (p *peeker) skip() bool {
-	switch c := p.peek(); {
-	case c == '"':
+	switch p.peek() {
+	case '"':
 		return p.skipString()
-	case c == '{' || c == '[':
+	case '{', '[':
 		depth := 0
 		for p.i < len(p.doc) {
 			switch p.doc[p.i] {
@@ -207,7 +207,7 @@ func (p *peeker) skip() bool {
 			p.i++
 		}
 		return false
-	case c == 0:
+	case 0:
 		return false
 	default:
 		// A number or a literal: up to the next delimiter.
