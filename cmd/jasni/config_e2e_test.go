@@ -1,10 +1,7 @@
 package main_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,23 +21,11 @@ func TestConfigAuthAndTraceEndToEnd(t *testing.T) {
 	var printed strings.Builder
 	run := func(stdin string, extraEnv []string, args ...string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(filepath.Join(binDir, "jasni"), args...)
-		cmd.Env = append(append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...), extraEnv...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		code := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			code = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		stdout, stderr, code := jasniWithStdin(t, append(env[:len(env):len(env)], extraEnv...), stdin, args...)
 		if !(len(args) == 3 && args[0] == "config" && args[1] == "get" && args[2] == "api_key") {
-			printed.WriteString(out.String() + errOut.String())
+			printed.WriteString(stdout + stderr)
 		}
-		return out.String(), errOut.String(), code
+		return stdout, stderr, code
 	}
 	expect := func(ok bool, what, stdout, stderr string) {
 		t.Helper()

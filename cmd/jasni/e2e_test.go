@@ -52,9 +52,16 @@ func TestMain(m *testing.M) {
 
 func jasni(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return jasniWithStdin(t, env, "", args...)
+}
+
+// jasniWithStdin is jasni with stdin.
+func jasniWithStdin(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "jasni"), args...)
 	// A clean environment: nothing from the developer's shell or config leaks in.
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -249,21 +256,11 @@ func TestWebhooksAgainstTheFakeAPI(t *testing.T) {
 	env := []string{"JASNI_CONFIG=" + config, "JASNI_API_URL=" + srv.URL}
 	run := func(stdin string, args ...string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(filepath.Join(binDir, "jasni"), args...)
-		cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		err := cmd.Run()
-		code := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			code = exitErr.ExitCode()
-		}
-		if strings.Contains(out.String()+errOut.String(), key) {
+		stdout, stderr, code := jasniWithStdin(t, env, stdin, args...)
+		if strings.Contains(stdout+stderr, key) {
 			t.Errorf("%v printed the API key", args)
 		}
-		return out.String(), errOut.String(), code
+		return stdout, stderr, code
 	}
 
 	if _, stderr, code := run(key+"\n", "login"); code != 0 {
