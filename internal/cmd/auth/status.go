@@ -35,6 +35,8 @@ type StatusOptions struct {
 	Key, Source string
 	// Client makes the client that asks the API about Key.
 	Client func(cfg *config.Config) (*api.Client, error)
+	// ProfileArgs repeats --config and --profile in the login command suggested.
+	ProfileArgs string
 }
 
 func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Command {
@@ -60,6 +62,7 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 				return err
 			}
 			opts.Key, opts.Source = cfg.WithFlags(cmd.Flags()).Lookup(config.KeyAPIKey)
+			opts.ProfileArgs = cmdutil.ProfileArgs(cmd)
 			opts.Client = func(cfg *config.Config) (*api.Client, error) {
 				return cmdutil.NewAPIClient(f, cmd, cfg, opts.Key)
 			}
@@ -123,12 +126,8 @@ func statusRun(ctx context.Context, opts *StatusOptions) error {
 			n := len(all)
 			st.Webhooks = &n
 		case errors.As(err, &apiErr) && (apiErr.Kind == api.KindAuth || apiErr.Kind == api.KindForbidden):
-			login := "jasni login"
-			if cfg.Profile != config.DefaultProfile {
-				login += " --profile " + cmdutil.ShellQuote(cfg.Profile)
-			}
 			st.State = "refused"
-			failure = cmdutil.WithExitCode(cmdutil.ExitAuth, fmt.Errorf("the API refuses the key from %s (%d): save a working one with: %s", opts.Source, apiErr.Status, login))
+			failure = cmdutil.WithExitCode(cmdutil.ExitAuth, fmt.Errorf("the API refuses the key from %s (%d): save a working one with: jasni login%s", opts.Source, apiErr.Status, opts.ProfileArgs))
 		case errors.As(err, &apiErr) && apiErr.Kind == api.KindNetwork:
 			st.State, failure = "unreachable", err
 		case ctx.Err() != nil:

@@ -72,6 +72,8 @@ type GetOptions struct {
 	IO     *iostreams.IOStreams
 	Config func() (*config.Config, error)
 	Key    string
+	// ProfileArgs repeats --config and --profile in suggested commands.
+	ProfileArgs string
 }
 
 func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command {
@@ -94,7 +96,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 			if _, err := settingArg(args[0]); err != nil {
 				return err
 			}
-			opts.Key = args[0]
+			opts.Key, opts.ProfileArgs = args[0], cmdutil.ProfileArgs(cmd)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -113,18 +115,10 @@ func getRun(opts *GetOptions) error {
 		return opts.IO.WriteJSON(map[string]any{"key": opts.Key, "value": value, "source": source, "profile": cfg.Profile})
 	}
 	if value == "" {
-		return fmt.Errorf("%s has no value in profile %q: set it with: jasni config set %s <value>%s", opts.Key, cfg.Profile, opts.Key, profileFlag(cfg))
+		return fmt.Errorf("%s has no value in profile %q: set it with: jasni config set %s <value>%s", opts.Key, cfg.Profile, opts.Key, opts.ProfileArgs)
 	}
 	_, err = fmt.Fprintln(opts.IO.Out, value)
 	return err
-}
-
-// profileFlag is the --profile to repeat in a suggested command.
-func profileFlag(cfg *config.Config) string {
-	if cfg.Profile == config.DefaultProfile {
-		return ""
-	}
-	return " --profile " + cmdutil.ShellQuote(cfg.Profile)
 }
 
 type SetOptions struct {
@@ -133,6 +127,8 @@ type SetOptions struct {
 	Key    string
 	// Value is the new value; "-" reads it from stdin.
 	Value string
+	// ProfileArgs repeats --config and --profile in suggested commands.
+	ProfileArgs string
 }
 
 func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command {
@@ -160,7 +156,7 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command 
 			if _, err := settingArg(args[0]); err != nil {
 				return err
 			}
-			opts.Key, opts.Value = args[0], args[1]
+			opts.Key, opts.Value, opts.ProfileArgs = args[0], args[1], cmdutil.ProfileArgs(cmd)
 			if runF != nil {
 				return runF(opts)
 			}
@@ -182,7 +178,7 @@ func setRun(opts *SetOptions) error {
 		}
 		value = strings.TrimSpace(value)
 	}
-	if err := checkValue(cfg, opts.Key, value); err != nil {
+	if err := checkValue(cfg, opts.Key, value, opts.ProfileArgs); err != nil {
 		return err
 	}
 	cfg.Set(cfg.Profile, opts.Key, value)
@@ -212,9 +208,9 @@ func warnOverridden(ios *iostreams.IOStreams, s *ui.Styles, cfg *config.Config, 
 
 // checkValue refuses a value jasni could not use, saying which part is wrong
 // and without echoing a secret.
-func checkValue(cfg *config.Config, key, value string) error {
+func checkValue(cfg *config.Config, key, value, profileArgs string) error {
 	if value == "" {
-		return cmdutil.FlagErrorf("the value is empty: to remove %s, run: jasni config unset %s%s", key, key, profileFlag(cfg))
+		return cmdutil.FlagErrorf("the value is empty: to remove %s, run: jasni config unset %s%s", key, key, profileArgs)
 	}
 	if strings.ContainsAny(value, "\r\n") {
 		return cmdutil.FlagErrorf("the value of %s has a line break", key)
