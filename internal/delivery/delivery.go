@@ -41,6 +41,8 @@ type Attempt struct {
 	Of       int // attempts planned
 	Status   int // 0 when no response arrived
 	Duration time.Duration
+	// Header is the answer's headers.
+	Header http.Header
 	// Body is the start of the answer (at most MaxResponseBody bytes).
 	Body      []byte
 	Truncated bool
@@ -122,7 +124,7 @@ func (s *Sender) attempt(ctx context.Context, client *http.Client, req Request) 
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
-	a := Attempt{Status: resp.StatusCode, Location: resp.Header.Get("Location")}
+	a := Attempt{Status: resp.StatusCode, Header: resp.Header, Location: resp.Header.Get("Location")}
 	if len(body) > MaxResponseBody {
 		a.Body, a.Truncated = body[:MaxResponseBody], true
 		// Drain a little more so the connection can be reused, then give up on it.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -31,19 +32,14 @@ func Detail(w io.Writer, s *ui.Styles, d *store.Delivery) error {
 		fmt.Fprintln(&b, "Duplicate  yes: the same delivery as an earlier one, by the provider's dedup key")
 	}
 	fmt.Fprintf(&b, "Answered   %s\n", answerText(d.Answer))
-	fmt.Fprintf(&b, "Forward    %s\n", ForwardText(d.Forward))
-	for i := range d.Resends {
-		fmt.Fprintf(&b, "Resent     %s\n", ForwardText(&d.Resends[i]))
+	if d.Forward == nil || d.Forward.URL == "" || len(d.Attempts) == 0 {
+		fmt.Fprintf(&b, "Forward    %s\n", ForwardText(d.Forward))
+	}
+	for i := range d.Attempts {
+		writeAttempt(&b, s, i+1, &d.Attempts[i])
 	}
 	fmt.Fprintf(&b, "\n%s\n", s.Bold("Headers"))
-	keys := make([]string, 0, len(d.Header))
-	for k := range d.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "  %s: %s\n", line(k), line(strings.Join(d.Header[k], ", ")))
-	}
+	writeHeaders(&b, "  ", d.Header)
 	if d.Truncated() {
 		fmt.Fprintf(&b, "\n%s (first %d of %d bytes)\n", s.Bold("Body"), len(d.Body), d.BodySize)
 	} else {
@@ -58,6 +54,57 @@ func Detail(w io.Writer, s *ui.Styles, d *store.Delivery) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeAttempt writes one attempt with the app's answer: its status, its
+// headers and the start of its body.
+func writeAttempt(b *strings.Builder, s *ui.Styles, n int, a *store.Attempt) {
+	by := a.By
+	if by == "" {
+		by = "sent"
+	}
+	when := ""
+	if !a.At.IsZero() {
+		when = " at " + a.At.Local().Format(time.RFC3339)
+	}
+	fmt.Fprintf(b, "\n%s\n", s.Bold(fmt.Sprintf("Attempt %d (%s%s)", n, termsafe.Line(by), when)))
+	fmt.Fprintf(b, "  %s\n", ForwardText(a))
+	if a.Sent != nil {
+		if len(a.Sent.Header) > 0 {
+			fmt.Fprintln(b, "  Sent with these headers changed:")
+			writeHeaders(b, "    ", a.Sent.Header)
+		}
+		if a.Sent.Body != nil {
+			fmt.Fprintf(b, "  Sent an edited body (%d bytes):\n", len(a.Sent.Body))
+			b.WriteString(Body(a.Sent.Body, "    "))
+		}
+	}
+	if a.Status == 0 {
+		return
+	}
+	fmt.Fprintln(b, "  Answer headers:")
+	writeHeaders(b, "    ", a.Header)
+	switch {
+	case a.BodySize == 0:
+		fmt.Fprintln(b, "  Answer body: empty")
+	case a.Truncated():
+		fmt.Fprintf(b, "  Answer body (first %d of %d bytes):\n", len(a.Body), a.BodySize)
+		b.WriteString(Body(a.Body, "    "))
+	default:
+		fmt.Fprintf(b, "  Answer body (%d bytes):\n", a.BodySize)
+		b.WriteString(Body(a.Body, "    "))
+	}
+}
+
+func writeHeaders(b *strings.Builder, indent string, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(b, "%s%s: %s\n", indent, termsafe.Line(k), termsafe.Line(strings.Join(h[k], ", ")))
+	}
 }
 
 // Bounds on how much of a body is laid out: indenting a deeply nested

@@ -23,20 +23,20 @@ import (
 // Object is the JSON shape of a delivery, for `listen --output json`,
 // `events list --output json` and `events show --output json`.
 type Object struct {
-	ID         string          `json:"id"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Method     string          `json:"method"`
-	Path       string          `json:"path"`
-	RemoteAddr string          `json:"remote_addr,omitempty"`
-	Event      string          `json:"event"`
-	Verdict    store.Verdict   `json:"verdict"`
-	Rejected   bool            `json:"rejected"`
-	Duplicate  bool            `json:"duplicate"`
-	Answer     int             `json:"answer"`
-	BodySize   int64           `json:"body_size"`
-	Forward    *store.Forward  `json:"forward,omitempty"`
-	Resends    []store.Forward `json:"resends,omitempty"`
-	Headers    http.Header     `json:"headers,omitempty"`
+	ID         string        `json:"id"`
+	ReceivedAt time.Time     `json:"received_at"`
+	Method     string        `json:"method"`
+	Path       string        `json:"path"`
+	RemoteAddr string        `json:"remote_addr,omitempty"`
+	Event      string        `json:"event"`
+	Verdict    store.Verdict `json:"verdict"`
+	Rejected   bool          `json:"rejected"`
+	Duplicate  bool          `json:"duplicate"`
+	Answer     int           `json:"answer"`
+	BodySize   int64         `json:"body_size"`
+	Forward    *Attempt      `json:"forward,omitempty"`
+	Attempts   []Attempt     `json:"attempts,omitempty"`
+	Headers    http.Header   `json:"headers,omitempty"`
 	// Body is the body as JSON when it is JSON, else as a string.
 	Body      json.RawMessage `json:"body,omitempty"`
 	Truncated bool            `json:"truncated,omitempty"`
@@ -47,12 +47,65 @@ func JSON(d *store.Delivery, full bool) Object {
 	o := Object{
 		ID: d.ID, ReceivedAt: d.ReceivedAt, Method: d.Method, Path: d.Path, RemoteAddr: d.RemoteAddr,
 		Event: d.Event, Verdict: d.Verdict, Rejected: d.Rejected, Duplicate: d.Duplicate,
-		Answer: d.Answer, BodySize: d.BodySize, Forward: d.Forward, Resends: d.Resends,
+		Answer: d.Answer, BodySize: d.BodySize,
+	}
+	if d.Forward != nil {
+		f := attemptJSON(d.Forward, full)
+		o.Forward = &f
 	}
 	if full {
 		o.Headers = d.Header
 		o.Body = rawOrString(d.Body)
 		o.Truncated = d.Truncated()
+		for i := range d.Attempts {
+			o.Attempts = append(o.Attempts, attemptJSON(&d.Attempts[i], true))
+		}
+	}
+	return o
+}
+
+// Attempt is the JSON shape of one time a delivery was sent to an app (or
+// of why listen did not): with the app's answer headers and body when the
+// whole delivery is asked for.
+type Attempt struct {
+	At         time.Time   `json:"at,omitzero"`
+	By         string      `json:"by,omitempty"`
+	URL        string      `json:"url,omitempty"`
+	Status     int         `json:"status,omitempty"`
+	DurationMS int64       `json:"duration_ms"`
+	Error      string      `json:"error,omitempty"`
+	Skipped    string      `json:"skipped,omitempty"`
+	Summary    string      `json:"summary,omitempty"`
+	Sent       *Sent       `json:"sent,omitempty"`
+	Headers    http.Header `json:"headers,omitempty"`
+	// Body is the start of the app's answer, as JSON when it is JSON, else
+	// as a string; BodySize is the whole answer's size.
+	Body      json.RawMessage `json:"body,omitempty"`
+	BodySize  int64           `json:"body_size,omitempty"`
+	Truncated bool            `json:"truncated,omitempty"`
+}
+
+// Sent is how an attempt differed from the delivery as received.
+type Sent struct {
+	Headers http.Header     `json:"headers,omitempty"`
+	Body    json.RawMessage `json:"body,omitempty"`
+}
+
+func attemptJSON(a *store.Attempt, full bool) Attempt {
+	o := Attempt{At: a.At, By: a.By, URL: a.URL, Status: a.Status, DurationMS: a.DurationMS, Error: a.Error,
+		Skipped: a.Skipped, Summary: a.Summary, BodySize: a.BodySize}
+	if full {
+		o.Headers = a.Header
+		if a.Body != nil || a.BodySize > 0 {
+			o.Body = rawOrString(a.Body)
+		}
+		o.Truncated = a.Truncated()
+		if a.Sent != nil {
+			o.Sent = &Sent{Headers: a.Sent.Header}
+			if a.Sent.Body != nil {
+				o.Sent.Body = rawOrString(a.Sent.Body)
+			}
+		}
 	}
 	return o
 }
@@ -183,6 +236,8 @@ func Outcome(d *store.Delivery) string {
 		return termsafe.Line(fmt.Sprintf("answered %d, not forwarded: %s", d.Answer, f.Skipped))
 	case f.Error != "":
 		return termsafe.Line(fmt.Sprintf("→ %d %s", d.Answer, f.Error))
+	case f.Summary != "":
+		return fmt.Sprintf("→ %d %s %dms: %s", f.Status, http.StatusText(f.Status), f.DurationMS, termsafe.Line(f.Summary))
 	}
 	return fmt.Sprintf("→ %d %s %dms", f.Status, http.StatusText(f.Status), f.DurationMS)
 }
@@ -202,6 +257,8 @@ func compactOutcome(d *store.Delivery) string {
 		return fmt.Sprintf("%d, not forwarded", d.Answer)
 	case f.Error != "":
 		return termsafe.Line(fmt.Sprintf("%d %s", d.Answer, f.Error))
+	case f.Summary != "":
+		return fmt.Sprintf("→ %d: %s", f.Status, termsafe.Line(f.Summary))
 	}
 	return fmt.Sprintf("→ %d %dms", f.Status, f.DurationMS)
 }
@@ -245,7 +302,7 @@ func refusal(status int) string {
 }
 
 // ForwardText is one forward or resend, for `events show`.
-func ForwardText(f *store.Forward) string {
+func ForwardText(f *store.Attempt) string {
 	switch {
 	case f == nil:
 		return "-"
@@ -254,7 +311,11 @@ func ForwardText(f *store.Forward) string {
 	case f.Error != "":
 		return "failed: " + termsafe.Line(f.Error) + " (" + termsafe.Line(f.URL) + ")"
 	}
-	return fmt.Sprintf("%d %s from %s in %dms", f.Status, http.StatusText(f.Status), termsafe.Line(f.URL), f.DurationMS)
+	text := fmt.Sprintf("%d %s from %s in %dms", f.Status, http.StatusText(f.Status), termsafe.Line(f.URL), f.DurationMS)
+	if f.Summary != "" {
+		text += ": " + termsafe.Line(f.Summary)
+	}
+	return text
 }
 
 func answerText(status int) string {

@@ -44,13 +44,13 @@ func TestLineFits80Columns(t *testing.T) {
 	long := strings.Repeat("x", 200)
 	deliveries := []store.Delivery{
 		{ID: "dlv_0193a4c2b1f0a1b2c3", ReceivedAt: at, Method: "POST", Event: "email.received", Verdict: store.VerdictValid, Answer: 200,
-			Forward: &store.Forward{Status: 200, DurationMS: 12}},
+			Forward: &store.Attempt{Status: 200, DurationMS: 12}},
 		{ID: "dlv_0193a4c2b1f0a1b2c4", ReceivedAt: at, Method: "POST", Event: "domain.verified", Verdict: store.VerdictValid, Duplicate: true, Answer: 200,
-			Forward: &store.Forward{Status: 401, DurationMS: 3}},
+			Forward: &store.Attempt{Status: 401, DurationMS: 3}},
 		{ID: "dlv_0193a4c2b1f0a1b2c5", ReceivedAt: at, Method: "POST", Event: "email.bounced", Verdict: store.VerdictValid, Answer: 502,
-			Forward: &store.Forward{Error: "your app is not running on localhost:3000 (" + long + ")"}},
+			Forward: &store.Attempt{Error: "your app is not running on localhost:3000 (" + long + ")"}},
 		{ID: "dlv_0193a4c2b1f0a1b2c6", ReceivedAt: at, Method: "POST", Event: "email.sent", Verdict: store.VerdictValid, Answer: 200,
-			Forward: &store.Forward{Skipped: "event not in --events"}},
+			Forward: &store.Attempt{Skipped: "event not in --events"}},
 		{ID: "dlv_0193a4c2b1f0a1b2c7", ReceivedAt: at, Method: "POST", Event: long, Verdict: store.VerdictInvalid, Rejected: true, Answer: 401},
 		{ID: "dlv_0193a4c2b1f0a1b2c8", ReceivedAt: at, Method: "GET", Path: "/" + long, Rejected: true, Answer: 404},
 		{ID: "dlv_0193a4c2b1f0a1b2c9", ReceivedAt: at, Method: "POST", Rejected: true, Answer: 413},

@@ -1,154 +1,196 @@
 package relay
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/store"
 )
 
-// conns forwards to a plain-http app over kept-alive connections, from the
-// handler's own goroutine: http.Transport hands each request to two
-// goroutines of its own and back, which on a 2-core machine was most of
-// what the relay added to a delivery. It also leaves the request alone
-// where Transport would not: no Accept-Encoding is added and no gzip
-// answer is unpacked, so the app sees what the sender sent and the sender
-// gets what the app answered.
-type conns struct {
-	addr    string
-	maxIdle int
-	dialer  net.Dialer
+// forwardIdleTimeout is how long a connection to the app is kept idle. It is
+// shorter than any app's own idle timeout that is met in practice (Node's
+// 5 s, uvicorn's 5 s, a Go server set to 1 s, nginx's 75 s), so the relay
+// closes an idle connection before the app does: a delivery is never
+// written on a connection the app is closing at that moment, which the app
+// would not answer and the relay could not safely send again (a POST is
+// not idempotent). The connections the app closes sooner are noticed by
+// the Transport as they close, while they sit idle.
+const forwardIdleTimeout = 500 * time.Millisecond
 
-	mu   sync.Mutex
-	idle []*conn
+// maxAnswerHeader bounds the app's answer headers, as the sender's are.
+const maxAnswerHeader = 64 << 10
+
+// NewForwardTransport is the transport deliveries go to the app through.
+// net/http's Transport retries a request on a kept-alive connection only
+// when not one byte of it was written, so each delivery reaches the app at
+// most once for every time it is sent.
+func NewForwardTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The app gets the request as the sender made it, and the sender the
+	// answer as the app made it: no Accept-Encoding added, nothing unpacked.
+	t.DisableCompression = true
+	// Enough idle connections for a burst of concurrent deliveries, so each
+	// one does not open a connection of its own.
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = forwardIdleTimeout
+	t.MaxResponseHeaderBytes = maxAnswerHeader
+	return t
 }
 
-type conn struct {
-	net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
-}
-
-// answer is the app's response, its body read (within maxAnswerBody).
-type answer struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func newConns(target *url.URL, maxIdle int) *conns {
-	port := target.Port()
-	if port == "" {
-		port = "80"
-	}
-	return &conns{addr: net.JoinHostPort(target.Hostname(), port), maxIdle: maxIdle}
-}
-
-func (p *conns) get(ctx context.Context) (c *conn, reused bool, err error) {
-	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
-		c = p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		return c, true, nil
-	}
-	p.mu.Unlock()
-	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+// forward passes the delivery to the app and streams the app's answer back
+// to the sender whole, keeping its start. It reports whether the answer was
+// cut short after it began: the caller then breaks the sender's connection
+// (once the delivery is recorded), so the sender never takes a part of an
+// answer for the whole.
+func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delivery) (abort bool) {
+	target := Target(r.cfg.Forward, in.URL)
+	a := &store.Attempt{At: r.cfg.Now(), By: store.AttemptByListen, URL: target.String()}
+	defer func() {
+		d.Forward = a
+		d.Attempts = []store.Attempt{*a}
+	}()
+	ctx, cancel := context.WithTimeout(in.Context(), r.cfg.ForwardTimeout)
+	defer cancel()
+	out, err := http.NewRequestWithContext(ctx, in.Method, a.URL, bytes.NewReader(d.Body))
 	if err != nil {
-		return nil, false, err
+		d.Answer = http.StatusBadGateway
+		a.Error = err.Error()
+		http.Error(w, "jasni: bad forward URL", d.Answer)
+		return false
 	}
-	return &conn{Conn: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10)}, false, nil
+	out.Header = ForwardHeader(in, r.cfg.Header)
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = []string{""} // keeps Go from adding its own
+	}
+	out.ContentLength = int64(len(d.Body))
+
+	start := time.Now()
+	resp, err := r.transport.RoundTrip(out)
+	if err != nil {
+		a.DurationMS = time.Since(start).Milliseconds()
+		d.Answer = http.StatusBadGateway
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) && ctx.Err() != nil {
+			d.Answer = http.StatusGatewayTimeout
+			err = context.DeadlineExceeded
+		}
+		if errors.Is(err, context.Canceled) && in.Context().Err() != nil {
+			err = context.Canceled
+		}
+		a.Error = describeForwardError(target, r.cfg.ForwardTimeout, err)
+		http.Error(w, "jasni: "+a.Error, d.Answer)
+		return false
+	}
+	defer resp.Body.Close()
+	a.Status, d.Answer = resp.StatusCode, resp.StatusCode
+	a.Header = resp.Header.Clone()
+	copyAnswerHeader(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+
+	head := &headKeeper{max: store.AnswerKeep}
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(w, io.TeeReader(resp.Body, head), *buf)
+	copyBufs.Put(buf)
+	a.DurationMS = time.Since(start).Milliseconds()
+	a.Body, a.BodySize = head.buf, n
+	if a.Status < 200 || a.Status > 299 {
+		a.Summary = store.AnswerSummary(a.Body)
+	}
+	if err != nil {
+		switch {
+		case in.Context().Err() != nil:
+			a.Error = fmt.Sprintf("the sender went away while your app's answer was passed on (%d bytes of it)", n)
+		case ctx.Err() != nil:
+			a.Error = fmt.Sprintf("your app's answer was not whole within %s (%d bytes of it came): the sender's connection was broken so it cannot take the part for the whole", r.cfg.ForwardTimeout, n)
+		default:
+			a.Error = fmt.Sprintf("your app's answer was cut short after %d bytes (%v): the sender's connection was broken so it cannot take the part for the whole", n, err)
+		}
+		return true
+	}
+	return false
 }
 
-func (p *conns) put(c *conn) {
-	_ = c.SetDeadline(time.Time{})
-	p.mu.Lock()
-	if len(p.idle) < p.maxIdle {
-		p.idle = append(p.idle, c)
-		c = nil
-	}
-	p.mu.Unlock()
-	if c != nil {
-		c.Close()
-	}
-}
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// do sends req (whose body can be written again) and reads the answer. A
-// connection that the app closed while it sat idle fails before any answer
-// arrives; the request is then sent once more on a new connection.
-func (p *conns) do(ctx context.Context, req *http.Request) (*answer, error) {
-	for attempt := 0; ; attempt++ {
-		c, reused, err := p.get(ctx)
-		if err != nil {
-			return nil, err
-		}
-		a, err := p.exchange(ctx, c, req)
-		if err == nil {
-			return a, nil
-		}
-		c.Close()
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		if !reused || attempt > 0 || !stale(err) {
-			return nil, err
-		}
-		if req.GetBody != nil {
-			if req.Body, err = req.GetBody(); err != nil {
-				return nil, err
+// copyAnswerHeader passes the app's answer headers on, but for those that
+// describe the app's connection alone.
+func copyAnswerHeader(dst, src http.Header) {
+	var named []string // headers the app's Connection header names are hop-by-hop too
+	for _, v := range src["Connection"] {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				named = append(named, http.CanonicalHeaderKey(f))
 			}
 		}
 	}
-}
-
-func (p *conns) exchange(ctx context.Context, c *conn, req *http.Request) (*answer, error) {
-	// The sender hanging up, or the forward timeout, unblocks the exchange;
-	// by then ctx.Err() says which.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
-	if err := req.Write(c.bw); err != nil {
-		return nil, err
-	}
-	if err := c.bw.Flush(); err != nil {
-		return nil, err
-	}
-	var resp *http.Response
-	for {
-		var err error
-		if resp, err = http.ReadResponse(c.br, req); err != nil {
-			return nil, err
-		}
-		// 1xx answers are interim; the real one follows.
-		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
-			break
+	for k, vs := range src {
+		if !hopByHop[k] && !containsFold(named, k) {
+			dst[k] = vs
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
-	if err != nil {
-		return nil, err
-	}
-	// Reusable only if the answer was read to its end and the app keeps
-	// the connection open.
-	var probe [1]byte
-	n, _ := resp.Body.Read(probe[:])
-	resp.Body.Close()
-	if n == 0 && !resp.Close && resp.ProtoAtLeast(1, 1) && resp.StatusCode != http.StatusSwitchingProtocols && stop() {
-		p.put(c)
-	} else {
-		c.Close()
-	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
 }
 
-// stale reports an error from a kept-alive connection the app had closed.
-func stale(err error) bool {
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// headKeeper keeps the first max bytes written to it.
+type headKeeper struct {
+	max int
+	buf []byte
+}
+
+func (h *headKeeper) Write(p []byte) (int, error) {
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func describeForwardError(target *url.URL, timeout time.Duration, err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("your app at %s did not answer within %s", target.Host, timeout)
+	case errors.Is(err, context.Canceled):
+		return "the sender went away before your app answered"
+	case isRefused(err):
+		return fmt.Sprintf("your app at %s is not running (connection refused)", target.Host)
+	case answerGone(err):
+		return fmt.Sprintf("your app at %s closed the connection without answering (did it crash on this delivery?)", target.Host)
+	case strings.Contains(err.Error(), "response headers exceeded"):
+		return fmt.Sprintf("your app at %s answered with headers larger than %d KiB", target.Host, maxAnswerHeader>>10)
+	}
+	return fmt.Sprintf("could not reach your app at %s: %v", target.Host, err)
+}
+
+func isRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// answerGone reports an error that says the app took the request and closed
+// or reset the connection without an answer: it crashed on it, or closed it
+// on purpose.
+func answerGone(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

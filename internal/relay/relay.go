@@ -12,7 +12,6 @@ package relay
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +33,6 @@ const (
 	DefaultMaxInFlight    = 64 << 20
 	DefaultForwardTimeout = 30 * time.Second
 	DefaultPath           = "/webhooks/jasni"
-	maxAnswerBody         = 10 << 20
 	maxEventLen           = 200
 )
 
@@ -73,9 +71,9 @@ type Config struct {
 	MaxBody        int64
 	MaxInFlight    int64
 	ForwardTimeout time.Duration
-	// Client forwards to the app; nil gives a pooled client (NewForwardClient).
-	Client   *http.Client
-	Recorder Recorder
+	// Transport forwards to the app; nil gives NewForwardTransport().
+	Transport http.RoundTripper
+	Recorder  Recorder
 	// OnDelivery is told about every request once it is answered. It is
 	// called from the request's goroutine and must be safe for concurrent use.
 	OnDelivery func(*store.Delivery)
@@ -86,13 +84,12 @@ type Config struct {
 
 // Relay is an http.Handler.
 type Relay struct {
-	cfg      Config
-	provider *provider.Provider
-	client   *http.Client
-	conns    *conns // the fast path to a plain-http app; nil otherwise
-	events   map[string]bool
-	seen     *dedup
-	inflight *budget
+	cfg       Config
+	provider  *provider.Provider
+	transport http.RoundTripper
+	events    map[string]bool
+	seen      *dedup
+	inflight  *budget
 }
 
 // New builds a relay from cfg, filling in defaults.
@@ -116,24 +113,18 @@ func New(cfg Config) *Relay {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	client := cfg.Client
-	var fast *conns
-	if client == nil {
-		client = NewForwardClient()
-		if cfg.Forward != nil && cfg.Forward.Scheme == "http" {
-			fast = newConns(cfg.Forward, 256)
-		}
+	// A transport, not a client: the app's redirects are the sender's
+	// business, as they would be in production.
+	transport := cfg.Transport
+	if transport == nil {
+		transport = NewForwardTransport()
 	}
-	// The app's redirects are the sender's business, as they would be in production.
-	noRedirect := *client
-	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	r := &Relay{
-		cfg:      cfg,
-		provider: cfg.Provider,
-		client:   &noRedirect,
-		conns:    fast,
-		seen:     newDedup(10000),
-		inflight: newBudget(cfg.MaxInFlight),
+		cfg:       cfg,
+		provider:  cfg.Provider,
+		transport: transport,
+		seen:      newDedup(10000),
+		inflight:  newBudget(cfg.MaxInFlight),
 	}
 	if r.provider == nil {
 		p, err := provider.Builtin(provider.Default)
@@ -154,20 +145,6 @@ func New(cfg Config) *Relay {
 		}
 	}
 	return r
-}
-
-// NewForwardClient is a client for the app that keeps enough idle
-// connections for a burst of concurrent deliveries, so each one does not
-// open a connection of its own.
-func NewForwardClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	// The app gets the request as the sender made it, and the sender the
-	// answer as the app made it: no Accept-Encoding added, nothing unpacked.
-	t.DisableCompression = true
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 256
-	t.IdleConnTimeout = 90 * time.Second
-	return &http.Client{Transport: t}
 }
 
 func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -242,30 +219,34 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	d.Duplicate = r.seen.check(r.provider.DedupKey(req.Header, body))
 	recorded := r.record(d)
+	abort := false
 
 	switch {
 	case !recorded && (r.cfg.Forward == nil || r.events != nil && !r.events[d.Event]):
 		// A 200 that forwards nothing promises the delivery is kept; it is
 		// not, so the sender should try again.
 		d.Answer = http.StatusServiceUnavailable
-		d.Forward = &store.Forward{Skipped: "not forwarded, and the history could not record it"}
+		d.Forward = &store.Attempt{Skipped: "not forwarded, and the history could not record it"}
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "jasni: the delivery could not be recorded", d.Answer)
 	case r.events != nil && !r.events[d.Event]:
 		d.Answer = http.StatusOK
-		d.Forward = &store.Forward{Skipped: "event not in --events"}
+		d.Forward = &store.Attempt{Skipped: "event not in --events"}
 		w.WriteHeader(d.Answer)
 	case r.cfg.Forward == nil:
 		d.Answer = http.StatusOK
-		d.Forward = &store.Forward{Skipped: "no --forward"}
+		d.Forward = &store.Attempt{Skipped: "no --forward"}
 		w.WriteHeader(d.Answer)
 	default:
-		r.forward(w, req, d)
+		abort = r.forward(w, req, d)
 	}
 	if recorded {
 		r.cfg.Recorder.Finish(d)
 	}
 	r.tell(d)
+	if abort {
+		panic(http.ErrAbortHandler) // the server breaks the connection, quietly
+	}
 }
 
 func (r *Relay) allowed(list []string, v string) bool {
@@ -279,7 +260,7 @@ func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delive
 	d.Rejected = true
 	d.Verdict = verdict
 	d.Answer = status
-	d.Forward = &store.Forward{Skipped: why}
+	d.Forward = &store.Attempt{Skipped: why}
 	// The start of the body is read for the record when it costs nothing
 	// more: not when the sender waits for "100 Continue" before sending it.
 	expects := strings.Contains(strings.ToLower(req.Header.Get("Expect")), "100-continue")
@@ -392,72 +373,6 @@ func (r *Relay) readBody(req *http.Request) (body []byte, held int64, err error)
 	}
 }
 
-// forward passes the delivery to the app and copies its answer back.
-func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delivery) {
-	target := Target(r.cfg.Forward, in.URL)
-	d.Forward = &store.Forward{URL: target.String()}
-	ctx, cancel := context.WithTimeout(in.Context(), r.cfg.ForwardTimeout)
-	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, in.Method, d.Forward.URL, bytes.NewReader(d.Body))
-	if err != nil {
-		d.Answer = http.StatusBadGateway
-		d.Forward.Error = err.Error()
-		http.Error(w, "jasni: bad forward URL", d.Answer)
-		return
-	}
-	out.Header = ForwardHeader(in, r.cfg.Header)
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header["User-Agent"] = []string{""} // keeps Go from adding its own
-	}
-	out.ContentLength = int64(len(d.Body))
-
-	start := time.Now()
-	a, err := r.send(ctx, out)
-	d.Forward.DurationMS = time.Since(start).Milliseconds()
-	if err != nil {
-		d.Answer = http.StatusBadGateway
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) && ctx.Err() != nil {
-			d.Answer = http.StatusGatewayTimeout
-			err = context.DeadlineExceeded
-		}
-		d.Forward.Error = describeForwardError(target, r.cfg.ForwardTimeout, err)
-		http.Error(w, "jasni: "+d.Forward.Error, d.Answer)
-		return
-	}
-	d.Forward.Status = a.status
-	d.Answer = a.status
-	for k, vs := range a.header {
-		if !hopByHop[http.CanonicalHeaderKey(k)] {
-			w.Header()[k] = vs
-		}
-	}
-	w.WriteHeader(a.status)
-	_, _ = w.Write(a.body)
-}
-
-// send forwards out on the fast path when there is one, else through the
-// http.Client.
-func (r *Relay) send(ctx context.Context, out *http.Request) (*answer, error) {
-	if r.conns != nil {
-		return r.conns.do(ctx, out)
-	}
-	resp, err := r.client.Do(out)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBody))
-	if err != nil {
-		return nil, err
-	}
-	return &answer{status: resp.StatusCode, header: resp.Header, body: body}, nil
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 // Target is where a delivery goes: the forward URL as given, or, when it has
 // no path, with the incoming path and query kept.
 func Target(forward *url.URL, incoming *url.URL) *url.URL {
@@ -508,23 +423,6 @@ func ForwardHeader(in *http.Request, extra http.Header) http.Header {
 		h[k] = vs
 	}
 	return h
-}
-
-func describeForwardError(target *url.URL, timeout time.Duration, err error) string {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("your app at %s did not answer within %s", target.Host, timeout)
-	case errors.Is(err, context.Canceled):
-		return "the sender went away before your app answered"
-	case isRefused(err):
-		return fmt.Sprintf("your app at %s is not running (connection refused)", target.Host)
-	}
-	return fmt.Sprintf("could not reach your app at %s: %v", target.Host, err)
-}
-
-func isRefused(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "connection refused")
 }
 
 // clip bounds a string taken from the network before it is kept or shown.

@@ -92,10 +92,15 @@ func readLegacy(path string) (out []Delivery, err error) {
 			return nil
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var d Delivery
-			if json.Unmarshal(v, &d) != nil || d.ID == "" {
+			var rec struct {
+				Delivery
+				Resends []Attempt `json:"resends"`
+			}
+			if json.Unmarshal(v, &rec) != nil || rec.ID == "" {
 				return nil // skip what cannot be read
 			}
+			d := rec.Delivery
+			d.Attempts = legacyAttempts(d.Forward, rec.Resends)
 			d.Body = bytes.Clone(d.Body)
 			d.BodySize = int64(len(d.Body))
 			d.Rejected = d.Verdict == VerdictInvalid || d.Verdict == VerdictMissing

@@ -68,14 +68,54 @@ const (
 	VerdictSkipped Verdict = "not checked" // --skip-verify, or refused before the check
 )
 
-// Forward is what happened when the delivery was passed to the app.
-type Forward struct {
-	URL        string `json:"url,omitempty"`
-	Status     int    `json:"status,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
-	Error      string `json:"error,omitempty"`
+// Attempt is one time a delivery was passed to an app (listen's forward, a
+// resend, a replay), or, as a delivery's Forward, why listen did not pass it
+// on.
+type Attempt struct {
+	// At is when it was sent; By is what sent it: "listen", "resend" or "replay".
+	At         time.Time `json:"at,omitzero"`
+	By         string    `json:"by,omitempty"`
+	URL        string    `json:"url,omitempty"`
+	Status     int       `json:"status,omitempty"`
+	DurationMS int64     `json:"duration_ms"`
+	Error      string    `json:"error,omitempty"`
 	// Skipped says why it was not forwarded: "signature invalid", "event not in --events", "no --forward".
 	Skipped string `json:"skipped,omitempty"`
+	// Sent is what was sent, where it differed from the delivery as received.
+	Sent *Sent `json:"sent,omitempty"`
+	// The app's answer: its headers and the first AnswerKeep bytes of its
+	// body, of BodySize in all. Summary is the gist of an answer that was
+	// not 2xx (its first line, or a JSON error's message), for one-line views.
+	Header   http.Header `json:"header,omitempty"`
+	Body     []byte      `json:"body,omitempty"`
+	BodySize int64       `json:"body_size,omitempty"`
+	Summary  string      `json:"summary,omitempty"`
+}
+
+// Sent is how an attempt differed from the delivery as received: the
+// headers it changed (a fresh signature and timestamp) and, when it was
+// edited, the body.
+type Sent struct {
+	Header http.Header `json:"header,omitempty"`
+	Body   []byte      `json:"body,omitempty"`
+}
+
+// AnswerKeep is how much of an app's answer body is kept: enough for any
+// error message, and bounded, since the app may answer with anything.
+const AnswerKeep = 64 << 10
+
+// Truncated reports whether only the start of the answer's body was kept.
+func (a *Attempt) Truncated() bool { return int64(len(a.Body)) < a.BodySize }
+
+// brief is a without the answer's headers and body and what was sent: what
+// a list needs, kept where a list reads it.
+func (a *Attempt) brief() *Attempt {
+	if a == nil {
+		return nil
+	}
+	b := *a
+	b.Header, b.Body, b.Sent = nil, nil, nil
+	return &b
 }
 
 // Delivery is one request received, as stored.
@@ -98,10 +138,12 @@ type Delivery struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 	// Answer is the status jasni answered the sender with; 0 while the
 	// delivery is still being forwarded.
-	Answer  int      `json:"answer"`
-	Forward *Forward `json:"forward,omitempty"`
-	// Resends lists later re-deliveries with `jasni events resend`.
-	Resends []Forward `json:"resends,omitempty"`
+	Answer int `json:"answer"`
+	// Forward is what listen did with it: forwarded (and the app's
+	// answer), or why not. Attempts are every time it was sent to an app, in
+	// order: listen's forward, then each resend or replay.
+	Forward  *Attempt  `json:"forward,omitempty"`
+	Attempts []Attempt `json:"attempts,omitempty"`
 }
 
 // Truncated reports whether only the start of the body was kept.
@@ -140,7 +182,7 @@ func DefaultPath(getenv func(string) string) (string, error) {
 
 // schemaVersion is kept in PRAGMA user_version. A file with a higher number
 // was written by a newer jasni.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -160,10 +202,20 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	resends     BLOB,
 	body_size   INTEGER NOT NULL,
 	size        INTEGER NOT NULL,
-	body        BLOB    NOT NULL
+	body        BLOB    NOT NULL,
+	attempts    BLOB
 );
 CREATE INDEX IF NOT EXISTS deliveries_quota ON deliveries (rejected, seq, size);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
+`
+
+// Format 2 added attempts: every time a delivery was sent to an app, with
+// the app's answer. Format 1 kept only the status of listen's forward and
+// a list of resends, in the forward and resends columns, which are still
+// read for the deliveries it wrote.
+const migrateFrom1 = `
+ALTER TABLE deliveries ADD COLUMN attempts BLOB;
+PRAGMA user_version = 2;
 `
 
 // The body is the last column: a query that does not ask for it never
@@ -254,6 +306,10 @@ func (s *Store) init() error {
 	switch {
 	case version > schemaVersion:
 		return fmt.Errorf("the history at %s was written by a newer jasni (format %d; this one reads %d): upgrade jasni, or set JASNI_HISTORY to another file", s.path, version, schemaVersion)
+	case version == 1:
+		if _, err := s.db.Exec(migrateFrom1); err != nil {
+			return s.damaged(err)
+		}
 	case version < schemaVersion:
 		if _, err := s.db.Exec(schema); err != nil {
 			return s.damaged(err)
@@ -306,7 +362,7 @@ func scanSummary(row scanner, d *Delivery, extra ...any) error {
 	}
 	d.ReceivedAt = time.Unix(0, receivedAt)
 	if len(forward) > 0 {
-		d.Forward = &Forward{}
+		d.Forward = &Attempt{}
 		if err := json.Unmarshal(forward, d.Forward); err != nil {
 			return fmt.Errorf("%w: delivery %s: forward record: %v", errBadRecord, d.ID, err)
 		}
@@ -368,13 +424,14 @@ func (s *Store) Count(ctx context.Context, rejected bool) (int, error) {
 // Get returns the delivery with id, headers and body included.
 func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
 	var (
-		d       Delivery
-		header  []byte
-		resends []byte
-		body    []byte
+		d        Delivery
+		header   []byte
+		resends  []byte
+		body     []byte
+		attempts []byte
 	)
-	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, body FROM deliveries WHERE id = ?`, id)
-	if err := scanSummary(row, &d, &header, &resends, &body); err != nil {
+	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, body, attempts FROM deliveries WHERE id = ?`, id)
+	if err := scanSummary(row, &d, &header, &resends, &body, &attempts); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -382,38 +439,84 @@ func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
 	}
 	d.Body = body
 	d.Header = decodeHeader(header)
-	if len(resends) > 0 {
-		if err := json.Unmarshal(resends, &d.Resends); err != nil {
-			return nil, s.damaged(fmt.Errorf("%w: delivery %s: resends: %v", errBadRecord, id, err))
-		}
+	var err error
+	if d.Attempts, err = decodeAttempts(attempts, d.Forward, resends); err != nil {
+		return nil, s.damaged(fmt.Errorf("%w: delivery %s: %v", errBadRecord, id, err))
 	}
 	return &d, nil
 }
 
-// AddResend records that a delivery was sent again.
-func (s *Store) AddResend(ctx context.Context, id string, f Forward) error {
+// decodeAttempts reads the attempts column, or, for a delivery written in
+// format 1, makes the list from its forward and resends.
+func decodeAttempts(attempts []byte, forward *Attempt, resends []byte) ([]Attempt, error) {
+	var out []Attempt
+	if len(attempts) > 0 {
+		if err := json.Unmarshal(attempts, &out); err != nil {
+			return nil, fmt.Errorf("attempts: %v", err)
+		}
+		return out, nil
+	}
+	var later []Attempt
+	if len(resends) > 0 {
+		if err := json.Unmarshal(resends, &later); err != nil {
+			return nil, fmt.Errorf("resends: %v", err)
+		}
+	}
+	return legacyAttempts(forward, later), nil
+}
+
+// legacyAttempts makes the attempts of a delivery that earlier versions
+// kept as listen's forward and a list of resends.
+func legacyAttempts(forward *Attempt, resends []Attempt) []Attempt {
+	var out []Attempt
+	if forward != nil && forward.URL != "" {
+		first := *forward
+		first.By = AttemptByListen
+		out = append(out, first)
+	}
+	for _, r := range resends {
+		r.By = AttemptByResend
+		out = append(out, r)
+	}
+	return out
+}
+
+// What sent an attempt.
+const (
+	AttemptByListen = "listen"
+	AttemptByResend = "resend"
+	AttemptByReplay = "replay"
+)
+
+// AddAttempt records that a delivery was sent again, with the app's answer.
+func (s *Store) AddAttempt(ctx context.Context, id string, a Attempt) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.damaged(err)
 	}
 	defer tx.Rollback()
-	var raw []byte
-	if err := tx.QueryRowContext(ctx, `SELECT resends FROM deliveries WHERE id = ?`, id).Scan(&raw); err != nil {
+	var (
+		forward, resends, raw []byte
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT forward, resends, attempts FROM deliveries WHERE id = ?`, id).Scan(&forward, &resends, &raw); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		return s.damaged(err)
 	}
-	var resends []Forward
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &resends) // a damaged list starts again
+	var first *Attempt
+	if len(forward) > 0 && json.Unmarshal(forward, &first) != nil {
+		first = nil
 	}
-	resends = append(resends, f)
-	raw, err = json.Marshal(resends)
+	attempts, err := decodeAttempts(raw, first, resends)
 	if err != nil {
+		attempts = nil // a damaged list starts again
+	}
+	attempts = append(attempts, a)
+	if raw, err = json.Marshal(attempts); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET resends = ? WHERE id = ?`, raw, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ? WHERE id = ?`, raw, id); err != nil {
 		return s.damaged(err)
 	}
 	return s.damaged(tx.Commit())

@@ -36,7 +36,7 @@ func delivery(at time.Time, event string, body string) *Delivery {
 func junk(at time.Time, body string) *Delivery {
 	return &Delivery{ID: NewID(at), ReceivedAt: at, Method: "POST", Path: "/webhooks/jasni", RemoteAddr: "198.51.100.1:1",
 		Header: http.Header{"X-Junk": {"1"}}, Body: []byte(body), BodySize: int64(len(body)),
-		Verdict: VerdictMissing, Rejected: true, Answer: 401, Forward: &Forward{Skipped: "signature missing"}}
+		Verdict: VerdictMissing, Rejected: true, Answer: 401, Forward: &Attempt{Skipped: "signature missing"}}
 }
 
 // write records ds through a writer and waits until they are committed.
@@ -73,7 +73,7 @@ func TestRoundTrip(t *testing.T) {
 	for i, ev := range []string{"email.sent", "email.received", "email.sent"} {
 		d := delivery(now.Add(time.Duration(i)*time.Millisecond), ev, `{"event":"`+ev+`"}`)
 		d.Answer = 200
-		d.Forward = &Forward{URL: "http://localhost:3000", Status: 200, DurationMS: 3}
+		d.Forward = &Attempt{URL: "http://localhost:3000", Status: 200, DurationMS: 3}
 		ds = append(ds, d)
 	}
 	write(t, s, ds...)
@@ -90,14 +90,14 @@ func TestRoundTrip(t *testing.T) {
 	if list, _ := s.List(ctx, Query{Event: "email.sent", Limit: 1}); len(list) != 1 || list[0].ID != ds[2].ID {
 		t.Errorf("List filtered and limited: %+v", list)
 	}
-	if err := s.AddResend(ctx, ds[0].ID, Forward{Status: 502, Error: "down"}); err != nil {
+	if err := s.AddAttempt(ctx, ds[0].ID, Attempt{By: AttemptByResend, Status: 502, Error: "down"}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.Get(ctx, ds[0].ID); len(got.Resends) != 1 || got.Resends[0].Error != "down" {
+	if got, _ := s.Get(ctx, ds[0].ID); len(got.Attempts) != 2 || got.Attempts[1].Error != "down" || got.Attempts[0].By != AttemptByListen {
 		t.Errorf("resend not recorded: %+v", got)
 	}
-	if err := s.AddResend(ctx, "dlv_nope", Forward{}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("AddResend of an unknown id: %v", err)
+	if err := s.AddAttempt(ctx, "dlv_nope", Attempt{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AddAttempt of an unknown id: %v", err)
 	}
 
 	for _, f := range []string{path, path + "-wal"} {
@@ -130,7 +130,7 @@ func TestFinishLater(t *testing.T) {
 		t.Fatalf("recorded before its outcome: %+v", got)
 	}
 	w = s.NewWriter(WriterOptions{})
-	d.Answer, d.Duplicate, d.Forward = 502, true, &Forward{Error: "app down"}
+	d.Answer, d.Duplicate, d.Forward = 502, true, &Attempt{Error: "app down"}
 	w.Finish(d)
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -345,7 +345,13 @@ func writeLegacy(t *testing.T, path string, ds ...Delivery) {
 			return err
 		}
 		for _, d := range ds {
-			v, _ := json.Marshal(d)
+			// As earlier versions wrote it: resends beside the forward.
+			rec := struct {
+				Delivery
+				Resends []Attempt `json:"resends,omitempty"`
+			}{Delivery: d, Resends: d.Attempts}
+			rec.Attempts = nil
+			v, _ := json.Marshal(rec)
 			if err := b.Put([]byte(d.ID), v); err != nil {
 				return err
 			}
@@ -361,7 +367,8 @@ func TestLegacyHistory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.db")
 	now := time.Now()
 	old := []Delivery{*delivery(now, "email.sent", `{"a":1}`), *junk(now.Add(time.Millisecond), "x")}
-	old[0].Answer, old[0].Forward, old[0].Resends = 200, &Forward{Status: 200}, []Forward{{Status: 500}}
+	old[0].Answer, old[0].Forward = 200, &Attempt{URL: "http://localhost:3000/", Status: 200}
+	old[0].Attempts = []Attempt{{Status: 500}} // written as the resends of old
 	writeLegacy(t, path, old...)
 
 	s := open(t, path, DefaultLimits)
@@ -369,7 +376,8 @@ func TestLegacyHistory(t *testing.T) {
 		t.Errorf("notice: %q", s.Notice())
 	}
 	got, err := s.Get(ctx, old[0].ID)
-	if err != nil || string(got.Body) != `{"a":1}` || got.Forward.Status != 200 || len(got.Resends) != 1 {
+	if err != nil || string(got.Body) != `{"a":1}` || got.Forward.Status != 200 || len(got.Attempts) != 2 ||
+		got.Attempts[0].By != AttemptByListen || got.Attempts[1].Status != 500 || got.Attempts[1].By != AttemptByResend {
 		t.Fatalf("migrated delivery: %+v %v", got, err)
 	}
 	if n, _ := s.Count(ctx, true); n != 1 {

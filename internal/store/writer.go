@@ -67,9 +67,9 @@ func (s *Store) prepare() (*statements, error) {
 		sql string
 	}{
 		{&st.insert, `INSERT OR IGNORE INTO deliveries
-			(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, resends, body_size, size, body)
+			(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, attempts, body_size, size, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&st.finish, `UPDATE deliveries SET answer = ?, verdict = ?, duplicate = ?, event = ?, forward = ? WHERE id = ?`},
+		{&st.finish, `UPDATE deliveries SET answer = ?, verdict = ?, duplicate = ?, event = ?, forward = ?, attempts = ? WHERE id = ?`},
 		{&st.oldest, `SELECT seq, size FROM deliveries WHERE rejected = ? ORDER BY seq LIMIT ?`},
 		{&st.dropRows, `DELETE FROM deliveries WHERE rejected = ? AND seq <= ?`},
 	} {
@@ -178,7 +178,7 @@ func headerSize(h http.Header) int {
 // duplicate mark and forward result. It is dropped if the history cannot
 // take it; the delivery itself is already queued or written.
 func (w *Writer) Finish(d *Delivery) {
-	cp := Delivery{ID: d.ID, Answer: d.Answer, Verdict: d.Verdict, Duplicate: d.Duplicate, Event: d.Event}
+	cp := Delivery{ID: d.ID, Answer: d.Answer, Verdict: d.Verdict, Duplicate: d.Duplicate, Event: d.Event, Attempts: d.Attempts}
 	if d.Forward != nil {
 		f := *d.Forward
 		cp.Forward = &f
@@ -517,11 +517,11 @@ func (w *Writer) write(group []op) error {
 			w.totals[b2i(d.Rejected)].count++
 			w.totals[b2i(d.Rejected)].bytes += size
 		case opFinish:
-			fwd, err := forwardJSON(d.Forward)
+			fwd, attempts, err := outcomeJSON(d)
 			if err != nil {
 				return err
 			}
-			if _, err := finish.ExecContext(ctx, d.Answer, d.Verdict, d.Duplicate, d.Event, fwd, d.ID); err != nil {
+			if _, err := finish.ExecContext(ctx, d.Answer, d.Verdict, d.Duplicate, d.Event, fwd, attempts, d.ID); err != nil {
 				return err
 			}
 		}
@@ -539,27 +539,21 @@ func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int
 	}
 	header := encodeHeader(w.headerBuf[:0], h)
 	w.headerBuf = header
-	fwd, err := forwardJSON(d.Forward)
+	fwd, attempts, err := outcomeJSON(d)
 	if err != nil {
 		return 0, err
-	}
-	var resends []byte
-	if len(d.Resends) > 0 {
-		if resends, err = json.Marshal(d.Resends); err != nil {
-			return 0, err
-		}
 	}
 	bodySize := d.BodySize
 	if bodySize < int64(len(d.Body)) {
 		bodySize = int64(len(d.Body))
 	}
-	size := int64(len(header) + len(d.Body))
+	size := int64(len(header) + len(d.Body) + len(attempts))
 	body := d.Body
 	if body == nil {
 		body = []byte{}
 	}
 	res, err := insert.ExecContext(ctx, d.ID, d.Rejected, d.ReceivedAt.UnixNano(), d.Method, d.Path, d.RemoteAddr,
-		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, resends, bodySize, size, body)
+		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, attempts, bodySize, size, body)
 	if err != nil {
 		return 0, err
 	}
@@ -570,17 +564,26 @@ func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int
 }
 
 func mergeOutcome(into, from *Delivery) {
-	into.Answer, into.Verdict, into.Duplicate, into.Forward = from.Answer, from.Verdict, from.Duplicate, from.Forward
+	into.Answer, into.Verdict, into.Duplicate, into.Forward, into.Attempts = from.Answer, from.Verdict, from.Duplicate, from.Forward, from.Attempts
 	if from.Event != "" {
 		into.Event = from.Event
 	}
 }
 
-func forwardJSON(f *Forward) ([]byte, error) {
-	if f == nil {
-		return nil, nil
+// outcomeJSON is what becomes of d as its forward column (brief, for
+// lists) and its attempts column (whole, answers included).
+func outcomeJSON(d *Delivery) (forward, attempts []byte, err error) {
+	if d.Forward != nil {
+		if forward, err = json.Marshal(d.Forward.brief()); err != nil {
+			return nil, nil, err
+		}
 	}
-	return json.Marshal(f)
+	if len(d.Attempts) > 0 {
+		if attempts, err = json.Marshal(d.Attempts); err != nil {
+			return nil, nil, err
+		}
+	}
+	return forward, attempts, nil
 }
 
 // trimHeader keeps whole header lines up to max bytes, in a stable order.

@@ -31,7 +31,7 @@ func seed(t *testing.T, forwardURL string) (map[string]string, string) {
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Webhook-Event": {"email.sent"},
 			"X-Webhook-Signature": {clitest.JasniSignature(secret, body)}, "X-Forwarded-For": {"1.2.3.4"}},
 		Body: body, Event: "email.sent", Verdict: store.VerdictValid, Answer: 502,
-		Forward: &store.Forward{URL: forwardURL, Error: "your app is not running"},
+		Forward: &store.Attempt{URL: forwardURL, Error: "your app is not running"},
 	}
 	put(t, path, d)
 	// The profile's secret is another one, as after "jasni listen --secret S"
@@ -97,8 +97,24 @@ func TestListShowResendPrune(t *testing.T) {
 		t.Errorf("resend --secret wrong: exit %d %s", res.Code, res.Stderr)
 	}
 	res = clitest.Run(t, clitest.Options{Env: env}, "events", "show", id, "--output", "json")
-	if !strings.Contains(res.Stdout, `"resends"`) {
-		t.Errorf("resend not recorded:\n%s", res.Stdout)
+	var shown struct {
+		Attempts []struct {
+			By     string
+			Status int
+			Sent   *struct{ Headers http.Header }
+		}
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &shown); err != nil {
+		t.Fatal(err)
+	}
+	var resends int
+	for _, a := range shown.Attempts {
+		if a.By == "resend" {
+			resends++
+		}
+	}
+	if resends != 4 || shown.Attempts[len(shown.Attempts)-1].Sent == nil {
+		t.Errorf("each resend should be an attempt, with what it changed:\n%s", res.Stdout)
 	}
 
 	res = clitest.Run(t, clitest.Options{Env: env}, "events", "prune", "--all")
@@ -168,7 +184,7 @@ func TestResendPerProvider(t *testing.T) {
 	d := &store.Delivery{ID: store.NewID(time.Now()), ReceivedAt: time.Now(), Method: "POST", Path: "/webhooks/voisnap",
 		Header: http.Header{"X-Webhook-Timestamp": {"1600000000"}, "X-Webhook-Delivery-Id": {"dlv_same"}, "X-Webhook-Signature": {"sha256=00"}},
 		Body:   []byte(`{"type":"Error","data":{}}`), Event: "Error", Verdict: store.VerdictValid, Answer: 200,
-		Forward: &store.Forward{URL: srv.URL}}
+		Forward: &store.Attempt{URL: srv.URL}}
 	put(t, path, d)
 	env := map[string]string{"JASNI_HISTORY": path, "WEBHOOK_SECRET": "not-vs"}
 	res := clitest.Run(t, clitest.Options{Env: env}, "events", "resend", d.ID, "--provider", "voisnap", "--secret", "vs")

@@ -167,21 +167,46 @@ func resend(ctx context.Context, opts *ResendOptions, h *store.Store, d *store.D
 		return err
 	}
 	sender := &delivery.Sender{Client: client, Timeout: opts.Timeout}
+	sentAt := opts.Now()
 	a, err := sender.Send(ctx, delivery.Request{URL: target, Body: d.Body, Header: hdr}, nil)
 	if err != nil {
 		return cmdutil.ErrCancel
 	}
-	result := store.Forward{URL: target, Status: a.Status, DurationMS: a.Duration.Milliseconds()}
+	result := store.Attempt{At: sentAt, By: store.AttemptByResend, URL: target, Status: a.Status,
+		DurationMS: a.Duration.Milliseconds(), Header: a.Header, Body: a.Body, BodySize: int64(len(a.Body))}
+	if a.Truncated {
+		result.BodySize++ // more than was kept; how much more was not read
+	}
 	if a.Err != nil {
 		result.Error = a.Err.Error()
+	} else if !a.OK() {
+		result.Summary = store.AnswerSummary(a.Body)
 	}
-	if err := h.AddResend(ctx, d.ID, result); err != nil {
+	if changed := changedHeaders(d.Header, hdr); changed != nil {
+		result.Sent = &store.Sent{Header: changed}
+	}
+	if err := h.AddAttempt(ctx, d.ID, result); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: the resend was not recorded in the history: %s\n", termsafe.Line(err.Error()))
 	}
 	return report(opts.IO, d, a, result)
 }
 
-func report(ios *iostreams.IOStreams, d *store.Delivery, a delivery.Attempt, r store.Forward) error {
+// changedHeaders are the headers of sent that differ from the stored ones:
+// what a resend changed (a fresh signature and timestamp).
+func changedHeaders(stored, sent http.Header) http.Header {
+	var out http.Header
+	for k, vs := range sent {
+		if !slices.Equal(stored[k], vs) {
+			if out == nil {
+				out = http.Header{}
+			}
+			out[k] = vs
+		}
+	}
+	return out
+}
+
+func report(ios *iostreams.IOStreams, d *store.Delivery, a delivery.Attempt, r store.Attempt) error {
 	if ios.JSON() {
 		if err := ios.WriteJSON(map[string]any{"id": d.ID, "event": d.Event, "url": r.URL, "status": r.Status, "duration_ms": r.DurationMS, "ok": a.OK(), "error": r.Error}); err != nil {
 			return err

@@ -396,7 +396,7 @@ func listenRun(ctx context.Context, o *Options) error {
 	rl := relay.New(relay.Config{
 		Provider:      o.Provider,
 		Keys:          o.Keys,
-		Client:        forwardClient(o.ForwardInsecure),
+		Transport:     forwardTransport(o.ForwardInsecure),
 		SkipVerify:    o.SkipVerify,
 		Forward:       o.Forward,
 		Header:        o.Headers,
@@ -457,15 +457,14 @@ func closeHistory(w *store.Writer, disp *display) {
 	}
 }
 
-// forwardClient is the relay's default client, or, with --forward-insecure,
-// one that accepts any certificate from the app.
-func forwardClient(insecure bool) *http.Client {
-	if !insecure {
-		return nil
+// forwardTransport is the relay's transport, which with --forward-insecure
+// accepts any certificate from the app.
+func forwardTransport(insecure bool) http.RoundTripper {
+	t := relay.NewForwardTransport()
+	if insecure {
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked, for a local app
 	}
-	c := relay.NewForwardClient()
-	c.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked, for a local app
-	return c
+	return t
 }
 
 // forwardsToItself reports a --forward that names listen's own local port,
