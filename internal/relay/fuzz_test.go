@@ -14,11 +14,14 @@ import (
 
 type countingRecorder struct{ records, finishes atomic.Int64 }
 
-func (c *countingRecorder) Record(d *store.Delivery) error {
+func (c *countingRecorder) Record(d *store.Delivery, written func(error)) error {
 	if d.Rejected && len(d.Body) > store.RejectedBodyKeep {
 		panic("a rejected record keeps more than its quota")
 	}
 	c.records.Add(1)
+	if written != nil {
+		written(nil)
+	}
 	return nil
 }
 func (c *countingRecorder) Finish(*store.Delivery) { c.finishes.Add(1) }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,13 +187,10 @@ func TestInFlightBodiesBounded(t *testing.T) {
 	if w := full(); w.Code != 200 {
 		t.Fatalf("a body next to one only announced: %d, want 200", w.Code)
 	}
-	// Sent but for its last bytes: it holds its share while it dawdles.
-	pw.Write(bytes.Repeat([]byte("a"), size-2000))
-	w := full()
-	if w.Code != 503 || w.Header().Get("Retry-After") == "" {
-		t.Fatalf("second body: %d Retry-After %q, want 503 with Retry-After", w.Code, w.Header().Get("Retry-After"))
-	}
-	pw.Write(bytes.Repeat([]byte("a"), 1000))
+	// Sent but for its last bytes: it holds its share while it dawdles
+	// (TestSlowBodiesAreStopped shows what a sender that needs the room
+	// does to it).
+	pw.Write(bytes.Repeat([]byte("a"), size-1000))
 	pw.Close()
 	if w := <-first; w.Code != 200 {
 		t.Fatalf("first body: %d", w.Code)
@@ -238,49 +236,155 @@ func TestBodyLimits(t *testing.T) {
 	}
 }
 
-type failingRecorder struct{}
+// failingRecorder refuses every record with err, or takes it and fails
+// it later with written (a commit that failed).
+type failingRecorder struct {
+	err     error
+	written error
+}
 
-func (failingRecorder) Record(*store.Delivery) error { return errors.New("disk full") }
-func (failingRecorder) Finish(*store.Delivery)       {}
+func (f failingRecorder) Record(_ *store.Delivery, written func(error)) error {
+	if f.err != nil {
+		return f.err
+	}
+	if written != nil {
+		go written(f.written)
+	}
+	return nil
+}
+func (failingRecorder) Finish(*store.Delivery) {}
 
 // A sink's 200 promises the delivery is kept; when it cannot be, the sender
-// is told to retry. With --forward, the app's answer stands.
+// is told to retry. A history that cannot keep up now keeps deliveries from
+// being forwarded (503 before the app sees them); one broken for good lets
+// listen go on forwarding, as it does when it starts without one.
 func TestUnrecordedDeliveries(t *testing.T) {
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var reached atomic.Int64
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
 	defer app.Close()
-	var warned []error
-	var mu sync.Mutex
-	onErr := func(err error) { mu.Lock(); warned = append(warned, err); mu.Unlock() }
-	sink := start(t, relay.Config{Recorder: failingRecorder{}, OnRecordError: onErr})
-	if resp := post(t, sink.url+"/webhooks/jasni", event, sign(event), nil); resp.StatusCode != 503 {
-		t.Errorf("sink: %d, want 503", resp.StatusCode)
+	behind := failingRecorder{err: store.ErrBehind}
+	broken := failingRecorder{err: &store.DamagedError{Path: "h.db", Err: store.ErrMoved}}
+	diskFull := failingRecorder{written: errors.New("database or disk is full")}
+	for _, tt := range []struct {
+		name    string
+		rec     failingRecorder
+		forward bool
+		want    int
+		reached int64
+	}{
+		{"sink, behind", behind, false, 503, 0},
+		{"sink, broken", broken, false, 503, 0},
+		{"sink, the commit fails", diskFull, false, 503, 0},
+		{"forward, behind", behind, true, 503, 0},
+		{"forward, broken", broken, true, 200, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reached.Store(0)
+			var warned atomic.Int64
+			cfg := relay.Config{Recorder: tt.rec, OnRecordError: func(error) { warned.Add(1) }}
+			if tt.forward {
+				cfg.Forward = mustURL(app.URL)
+			}
+			h := start(t, cfg)
+			resp := post(t, h.url+"/webhooks/jasni", event, sign(event), nil)
+			if resp.StatusCode != tt.want || reached.Load() != tt.reached {
+				t.Errorf("answered %d with the app reached %d times, want %d and %d", resp.StatusCode, reached.Load(), tt.want, tt.reached)
+			}
+			if tt.want == 503 && resp.Header.Get("Retry-After") == "" {
+				t.Error("a 503 without Retry-After")
+			}
+			if tt.rec.err != nil && warned.Load() != 1 {
+				t.Errorf("warned %d times, want once", warned.Load())
+			}
+		})
 	}
-	fwd := start(t, relay.Config{Recorder: failingRecorder{}, OnRecordError: onErr, Forward: mustURL(app.URL)})
-	if resp := post(t, fwd.url+"/webhooks/jasni", event, sign(event), nil); resp.StatusCode != 200 {
-		t.Errorf("forward: %d, want the app's 200", resp.StatusCode)
+}
+
+// TestSlowBodiesAreStopped: connections that trickle large bodies with
+// well-formed but wrong signatures (checked only once the body is whole)
+// cannot hold the in-flight budget that genuine deliveries need: the
+// slowest are stopped to make room, and answered 503 with Retry-After.
+func TestSlowBodiesAreStopped(t *testing.T) {
+	const maxBody = 2 << 20
+	h := start(t, relay.Config{MaxBody: maxBody, MaxInFlight: 2 * maxBody})
+	addr := strings.TrimPrefix(h.url, "http://")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var stopped atomic.Int64
+	forged := strings.Repeat("ab", 32)
+	for range 7 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				fmt.Fprintf(c, "POST /webhooks/jasni HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nX-Webhook-Signature: %s\r\n\r\n", maxBody, forged)
+				// Most of the body at once, then the rest a trickle.
+				c.Write(bytes.Repeat([]byte("x"), maxBody*3/4))
+				answered := make(chan struct{})
+				go func() {
+					defer close(answered)
+					if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == 503 {
+						stopped.Add(1)
+					}
+				}()
+			trickle:
+				for {
+					select {
+					case <-stop:
+						break trickle
+					case <-answered:
+						break trickle
+					case <-time.After(20 * time.Millisecond):
+						c.Write([]byte("x"))
+					}
+				}
+				c.Close()
+				<-answered
+			}
+		}()
 	}
-	if len(warned) != 2 {
-		t.Errorf("warnings: %v", warned)
+	defer func() { close(stop); wg.Wait() }()
+	// Genuine deliveries keep coming while the trickles hold what they can.
+	for i := range 20 {
+		body := numbered(i)
+		resp := post(t, h.url+"/webhooks/jasni", body, sign(body), nil)
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != 200 {
+			t.Errorf("genuine delivery %d answered %d while slow bodies held the budget", i, resp.StatusCode)
+		}
+		time.Sleep(25 * time.Millisecond) // a steady stream, not synchronisation
+	}
+	if stopped.Load() == 0 {
+		t.Error("no slow body was stopped: the test did not fill the budget")
 	}
 }
 
 // The server's own limits: a header block too large, a sender that never
 // finishes its headers, and more connections than the cap.
 func TestServerLimits(t *testing.T) {
-	lim := relay.DefaultServerLimits
-	lim.ReadHeaderTimeout = 300 * time.Millisecond
-	lim.MaxConns = 2
-	tun, err := tunnel.Local(0)
-	if err != nil {
-		t.Fatal(err)
+	serve := func(t *testing.T, lim relay.ServerLimits) string {
+		tun, err := tunnel.Local(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := relay.NewServer(relay.New(relay.Config{Secret: secret}), lim)
+		go srv.Serve(tun)
+		t.Cleanup(func() { srv.Close() })
+		return strings.TrimPrefix(tun.URL(), "http://")
 	}
-	srv := relay.NewServer(relay.New(relay.Config{Secret: secret}), lim)
-	go srv.Serve(relay.LimitListener(tun, lim))
-	defer srv.Close()
-	addr := strings.TrimPrefix(tun.URL(), "http://")
 
 	t.Run("header too large", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, tun.URL()+"/webhooks/jasni", bytes.NewReader(event))
+		addr := serve(t, relay.DefaultServerLimits)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/jasni", bytes.NewReader(event))
 		req.Header.Set("X-Big", strings.Repeat("h", 128<<10))
 		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 		if err != nil {
@@ -293,7 +397,9 @@ func TestServerLimits(t *testing.T) {
 	})
 
 	t.Run("slow headers are cut off", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
+		lim := relay.DefaultServerLimits
+		lim.ReadHeaderTimeout = 300 * time.Millisecond
+		conn, err := net.Dial("tcp", serve(t, lim))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,20 +413,27 @@ func TestServerLimits(t *testing.T) {
 		}
 	})
 
-	t.Run("connections beyond the cap wait", func(t *testing.T) {
-		var held []net.Conn
+	t.Run("idle connections make room", func(t *testing.T) {
+		lim := relay.DefaultServerLimits
+		lim.MaxConns = 2
+		addr := serve(t, lim)
+		var held []*bufio.Reader
+		var conns []net.Conn
 		for range 2 {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			// A complete request each, so they are accepted and kept alive.
+			// A complete request each, so they are kept alive, idle.
 			fmt.Fprintf(c, "GET /webhooks/jasni HTTP/1.1\r\nHost: x\r\n\r\n")
-			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+			r := bufio.NewReader(c)
+			if resp, err := http.ReadResponse(r, nil); err != nil {
 				t.Fatal(err)
+			} else {
+				io.Copy(io.Discard, resp.Body)
 			}
-			held = append(held, c)
+			held, conns = append(held, r), append(conns, c)
 		}
 		third, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -328,21 +441,51 @@ func TestServerLimits(t *testing.T) {
 		}
 		defer third.Close()
 		fmt.Fprintf(third, "GET /webhooks/jasni HTTP/1.1\r\nHost: x\r\n\r\n")
-		r := bufio.NewReader(third)
-		third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		if _, err := r.ReadString('\n'); err == nil {
-			t.Fatal("a third connection was served while two were open (cap 2)")
-		}
-		held[0].Close()
 		third.SetReadDeadline(time.Now().Add(20 * time.Second))
-		if line, err := r.ReadString('\n'); err != nil || !strings.Contains(line, "405") {
-			t.Errorf("after one closed: %q %v", line, err)
+		if line, err := bufio.NewReader(third).ReadString('\n'); err != nil || !strings.Contains(line, "405") {
+			t.Fatalf("a third connection, with two idle ones holding the cap: %q %v", line, err)
+		}
+		// The oldest idle one made room.
+		conns[0].SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, err := held[0].ReadByte(); err != io.EOF {
+			t.Errorf("the oldest idle connection is still open: %v", err)
+		}
+	})
+
+	t.Run("thousands of idle connections", func(t *testing.T) {
+		lim := relay.DefaultServerLimits
+		lim.MaxConns = 64
+		addr := serve(t, lim)
+		// Connections that say nothing, and connections kept alive after a
+		// request, from loopback (no per-address cap), many times the cap.
+		for i := range 400 {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if i%2 == 0 {
+				fmt.Fprintf(c, "GET /webhooks/jasni HTTP/1.1\r\nHost: x\r\n\r\n")
+			}
+		}
+		time.Sleep(2 * relay.FreshConn) // the silent ones are no longer new: the condition under test
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		for i := range 3 {
+			body := numbered(i)
+			req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/webhooks/jasni", bytes.NewReader(body))
+			req.Header.Set("X-Webhook-Signature", sign(body))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("a signed delivery among idle connections: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 503 && resp.StatusCode != 200 { // no history here: 503 says it was looked at
+				t.Errorf("answer %d", resp.StatusCode)
+			}
 		}
 	})
 }
 
-// What is not signed does not decide: a replayed body with another
-// X-Webhook-Event header is still the body's event, and a duplicate.
 func TestEventComesFromTheSignedBody(t *testing.T) {
 	h := start(t, relay.Config{Events: []string{"email.received"}})
 	post(t, h.url+"/webhooks/jasni", event, sign(event), nil)
@@ -433,5 +576,69 @@ func TestConnectionsPerAddress(t *testing.T) {
 	dial("203.0.113.5")
 	if c, err := ln.Accept(); err != nil || c.RemoteAddr().String() != "203.0.113.5:1" {
 		t.Errorf("after one closed, the address is let in again: %v %v", c, err)
+	}
+}
+
+// TestEveryAnsweredDeliveryIsKept: under a burst of large bodies, every
+// delivery answered 2xx or handed to the app is in the history; what could
+// not be kept was answered 503 before the app saw it.
+func TestEveryAnsweredDeliveryIsKept(t *testing.T) {
+	for _, forward := range []bool{true, false} {
+		t.Run(fmt.Sprintf("forward=%v", forward), func(t *testing.T) {
+			var handed sync.Map
+			app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				handed.Store(string(body[:64]), true)
+			}))
+			defer app.Close()
+			cfg := relay.Config{MaxBody: 2 << 20, MaxInFlight: 8 << 20}
+			if forward {
+				cfg.Forward = mustURL(app.URL)
+			}
+			h := start(t, cfg)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 32)
+			for i := range 64 {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					body := []byte(fmt.Sprintf(`{"event":"email.received","data":{"id":"%08d"},"pad":"%s"}`, i, strings.Repeat("p", 1<<20)))
+					req, _ := http.NewRequest(http.MethodPost, h.url+"/webhooks/jasni", bytes.NewReader(body))
+					req.Header.Set("X-Webhook-Signature", sign(body))
+					if resp, err := client.Do(req); err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				}()
+			}
+			wg.Wait()
+			kept := map[string]bool{}
+			for _, d := range h.list(t, store.Query{}) {
+				kept[d.ID] = true
+			}
+			var answered int
+			for _, d := range h.deliveries() {
+				if d.Rejected {
+					continue
+				}
+				ok := d.Answer >= 200 && d.Answer < 300
+				if ok {
+					answered++
+				}
+				if (ok || d.Forward != nil && d.Forward.URL != "") && !kept[d.ID] {
+					t.Errorf("delivery %s answered %d is not in the history", d.ID, d.Answer)
+				}
+			}
+			if answered == 0 {
+				t.Error("nothing was answered 2xx")
+			}
+			n := 0
+			handed.Range(func(any, any) bool { n++; return true })
+			if forward && n > len(kept) {
+				t.Errorf("the app was handed %d deliveries, the history keeps %d", n, len(kept))
+			}
+		})
 	}
 }

@@ -12,6 +12,7 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,9 +42,10 @@ const (
 const Any = "*"
 
 // Recorder keeps deliveries; *store.Writer is one. Record only queues: an
-// error means the delivery will not be recorded. Finish queues its outcome.
+// error means the delivery will not be recorded; otherwise written is
+// called once it is (nil) or cannot be (why). Finish queues its outcome.
 type Recorder interface {
-	Record(*store.Delivery) error
+	Record(d *store.Delivery, written func(error)) error
 	Finish(*store.Delivery)
 }
 
@@ -183,13 +185,16 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	body, held, err := r.readBody(req)
-	defer r.inflight.give(held)
+	body, rd, err := r.readBody(w, req)
+	defer rd.release()
 	if err != nil {
 		switch {
 		case errors.Is(err, errOverBudget):
 			w.Header().Set("Retry-After", "1")
 			r.refuse(w, req, d, http.StatusServiceUnavailable, store.VerdictSkipped, "too many bodies in flight; the sender was asked to retry")
+		case errors.Is(err, errEvicted):
+			w.Header().Set("Retry-After", "1")
+			r.refuse(w, req, d, http.StatusServiceUnavailable, store.VerdictSkipped, "stopped to make room for other deliveries: the body was arriving too slowly; the sender was asked to retry")
 		case errors.Is(err, errTooLarge):
 			r.refuse(w, req, d, http.StatusRequestEntityTooLarge, store.VerdictSkipped, fmt.Sprintf("body larger than %d bytes", r.cfg.MaxBody))
 		default:
@@ -218,28 +223,34 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		d.Event = clip(e)
 	}
 	d.Duplicate = r.seen.check(r.provider.DedupKey(req.Header, body))
-	recorded := r.record(d)
-	abort := false
 
-	switch {
-	case !recorded && (r.cfg.Forward == nil || r.events != nil && !r.events[d.Event]):
-		// A 200 that forwards nothing promises the delivery is kept; it is
-		// not, so the sender should try again.
-		d.Answer = http.StatusServiceUnavailable
-		d.Forward = &store.Attempt{Skipped: "not forwarded, and the history could not record it"}
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "jasni: the delivery could not be recorded", d.Answer)
-	case r.events != nil && !r.events[d.Event]:
-		d.Answer = http.StatusOK
-		d.Forward = &store.Attempt{Skipped: "event not in --events"}
-		w.WriteHeader(d.Answer)
-	case r.cfg.Forward == nil:
+	// Not forwarded: the delivery is answered 200 only once it is in the
+	// history, since that 200 tells the sender it need not send it again.
+	if r.cfg.Forward == nil || r.events != nil && !r.events[d.Event] {
 		d.Answer = http.StatusOK
 		d.Forward = &store.Attempt{Skipped: "no --forward"}
-		w.WriteHeader(d.Answer)
-	default:
-		abort = r.forward(w, req, d)
+		if r.cfg.Forward != nil {
+			d.Forward.Skipped = "event not in --events"
+		}
+		if err := r.recordAndWait(req.Context(), d, rd); err != nil {
+			r.busy(w, d, "not forwarded, and the history could not keep it: "+err.Error())
+		} else {
+			w.WriteHeader(d.Answer)
+		}
+		r.tell(d)
+		return
 	}
+
+	// Forwarded: recorded first, so that if the app or jasni dies mid-way
+	// it is there to resend; a delivery that cannot be kept is not
+	// forwarded, and the sender is asked to retry.
+	recorded, err := r.record(d, rd)
+	if err != nil {
+		r.busy(w, d, "not forwarded: the history could not keep up ("+err.Error()+")")
+		r.tell(d)
+		return
+	}
+	abort := r.forward(w, req, d)
 	if recorded {
 		r.cfg.Recorder.Finish(d)
 	}
@@ -247,6 +258,15 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if abort {
 		panic(http.ErrAbortHandler) // the server breaks the connection, quietly
 	}
+}
+
+// busy answers 503 with Retry-After: the delivery was not taken, and the
+// sender should send it again.
+func (r *Relay) busy(w http.ResponseWriter, d *store.Delivery, why string) {
+	d.Answer = http.StatusServiceUnavailable
+	d.Forward = &store.Attempt{Skipped: why}
+	w.Header().Set("Retry-After", "5")
+	http.Error(w, "jasni: the delivery could not be kept; send it again", d.Answer)
 }
 
 func (r *Relay) allowed(list []string, v string) bool {
@@ -280,7 +300,7 @@ func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delive
 	}
 	http.Error(w, msg, status)
 	if r.cfg.Recorder != nil {
-		_ = r.cfg.Recorder.Record(d) // junk that cannot be kept is not worth a warning
+		_ = r.cfg.Recorder.Record(d, nil) // junk that cannot be kept is not worth a warning
 	}
 	r.tell(d)
 }
@@ -291,19 +311,57 @@ func (r *Relay) tell(d *store.Delivery) {
 	}
 }
 
-// record queues a delivery in the history before it is forwarded: if the
-// app or jasni dies mid-way, it is still there to resend.
-func (r *Relay) record(d *store.Delivery) bool {
+// record queues a delivery in the history; the body stays held against
+// the in-flight budget until it is written. It reports false, with no
+// error, when there is no history to keep it, or the history broke for
+// good (said once, loudly, by the writer): listen then forwards without
+// keeping, as it does when it started without one. An error is a history
+// that cannot keep up now: the delivery is not to be forwarded.
+func (r *Relay) record(d *store.Delivery, rd *reading) (bool, error) {
 	if r.cfg.Recorder == nil {
-		return false
+		return false, nil
 	}
-	if err := r.cfg.Recorder.Record(d); err != nil {
-		if r.cfg.OnRecordError != nil {
-			r.cfg.OnRecordError(err)
+	rd.hold()
+	if err := r.cfg.Recorder.Record(d, func(error) { rd.release() }); err != nil {
+		rd.release()
+		if store.IsDamage(err) || errors.Is(err, store.ErrWriterClosed) {
+			r.recordError(fmt.Errorf("the history is not writing (%w): deliveries are forwarded but not kept", err))
+			return false, nil
 		}
-		return false
+		r.recordError(fmt.Errorf("%w: deliveries are answered 503 until it catches up, so their senders send them again", err))
+		return false, err
 	}
-	return true
+	return true, nil
+}
+
+// recordAndWait records a delivery that is not forwarded and waits until
+// it is written: the sender's 200 promises it is kept.
+func (r *Relay) recordAndWait(ctx context.Context, d *store.Delivery, rd *reading) error {
+	if r.cfg.Recorder == nil {
+		return errors.New("there is no history")
+	}
+	written := make(chan error, 1)
+	rd.hold()
+	if err := r.cfg.Recorder.Record(d, func(err error) {
+		rd.release()
+		written <- err
+	}); err != nil {
+		rd.release()
+		r.recordError(fmt.Errorf("%w: deliveries are answered 503 until it can keep them, so their senders send them again", err))
+		return err
+	}
+	select {
+	case err := <-written:
+		return err // the writer has said why, with a count
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Relay) recordError(err error) {
+	if r.cfg.OnRecordError != nil {
+		r.cfg.OnRecordError(err)
+	}
 }
 
 func verdictOf(err error) store.Verdict {
@@ -327,6 +385,7 @@ func (r *Relay) verify(body []byte, h http.Header) (store.Verdict, error) {
 
 var (
 	errOverBudget = errors.New("over the in-flight budget")
+	errEvicted    = errors.New("stopped to make room")
 	errTooLarge   = errors.New("body too large")
 )
 
@@ -336,39 +395,48 @@ const readChunk = 64 << 10
 // readBody reads the whole body within MaxBody. Its buffer is held against
 // the in-flight budget as it grows with the bytes that arrive, so a sender
 // that announces a large Content-Length and sends nothing holds next to
-// nothing. The caller gives back what was held.
-func (r *Relay) readBody(req *http.Request) (body []byte, held int64, err error) {
+// nothing; a body that arrives too slowly while others need the room is
+// stopped (errEvicted). The caller releases what is held.
+func (r *Relay) readBody(w http.ResponseWriter, req *http.Request) (body []byte, rd *reading, err error) {
+	rc := http.NewResponseController(w)
+	rd = r.inflight.begin(func() { _ = rc.SetReadDeadline(time.Unix(1, 0)) })
 	limit := r.cfg.MaxBody
 	if req.ContentLength >= 0 {
 		limit = req.ContentLength
 	}
+	defer func() {
+		if err != nil && rd.evicted.Load() {
+			err = errEvicted
+		}
+	}()
 	for {
 		if len(body) == cap(body) {
 			// One byte past the limit tells a body that is too large.
 			newCap := min(max(2*int64(cap(body)), readChunk), limit+1)
 			if newCap <= int64(cap(body)) {
-				return nil, held, errTooLarge
+				return nil, rd, errTooLarge
 			}
-			if !r.inflight.take(newCap - int64(cap(body))) {
-				return nil, held, errOverBudget
+			if !rd.grow(req.Context(), newCap-int64(cap(body))) {
+				return nil, rd, errOverBudget
 			}
-			held = newCap
 			grown := make([]byte, len(body), newCap)
 			copy(grown, body)
 			body = grown
 		}
 		n, err := req.Body.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
+		rd.got.Add(int64(n))
 		switch {
 		case int64(len(body)) > r.cfg.MaxBody:
-			return nil, held, errTooLarge
+			return nil, rd, errTooLarge
 		case err == io.EOF:
 			if int64(len(body)) < req.ContentLength {
-				return body, held, io.ErrUnexpectedEOF
+				return body, rd, io.ErrUnexpectedEOF
 			}
-			return body, held, nil
+			rd.read()
+			return body, rd, nil
 		case err != nil:
-			return body, held, err
+			return body, rd, err
 		}
 	}
 }
@@ -431,33 +499,6 @@ func clip(s string) string {
 		return s[:maxEventLen] + "…"
 	}
 	return s
-}
-
-// budget bounds the body bytes held by all requests at once.
-type budget struct {
-	mu   sync.Mutex
-	left int64
-}
-
-func newBudget(n int64) *budget { return &budget{left: n} }
-
-func (b *budget) take(n int64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if n > b.left {
-		return false
-	}
-	b.left -= n
-	return true
-}
-
-func (b *budget) give(n int64) {
-	if n == 0 {
-		return
-	}
-	b.mu.Lock()
-	b.left += n
-	b.mu.Unlock()
 }
 
 // dedup remembers recent keys, forgetting the oldest past a bound.

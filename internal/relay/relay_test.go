@@ -61,7 +61,7 @@ func start(t *testing.T, cfg relay.Config) *harness {
 		t.Fatal(err)
 	}
 	srv := relay.NewServer(relay.New(cfg), limits)
-	go srv.Serve(relay.LimitListener(tun, limits))
+	go srv.Serve(tun)
 	t.Cleanup(func() { srv.Close() })
 	h.url = tun.URL()
 	return h

@@ -68,7 +68,7 @@ func FuzzHistoryFile(f *testing.F) {
 		}
 		_, _ = s.List(ctx, Query{Rejected: true})
 		w := s.NewWriter(WriterOptions{})
-		_ = w.Record(delivery(time.Now(), "email.received", "{}"))
+		_ = w.Record(delivery(time.Now(), "email.received", "{}"), nil)
 		_ = w.Close(ctx)
 		_, _ = s.Prune(ctx, time.Hour)
 	})

@@ -44,7 +44,7 @@ func write(t *testing.T, s *Store, ds ...*Delivery) {
 	t.Helper()
 	w := s.NewWriter(WriterOptions{})
 	for _, d := range ds {
-		if err := w.Record(d); err != nil {
+		if err := w.Record(d, nil); err != nil {
 			t.Fatal(err)
 		}
 		if !d.Rejected {
@@ -120,7 +120,7 @@ func TestFinishLater(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "h.db"), DefaultLimits)
 	w := s.NewWriter(WriterOptions{})
 	d := delivery(time.Now(), "email.sent", `{}`)
-	if err := w.Record(d); err != nil {
+	if err := w.Record(d, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ctx); err != nil {
@@ -211,7 +211,7 @@ func TestWriterBackpressure(t *testing.T) {
 	accepted := 0
 	var refused error
 	for i := 0; i < 100 && refused == nil; i++ {
-		refused = w.Record(delivery(now.Add(time.Duration(i)), "email.sent", strings.Repeat("z", 1<<10)))
+		refused = w.Record(delivery(now.Add(time.Duration(i)), "email.sent", strings.Repeat("z", 1<<10)), nil)
 		if refused == nil {
 			accepted++
 		}
@@ -226,7 +226,7 @@ func TestWriterBackpressure(t *testing.T) {
 	if n, _ := s.Count(ctx, false); n != accepted {
 		t.Errorf("written %d, accepted %d", n, accepted)
 	}
-	if err := w.Record(delivery(now, "email.sent", "")); !errors.Is(err, ErrWriterClosed) {
+	if err := w.Record(delivery(now, "email.sent", ""), nil); !errors.Is(err, ErrWriterClosed) {
 		t.Errorf("Record after Close: %v", err)
 	}
 }
@@ -240,7 +240,7 @@ func TestReadWhileWriting(t *testing.T) {
 	reader := open(t, path, DefaultLimits)
 	now := time.Now()
 	for i := range 200 {
-		if err := w.Record(delivery(now.Add(time.Duration(i)), "email.sent", `{}`)); err != nil {
+		if err := w.Record(delivery(now.Add(time.Duration(i)), "email.sent", `{}`), nil); err != nil {
 			t.Fatal(err)
 		}
 		if i%20 == 0 {
@@ -294,7 +294,7 @@ func TestDamaged(t *testing.T) {
 				_, err = s.List(ctx, Query{})
 				if err == nil {
 					w := s.NewWriter(WriterOptions{})
-					_ = w.Record(delivery(time.Now(), "email.sent", "x"))
+					_ = w.Record(delivery(time.Now(), "email.sent", "x"), nil)
 					_ = w.Close(ctx)
 					err = w.Err()
 				}
@@ -420,11 +420,11 @@ func TestWriterRetries(t *testing.T) {
 	retrying := make(chan error, 1)
 	w := s.NewWriter(WriterOptions{OnRetry: func(err error) { retrying <- err }})
 	first := delivery(time.Now(), "email.sent", "{}")
-	if err := w.Record(first); err != nil {
+	if err := w.Record(first, nil); err != nil {
 		t.Fatal(err)
 	}
 	<-retrying
-	err = w.Record(delivery(time.Now(), "email.sent", "{}"))
+	err = w.Record(delivery(time.Now(), "email.sent", "{}"), nil)
 	if err == nil || !strings.Contains(err.Error(), "cannot write at the moment") {
 		t.Fatalf("Record while commits fail: %v", err)
 	}
@@ -435,7 +435,7 @@ func TestWriterRetries(t *testing.T) {
 	if _, err := s.Get(ctx, first.ID); err != nil {
 		t.Errorf("the delivery queued before the failure was not written on retry: %v", err)
 	}
-	if err := w.Record(delivery(time.Now(), "email.sent", "{}")); err != nil {
+	if err := w.Record(delivery(time.Now(), "email.sent", "{}"), nil); err != nil {
 		t.Errorf("Record after recovery: %v", err)
 	}
 	w.Close(ctx)
@@ -450,7 +450,7 @@ func TestExternalPrune(t *testing.T) {
 	w := s.NewWriter(WriterOptions{})
 	now := time.Now()
 	for i := range 5 {
-		if err := w.Record(delivery(now.Add(time.Duration(i)*time.Millisecond), "email.sent", "{}")); err != nil {
+		if err := w.Record(delivery(now.Add(time.Duration(i)*time.Millisecond), "email.sent", "{}"), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -460,7 +460,7 @@ func TestExternalPrune(t *testing.T) {
 		t.Fatalf("prune: %d %v", n, err)
 	}
 	fresh := delivery(now.Add(time.Second), "email.received", "{}")
-	w.Record(fresh)
+	w.Record(fresh, nil)
 	w.Flush(ctx)
 	if _, err := s.Get(ctx, fresh.ID); err != nil {
 		t.Errorf("the delivery recorded after an external prune is gone: %v", err)
@@ -475,17 +475,17 @@ func TestMovedAside(t *testing.T) {
 	s := open(t, path, DefaultLimits)
 	w := s.NewWriter(WriterOptions{})
 	before := delivery(time.Now(), "email.sent", "{}")
-	w.Record(before)
+	w.Record(before, nil)
 	w.Flush(ctx)
 	aside, err := Reset(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Record(delivery(time.Now(), "email.sent", "{}"))
+	w.Record(delivery(time.Now(), "email.sent", "{}"), nil)
 	if err := w.Flush(ctx); !errors.Is(err, ErrMoved) {
 		t.Fatalf("Flush after the file moved: %v", err)
 	}
-	if err := w.Record(delivery(time.Now(), "email.sent", "{}")); !errors.Is(err, ErrMoved) {
+	if err := w.Record(delivery(time.Now(), "email.sent", "{}"), nil); !errors.Is(err, ErrMoved) {
 		t.Errorf("Record after the file moved: %v", err)
 	}
 	w.Close(ctx)

@@ -108,6 +108,9 @@ type op struct {
 	kind    opKind
 	d       Delivery      // a copy; Body and Header are shared and never changed after
 	flushed chan struct{} // opFlush: closed once everything before it is written
+	// written, for an insert, is told once the record is committed (nil)
+	// or given up (why).
+	written func(error)
 }
 
 // maxGroup bounds the records committed in one transaction; linger bounds
@@ -134,8 +137,11 @@ func (s *Store) NewWriter(opts WriterOptions) *Writer {
 	return w
 }
 
-// Record queues a new delivery. An error means it will not be recorded.
-func (w *Writer) Record(d *Delivery) error {
+// Record queues a new delivery. An error means it will not be recorded;
+// otherwise written, when not nil, is called once it is committed (with
+// nil) or given up (with why), from the writer's goroutine. It must not
+// block.
+func (w *Writer) Record(d *Delivery, written func(error)) error {
 	cp := *d
 	if d.Forward != nil {
 		f := *d.Forward
@@ -153,7 +159,7 @@ func (w *Writer) Record(d *Delivery) error {
 			cp.Forward.Skipped = clip(cp.Forward.Skipped, 1024)
 		}
 	}
-	return w.enqueue(op{kind: opInsert, d: cp}, int64(len(cp.Body)+headerSize(cp.Header)+len(cp.Path)))
+	return w.enqueue(op{kind: opInsert, d: cp, written: written}, int64(len(cp.Body)+headerSize(cp.Header)+len(cp.Path)))
 }
 
 // clip bounds a string kept from a refused request.
@@ -216,7 +222,7 @@ func (w *Writer) enqueue(o op, size int64) error {
 func (s *Store) Put(ctx context.Context, ds ...*Delivery) error {
 	w := s.NewWriter(WriterOptions{MaxQueuedBytes: 1 << 40})
 	for _, d := range ds {
-		if err := w.Record(d); err != nil {
+		if err := w.Record(d, nil); err != nil {
 			_ = w.Close(ctx)
 			return err
 		}
@@ -356,6 +362,7 @@ func (w *Writer) run() {
 			}
 		}
 
+		wasBroken := w.broken.Load() != nil
 		err := w.commit(group)
 		if err != nil && !IsDamage(err) && attempts < retryAttempts {
 			attempts++
@@ -372,9 +379,12 @@ func (w *Writer) run() {
 			}
 		}
 		if err != nil {
-			dropped := fmt.Errorf("%d records were not written to the history: %w", inserts(group), err)
-			w.dropped.Store(&dropped)
-			if w.opts.OnError != nil {
+			dropped := &DroppedError{Count: inserts(group), Err: err}
+			var asErr error = dropped
+			w.dropped.Store(&asErr)
+			// Once the history is broken, that was said once; what it
+			// cannot write since is told to each record's written.
+			if w.opts.OnError != nil && !wasBroken {
 				w.opts.OnError(dropped)
 			}
 		}
@@ -383,9 +393,7 @@ func (w *Writer) run() {
 		var size int64
 		for i := range group {
 			size += queuedSize(&group[i])
-			if group[i].kind == opFlush {
-				close(group[i].flushed)
-			}
+			done(&group[i], err)
 			group[i] = op{}
 		}
 		group = group[:0]
@@ -396,17 +404,37 @@ func (w *Writer) run() {
 				group = append(group, o)
 			}
 			if len(group) > 0 {
-				_ = w.commit(group)
+				err := w.commit(group)
 				for i := range group {
-					if group[i].kind == opFlush {
-						close(group[i].flushed)
-					}
+					done(&group[i], err)
 				}
 			}
 			return
 		}
 	}
 }
+
+// done tells an op's waiter how its group ended.
+func done(o *op, err error) {
+	switch {
+	case o.kind == opFlush:
+		close(o.flushed)
+	case o.kind == opInsert && o.written != nil:
+		o.written(err)
+	}
+}
+
+// DroppedError says how many records a failed commit lost.
+type DroppedError struct {
+	Count int
+	Err   error
+}
+
+func (e *DroppedError) Error() string {
+	return fmt.Sprintf("%d records were not written to the history: %v", e.Count, e.Err)
+}
+
+func (e *DroppedError) Unwrap() error { return e.Err }
 
 // queuedSize is what an op counted against MaxQueuedBytes.
 func queuedSize(o *op) int64 {
@@ -445,8 +473,8 @@ func inserts(group []op) int {
 // commit writes a group in one transaction. Damage stops the writer for
 // good; other errors are returned for the caller to retry.
 func (w *Writer) commit(group []op) error {
-	if w.broken.Load() != nil {
-		return nil // already said; the group is dropped quietly
+	if p := w.broken.Load(); p != nil {
+		return *p // already said
 	}
 	err := w.write(group)
 	if err == nil {

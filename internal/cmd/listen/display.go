@@ -3,6 +3,7 @@ package listen
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -44,6 +45,9 @@ type display struct {
 	rejected   throttle // lines for refused requests
 	recordErrs throttle // warnings that the history could not keep a delivery
 	totalRej   int
+	// lost counts the deliveries answered (and forwarded) that the history
+	// could not write after all.
+	lost int
 }
 
 type line struct {
@@ -248,10 +252,36 @@ func (d *display) recordError(err error) {
 	d.emit(fmt.Sprintf("%s %s\n", d.err.WarningIcon(), msg), true)
 }
 
-// summary says, at exit, how much junk was turned away.
+// historyLost says, loudly the first time and with a count, that records
+// the history had taken could not be written.
+func (d *display) historyLost(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var dropped *store.DroppedError
+	n := 0
+	if errors.As(err, &dropped) {
+		n = dropped.Count
+	}
+	first := d.lost == 0
+	d.lost += n
+	if first {
+		d.emit(fmt.Sprintf("%s The history could not write what it was given: %s. Deliveries already answered are not kept; check the disk (%d so far).\n",
+			d.err.FailureIcon(), termsafe.Line(err.Error()), d.lost), true)
+		return
+	}
+	if ok, _ := d.recordErrs.allow(d.now()); ok {
+		d.emit(fmt.Sprintf("%s The history still cannot write: %d deliveries answered but not kept so far\n", d.err.FailureIcon(), d.lost), true)
+	}
+}
+
+// summary says, at exit, how much junk was turned away and what the
+// history could not keep.
 func (d *display) summary() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.lost > 0 {
+		d.emit(fmt.Sprintf("%s %d deliveries were answered but are not in the history (it could not write them)\n", d.err.FailureIcon(), d.lost), true)
+	}
 	if d.totalRej > 0 && !d.io.JSON() {
 		d.emit(fmt.Sprintf("%s %d requests were refused (unsigned, badly signed, or not a webhook); see them with: jasni events list --rejected\n",
 			d.err.WarningIcon(), d.totalRej), true)

@@ -352,8 +352,10 @@ func listenRun(ctx context.Context, o *Options) error {
 	if hist != nil {
 		defer hist.Close()
 		writer = hist.NewWriter(store.WriterOptions{
-			MaxQueuedBytes: max(64<<20, 2*o.MaxBody),
-			OnError:        func(err error) { disp.recordError(fmt.Errorf("history: %w", err)) },
+			// The relay's in-flight budget bounds what waits to be written;
+			// this is a second bound, never met in practice.
+			MaxQueuedBytes: 2 * max(relay.DefaultMaxInFlight, o.MaxBody),
+			OnError:        disp.historyLost,
 			OnRetry:        func(err error) { disp.recordError(fmt.Errorf("history: a write failed, retrying: %w", err)) },
 		})
 		recorder = writer
@@ -408,10 +410,12 @@ func listenRun(ctx context.Context, o *Options) error {
 		OnDelivery:    disp.delivery,
 		OnRecordError: disp.recordError,
 	})
+	stopReturning := returnMemory(rl)
+	defer stopReturning()
 	limits := relay.DefaultServerLimits
 	srv := relay.NewServer(rl, limits)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(relay.LimitListener(tun, limits)) }()
+	go func() { serveErr <- srv.Serve(tun) }()
 
 	disp.info(strings.TrimSuffix(o.banner(errOut, tun, publicURL, hist != nil), "\n"))
 	disp.flush()
@@ -428,7 +432,7 @@ func listenRun(ctx context.Context, o *Options) error {
 		}
 	}
 	disp.info(errOut.Muted("Stopping: answering the deliveries in flight (press Ctrl-C again to quit at once)..."))
-	shutdown(srv)
+	shutdown(srv.Server)
 	if writer != nil {
 		closeHistory(writer, disp)
 	}
@@ -529,9 +533,35 @@ func limitMemory(maxBody int64) {
 		return
 	}
 	inflight := max(int64(relay.DefaultMaxInFlight), maxBody)
-	// Bodies being read, bodies waiting for the history (bounded as much),
-	// and room for the rest.
-	debug.SetMemoryLimit(2*inflight + 64<<20)
+	// Bodies being read, forwarded or waiting for the history (one budget
+	// bounds them all), and room for the rest.
+	debug.SetMemoryLimit(inflight + 48<<20)
+}
+
+// returnMemory gives memory back to the system once a burst of large
+// bodies is over: the runtime would keep it for the next one, and listen
+// runs for hours beside the developer's own app.
+func returnMemory(rl *relay.Relay) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		var big bool
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			now, peak := rl.BodyMemory()
+			big = big || peak >= 16<<20
+			if big && now == 0 {
+				debug.FreeOSMemory()
+				big = false
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel, error) {
