@@ -446,8 +446,8 @@ func TestListenForwardsToTheApp(t *testing.T) {
 	}
 
 	listenOut, listenErr, code := stop()
-	if code != 0 {
-		t.Errorf("listen exit %d after Ctrl-C\n%s", code, listenErr)
+	if code != 130 {
+		t.Errorf("listen exit %d after Ctrl-C, want 130 as documented\n%s", code, listenErr)
 	}
 	if n := strings.Count(listenOut, "\tvalid\t"); n != 9 {
 		t.Errorf("listen showed %d signed deliveries, want 9:\n%s", n, listenOut)

@@ -241,7 +241,7 @@ func TestDamagedHistory(t *testing.T) {
 		t.Fatalf("trigger through listen with a damaged history: %d\n%s%s", code, out, errOut)
 	}
 	_, listenErr, code := l.stop()
-	if code != 0 || len(app.Received()) != 1 {
+	if code != 130 || len(app.Received()) != 1 {
 		t.Errorf("listen exit %d, app got %d", code, len(app.Received()))
 	}
 	for _, want := range []string{path, "cannot be read", "jasni events reset", "without a history"} {
@@ -312,8 +312,8 @@ func TestCtrlC(t *testing.T) {
 			t.Errorf("the delivery in flight got %d, want the app's 202", got)
 		}
 		_, errOut, code := l.wait()
-		if code != 0 {
-			t.Errorf("exit %d\n%s", code, errOut)
+		if code != 130 {
+			t.Errorf("exit %d, want 130 as documented for Ctrl-C\n%s", code, errOut)
 		}
 		out, _, _ := jasni(t, env, "events", "list", "--output", "json")
 		if !strings.Contains(out, `"answer": 202`) {

@@ -102,7 +102,8 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 	if err == nil {
 		return cmdutil.ExitOK
 	}
-	if ctx.Err() != nil {
+	var silent *cmdutil.SilentError
+	if ctx.Err() != nil && !errors.As(err, &silent) {
 		err = cmdutil.ErrCancel
 	}
 	printError(ios, err)

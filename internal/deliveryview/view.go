@@ -23,6 +23,9 @@ import (
 // Object is the JSON shape of a delivery, for `listen --output json`,
 // `events list --output json` and `events show --output json`.
 type Object struct {
+	// Type is "delivery" in a stream (listen --output json), where other
+	// objects ("ready") come too.
+	Type       string        `json:"type,omitempty"`
 	ID         string        `json:"id"`
 	ReceivedAt time.Time     `json:"received_at"`
 	Method     string        `json:"method"`

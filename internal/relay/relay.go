@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/feed"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/store"
 )
@@ -76,10 +77,9 @@ type Config struct {
 	// Transport forwards to the app; nil gives NewForwardTransport().
 	Transport http.RoundTripper
 	Recorder  Recorder
-	// OnDelivery is told about every request once it is answered. It is
-	// called from the request's goroutine and must be safe for concurrent use.
-	OnDelivery func(*store.Delivery)
-	// OnRecordError is told when a delivery could not be recorded.
+	// Feed is told each step of each delivery's life (feed.Kind).
+	Feed *feed.Hub
+	// OnRecordError is told when the history could not take a delivery.
 	OnRecordError func(error)
 	Now           func() time.Time
 }
@@ -185,6 +185,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	r.cfg.Feed.Publish(feed.Received, d, nil)
 	body, rd, err := r.readBody(w, req)
 	defer rd.release()
 	if err != nil {
@@ -223,6 +224,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		d.Event = clip(e)
 	}
 	d.Duplicate = r.seen.check(r.provider.DedupKey(req.Header, body))
+	r.cfg.Feed.Publish(feed.Verified, d, nil)
 
 	// Not forwarded: the delivery is answered 200 only once it is in the
 	// history, since that 200 tells the sender it need not send it again.
@@ -250,6 +252,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.tell(d)
 		return
 	}
+	r.cfg.Feed.Publish(feed.Forwarded, d, nil)
 	abort := r.forward(w, req, d)
 	if recorded {
 		r.cfg.Recorder.Finish(d)
@@ -306,8 +309,24 @@ func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delive
 }
 
 func (r *Relay) tell(d *store.Delivery) {
-	if r.cfg.OnDelivery != nil {
-		r.cfg.OnDelivery(d)
+	kind := feed.Answered
+	if d.Rejected {
+		kind = feed.Refused
+	}
+	r.cfg.Feed.Publish(kind, d, nil)
+}
+
+// written is a record's callback: it gives the body back to the budget
+// and says whether the delivery is in the history. d is a snapshot, taken
+// before the request goes on changing the delivery.
+func (r *Relay) written(d *store.Delivery, rd *reading) func(error) {
+	return func(err error) {
+		rd.release()
+		if err != nil {
+			r.cfg.Feed.Publish(feed.NotKept, d, err)
+		} else {
+			r.cfg.Feed.Publish(feed.Recorded, d, nil)
+		}
 	}
 }
 
@@ -322,7 +341,8 @@ func (r *Relay) record(d *store.Delivery, rd *reading) (bool, error) {
 		return false, nil
 	}
 	rd.hold()
-	if err := r.cfg.Recorder.Record(d, func(error) { rd.release() }); err != nil {
+	snapshot := *d
+	if err := r.cfg.Recorder.Record(d, r.written(&snapshot, rd)); err != nil {
 		rd.release()
 		if store.IsDamage(err) || errors.Is(err, store.ErrWriterClosed) {
 			r.recordError(fmt.Errorf("the history is not writing (%w): deliveries are forwarded but not kept", err))
@@ -342,8 +362,10 @@ func (r *Relay) recordAndWait(ctx context.Context, d *store.Delivery, rd *readin
 	}
 	written := make(chan error, 1)
 	rd.hold()
+	snapshot := *d
+	tell := r.written(&snapshot, rd)
 	if err := r.cfg.Recorder.Record(d, func(err error) {
-		rd.release()
+		tell(err)
 		written <- err
 	}); err != nil {
 		rd.release()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/clitest"
 	"github.com/jasni/jasni-cli/internal/exampleapp"
+	"github.com/jasni/jasni-cli/internal/feed"
 	"github.com/jasni/jasni-cli/internal/relay"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/tunnel"
@@ -28,8 +29,12 @@ type harness struct {
 	url       string
 	store     *store.Store
 	writer    *store.Writer
-	mu        sync.Mutex
+	events    *feed.Subscription
 	delivered []*store.Delivery
+	// busy counts the requests being handled.
+	mu   sync.Mutex
+	idle *sync.Cond
+	busy int
 }
 
 // start serves a relay on a local tunnel, the way listen does.
@@ -40,6 +45,7 @@ func start(t *testing.T, cfg relay.Config) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{store: st, writer: st.NewWriter(store.WriterOptions{})}
+	h.idle = sync.NewCond(&h.mu)
 	t.Cleanup(func() {
 		h.writer.Close(context.Background())
 		st.Close()
@@ -50,17 +56,26 @@ func start(t *testing.T, cfg relay.Config) *harness {
 	if cfg.Recorder == nil {
 		cfg.Recorder = h.writer
 	}
-	cfg.OnDelivery = func(d *store.Delivery) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		copied := *d
-		h.delivered = append(h.delivered, &copied)
-	}
+	cfg.Feed = &feed.Hub{}
+	h.events = cfg.Feed.Subscribe(100000)
 	tun, err := tunnel.Local(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := relay.NewServer(relay.New(cfg), limits)
+	rl := relay.New(cfg)
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.busy++
+		h.mu.Unlock()
+		defer func() {
+			h.mu.Lock()
+			h.busy--
+			h.idle.Broadcast()
+			h.mu.Unlock()
+		}()
+		rl.ServeHTTP(w, r)
+	})
+	srv := relay.NewServer(counted, limits)
 	go srv.Serve(tun)
 	t.Cleanup(func() { srv.Close() })
 	h.url = tun.URL()
@@ -95,10 +110,24 @@ func (h *harness) list(t *testing.T, q store.Query) []store.Delivery {
 	return list
 }
 
+// deliveries are the deliveries answered so far, in the order they were,
+// once every request being handled is done.
 func (h *harness) deliveries() []*store.Delivery {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]*store.Delivery(nil), h.delivered...)
+	for h.busy > 0 {
+		h.idle.Wait()
+	}
+	for {
+		select {
+		case e := <-h.events.Events():
+			if e.Kind == feed.Answered || e.Kind == feed.Refused {
+				h.delivered = append(h.delivered, e.Delivery)
+			}
+		default:
+			return append([]*store.Delivery(nil), h.delivered...)
+		}
+	}
 }
 
 func post(t *testing.T, url string, body []byte, sig string, extra map[string]string) *http.Response {

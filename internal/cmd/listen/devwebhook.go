@@ -55,11 +55,14 @@ func (o *Options) prepareDevWebhook(f *cmdutil.Factory, cmd *cobra.Command, cfg 
 	return nil
 }
 
-// reporter shows the development webhook's lifecycle through the display.
+// reporter shows what the session does (the development webhook's
+// lifecycle, the history's troubles) through the display.
 type reporter struct{ d *display }
 
-func (r reporter) Info(msg string) { r.d.info(msg) }
-func (r reporter) Warn(msg string) { r.d.warn(msg) }
+func (r reporter) Info(msg string)         { r.d.info(msg) }
+func (r reporter) Warn(msg string)         { r.d.warn(msg) }
+func (r reporter) HistoryFailed(err error) { r.d.historyFailed(err) }
+func (r reporter) RecordRefused(err error) { r.d.recordError(err) }
 
 // NewSecret makes the new secret unmissable: Jasni shows it only once.
 func (r reporter) NewSecret(id, secret string, saveErr error) {

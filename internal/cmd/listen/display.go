@@ -3,7 +3,6 @@ package listen
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/deliveryview"
+	"github.com/jasni/jasni-cli/internal/feed"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
@@ -45,9 +45,10 @@ type display struct {
 	rejected   throttle // lines for refused requests
 	recordErrs throttle // warnings that the history could not keep a delivery
 	totalRej   int
-	// lost counts the deliveries answered (and forwarded) that the history
-	// could not write after all.
-	lost int
+	// lost counts the deliveries the history took and could not write
+	// after all; historySaid, that it was said.
+	lost        int
+	historySaid bool
 }
 
 type line struct {
@@ -184,21 +185,66 @@ func (d *display) close() {
 	}
 }
 
-func (d *display) delivery(dl *store.Delivery) {
+// subscribe shows what the feed tells, in the form the output mode asks
+// for (chosen once): a line per delivery, or a JSON object per line. It
+// returns a channel closed once the feed is closed and all it held shown.
+func (d *display) subscribe(hub *feed.Hub) <-chan struct{} {
+	show := d.line
+	if d.io.JSON() {
+		show = d.jsonLine
+	}
+	sub := hub.Subscribe(displayQueue)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range sub.Events() {
+			if n := sub.Missed(); n > 0 {
+				d.warn(fmt.Sprintf("%d delivery events were not shown: the terminal was not keeping up", n))
+			}
+			switch e.Kind {
+			case feed.Answered, feed.Refused:
+				show(e.Delivery)
+			case feed.NotKept:
+				d.notKept(e)
+			}
+		}
+	}()
+	return done
+}
+
+// jsonLine shows a delivery as one JSON object on a line of its own.
+func (d *display) jsonLine(dl *store.Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if dl.Rejected {
 		d.totalRej++
 	}
-	if d.io.JSON() {
-		obj := deliveryview.JSON(dl, false)
-		if d.printJSON && !dl.Rejected && json.Valid(dl.Body) {
-			obj.Body = dl.Body
-		}
-		if b, err := iostreams.JSONLine(obj); err == nil {
-			d.emit(string(b), false)
-		}
-		return
+	obj := deliveryview.JSON(dl, false)
+	obj.Type = "delivery"
+	if d.printJSON && !dl.Rejected && json.Valid(dl.Body) {
+		obj.Body = dl.Body
+	}
+	if b, err := iostreams.JSONLine(obj); err == nil {
+		d.emit(string(b), false)
+	}
+}
+
+// ready writes the object that starts `listen --output json`.
+func (d *display) ready(obj any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if b, err := iostreams.JSONLine(obj); err == nil {
+		d.emit(string(b), false)
+	}
+}
+
+// line shows a delivery on a line that fits the terminal, or as
+// tab-separated fields when piped.
+func (d *display) line(dl *store.Delivery) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if dl.Rejected {
+		d.totalRej++
 	}
 	var text string
 	if d.io.IsStdoutTTY() {
@@ -222,6 +268,12 @@ func (d *display) delivery(dl *store.Delivery) {
 	}
 	d.emit(text, false)
 	d.hintSecret(dl)
+}
+
+func (d *display) setSecretAdvice(advice string) {
+	d.mu.Lock()
+	d.secretAdvice = advice
+	d.mu.Unlock()
 }
 
 // hintSecret says, once, what an app that refuses deliveries listen
@@ -252,25 +304,27 @@ func (d *display) recordError(err error) {
 	d.emit(fmt.Sprintf("%s %s\n", d.err.WarningIcon(), msg), true)
 }
 
-// historyLost says, loudly the first time and with a count, that records
-// the history had taken could not be written.
-func (d *display) historyLost(err error) {
+// historyFailed says, loudly and once, that the history could not write
+// what it had taken; the deliveries concerned are counted as they come
+// (notKept).
+func (d *display) historyFailed(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var dropped *store.DroppedError
-	n := 0
-	if errors.As(err, &dropped) {
-		n = dropped.Count
-	}
-	first := d.lost == 0
-	d.lost += n
-	if first {
-		d.emit(fmt.Sprintf("%s The history could not write what it was given: %s. Deliveries already answered are not kept; check the disk (%d so far).\n",
-			d.err.FailureIcon(), termsafe.Line(err.Error()), d.lost), true)
+	if d.historySaid {
 		return
 	}
-	if ok, _ := d.recordErrs.allow(d.now()); ok {
-		d.emit(fmt.Sprintf("%s The history still cannot write: %d deliveries answered but not kept so far\n", d.err.FailureIcon(), d.lost), true)
+	d.historySaid = true
+	d.emit(fmt.Sprintf("%s The history could not write what it was given: %s. Deliveries it had taken are not kept; check the disk. Listen says how many at exit.\n",
+		d.err.FailureIcon(), termsafe.Line(err.Error())), true)
+}
+
+// notKept counts a delivery the history took and could not write.
+func (d *display) notKept(e feed.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.lost++
+	if ok, _ := d.recordErrs.allow(d.now()); ok && d.lost > 1 && d.lost%100 == 0 {
+		d.emit(fmt.Sprintf("%s The history still cannot write: %d deliveries not kept so far\n", d.err.FailureIcon(), d.lost), true)
 	}
 }
 
@@ -280,7 +334,7 @@ func (d *display) summary() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.lost > 0 {
-		d.emit(fmt.Sprintf("%s %d deliveries were answered but are not in the history (it could not write them)\n", d.err.FailureIcon(), d.lost), true)
+		d.emit(fmt.Sprintf("%s %d deliveries were forwarded or answered but are not in the history: it could not write them\n", d.err.FailureIcon(), d.lost), true)
 	}
 	if d.totalRej > 0 && !d.io.JSON() {
 		d.emit(fmt.Sprintf("%s %d requests were refused (unsigned, badly signed, or not a webhook); see them with: jasni events list --rejected\n",

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/feed"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/store"
 )
@@ -24,11 +25,15 @@ func TestDisplayNeverWaitsForTheTerminal(t *testing.T) {
 	defer close(stuck.release)
 	ios.Out, ios.ErrOut = stuck, stuck
 	d := newDisplay(ios, false)
+	hub := &feed.Hub{}
+	shown := d.subscribe(hub)
 	done := make(chan struct{})
 	go func() {
 		for range 3 * displayQueue {
-			d.delivery(&store.Delivery{ID: "dlv_x", Event: "email.sent", Verdict: store.VerdictValid, Answer: 200})
+			hub.Publish(feed.Answered, &store.Delivery{ID: "dlv_x", Event: "email.sent", Verdict: store.VerdictValid, Answer: 200}, nil)
 		}
+		hub.Close()
+		<-shown
 		d.close()
 		close(done)
 	}()

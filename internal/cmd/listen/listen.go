@@ -8,11 +8,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,11 +18,12 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/devwebhook"
+	"github.com/jasni/jasni-cli/internal/feed"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/relay"
+	"github.com/jasni/jasni-cli/internal/session"
 	"github.com/jasni/jasni-cli/internal/store"
-	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/tunnel"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
@@ -345,120 +343,103 @@ func listenRun(ctx context.Context, o *Options) error {
 	disp := newDisplay(o.IO, o.PrintJSON)
 	disp.secretAdvice = o.secretAdvice()
 	defer disp.close() // the last thing: everything else reports through it
+	hub := &feed.Hub{}
+	viewDone := disp.subscribe(hub)
 
-	hist := o.openHistory(disp)
-	var recorder relay.Recorder
-	var writer *store.Writer
-	if hist != nil {
-		defer hist.Close()
-		writer = hist.NewWriter(store.WriterOptions{
-			// The relay's in-flight budget bounds what waits to be written;
-			// this is a second bound, never met in practice.
-			MaxQueuedBytes: 2 * max(relay.DefaultMaxInFlight, o.MaxBody),
-			OnError:        disp.historyLost,
-			OnRetry:        func(err error) { disp.recordError(fmt.Errorf("history: a write failed, retrying: %w", err)) },
-		})
-		recorder = writer
-		defer closeHistory(writer, disp) // a second time is harmless
+	events := o.Events
+	if len(events) == 0 {
+		events = o.Provider.EventNames()
 	}
-	limitMemory(o.MaxBody)
-
-	tun, err := o.openTunnel(ctx, disp)
-	if errors.Is(err, tunnel.ErrUnreachable) {
+	s, err := session.Start(ctx, session.Options{
+		HistoryPath: o.HistoryPath,
+		OpenTunnel:  func(ctx context.Context) (tunnel.Tunnel, error) { return o.openTunnel(ctx, disp) },
+		Path:        o.publicPath(),
+		Relay: relay.Config{
+			Provider:   o.Provider,
+			Keys:       o.Keys,
+			Transport:  forwardTransport(o.ForwardInsecure),
+			SkipVerify: o.SkipVerify,
+			Forward:    o.Forward,
+			Header:     o.Headers,
+			Events:     o.Events,
+			Paths:      o.Paths,
+			Methods:    o.Methods,
+			MaxBody:    o.MaxBody,
+		},
+		Limits:     relay.DefaultServerLimits,
+		Feed:       hub,
+		Report:     reporter{disp},
+		DevWebhook: o.DevWebhook,
+		DevEvents:  events,
+		Rekey: func(secret string) ([]provider.Key, error) {
+			o.Secret, o.SecretSource = secret, "the development webhook (profile "+o.Profile+")"
+			disp.setSecretAdvice(o.secretAdvice())
+			if err := o.parseKey(); err != nil {
+				return nil, err
+			}
+			return o.Keys, nil
+		},
+	})
+	switch {
+	case errors.Is(err, tunnel.ErrUnreachable):
 		return cmdutil.WithExitCode(cmdutil.ExitUnreachable, err)
-	}
-	if err != nil {
+	case errors.Is(err, session.ErrForwardLoop):
+		return cmdutil.FlagErrorf("--forward %s is where listen itself listens: every delivery would go round in a loop. Point --forward at your app", o.Forward.Host)
+	case err != nil:
 		return err
 	}
-	defer disconnect(tun, disp)
-	if forwardsToItself(o.Forward, tun) {
-		return cmdutil.FlagErrorf("--forward %s is where listen itself listens: every delivery would go round in a loop. Point --forward at your app", o.Forward.Host)
+
+	disp.info(strings.TrimSuffix(o.banner(errOut, s.Tunnel, s.PublicURL, s.History != nil), "\n"))
+	if o.IO.JSON() {
+		disp.ready(readyObject{Type: "ready", URL: s.PublicURL, BaseURL: s.Tunnel.URL(), Path: o.publicPath(),
+			Public: s.Tunnel.Public(), Provider: o.Provider.Name, Forward: urlString(o.Forward), History: historyPath(s, o)})
 	}
-
-	publicURL := tun.URL() + o.publicPath()
-	if o.DevWebhook != nil {
-		events := o.Events
-		if len(events) == 0 {
-			events = o.Provider.EventNames()
-		}
-		secret, err := o.DevWebhook.Activate(ctx, publicURL, events, reporter{disp})
-		if err != nil {
-			return err
-		}
-		if secret != "" {
-			o.Secret, o.SecretSource = secret, "the development webhook (profile "+o.Profile+")"
-			disp.secretAdvice = o.secretAdvice()
-			if err := o.parseKey(); err != nil {
-				return err
-			}
-		}
-		defer o.DevWebhook.Deactivate(reporter{disp})
-	}
-
-	rl := relay.New(relay.Config{
-		Provider:      o.Provider,
-		Keys:          o.Keys,
-		Transport:     forwardTransport(o.ForwardInsecure),
-		SkipVerify:    o.SkipVerify,
-		Forward:       o.Forward,
-		Header:        o.Headers,
-		Events:        o.Events,
-		Paths:         o.Paths,
-		Methods:       o.Methods,
-		MaxBody:       o.MaxBody,
-		Recorder:      recorder,
-		OnDelivery:    disp.delivery,
-		OnRecordError: disp.recordError,
-	})
-	stopReturning := returnMemory(rl)
-	defer stopReturning()
-	limits := relay.DefaultServerLimits
-	srv := relay.NewServer(rl, limits)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(tun) }()
-
-	disp.info(strings.TrimSuffix(o.banner(errOut, tun, publicURL, hist != nil), "\n"))
 	disp.flush()
 	if o.Ready != nil {
-		o.Ready(tun.URL())
+		o.Ready(s.Tunnel.URL())
 	}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
-			runErr = fmt.Errorf("the tunnel stopped: %w", err)
-		}
-	}
+	runErr := s.Wait(ctx)
 	disp.info(errOut.Muted("Stopping: answering the deliveries in flight (press Ctrl-C again to quit at once)..."))
-	shutdown(srv.Server)
-	if writer != nil {
-		closeHistory(writer, disp)
-	}
+	s.Close()
+	hub.Close()
+	<-viewDone
 	disp.summary()
-	return runErr
+	switch {
+	case runErr != nil:
+		return runErr
+	case ctx.Err() != nil:
+		// Stopped by Ctrl-C, as documented: 130, with nothing more to say.
+		return &cmdutil.SilentError{Code: cmdutil.ExitInterrupted}
+	}
+	return nil
 }
 
-// shutdown stops accepting and waits until every answer in flight has been
-// sent (at most the forward timeout), then closes whatever is left. The
-// tunnel stays up until the caller disconnects it, so those answers can
-// still get through.
-func shutdown(srv *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), relay.DefaultForwardTimeout)
-	defer cancel()
-	if srv.Shutdown(ctx) != nil {
-		_ = srv.Close()
-	}
+// readyObject is the first line of `listen --output json`: scripts and
+// agents wait for it before they send.
+type readyObject struct {
+	Type     string `json:"type"`
+	URL      string `json:"url"`
+	BaseURL  string `json:"base_url"`
+	Path     string `json:"path"`
+	Public   bool   `json:"public"`
+	Provider string `json:"provider"`
+	Forward  string `json:"forward,omitempty"`
+	History  string `json:"history,omitempty"`
 }
 
-// closeHistory writes what is still queued, within bounds.
-func closeHistory(w *store.Writer, disp *display) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Close(ctx); err != nil {
-		disp.warn(termsafe.Line(err.Error()))
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
 	}
+	return u.String()
+}
+
+func historyPath(s *session.Session, o *Options) string {
+	if s.History == nil {
+		return ""
+	}
+	return o.HistoryPath
 }
 
 // forwardTransport is the relay's transport, which with --forward-insecure
@@ -469,99 +450,6 @@ func forwardTransport(insecure bool) http.RoundTripper {
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked, for a local app
 	}
 	return t
-}
-
-// forwardsToItself reports a --forward that names listen's own local port,
-// by address or by a name that resolves to this machine.
-func forwardsToItself(forward *url.URL, tun tunnel.Tunnel) bool {
-	if forward == nil || tun.Public() {
-		return false
-	}
-	_, port, err := net.SplitHostPort(tun.Addr().String())
-	if err != nil || forward.Port() != port {
-		return false
-	}
-	host := forward.Hostname()
-	addrs := []string{host}
-	if host != "localhost" && net.ParseIP(host) == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		addrs, _ = net.DefaultResolver.LookupHost(ctx, host)
-	}
-	for _, a := range addrs {
-		ip := net.ParseIP(a)
-		if a == "localhost" || ip != nil && (ip.IsLoopback() || ip.IsUnspecified()) {
-			return true
-		}
-	}
-	return false
-}
-
-// disconnect ends the tunnel, without hanging on a network that is gone.
-func disconnect(tun tunnel.Tunnel, disp *display) {
-	done := make(chan struct{})
-	go func() {
-		_ = tun.Disconnect()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		disp.warn("the tunnel did not close within 5s; exiting anyway")
-	}
-}
-
-// openHistory opens the history for writing, or says why there is none:
-// a damaged history never stops the relay.
-func (o *Options) openHistory(disp *display) *store.Store {
-	hist, err := store.Open(o.HistoryPath, store.DefaultLimits)
-	if err != nil {
-		disp.warn(termsafe.Line(err.Error()) + ". Listening goes on without a history.")
-		return nil
-	}
-	if n := hist.Notice(); n != "" {
-		disp.info(n)
-	}
-	return hist
-}
-
-// limitMemory sets a soft memory limit that fits listen's own bounds, so a
-// burst of large bodies makes the garbage collector work harder rather than
-// the process grow. GOMEMLIMIT, when set, wins.
-func limitMemory(maxBody int64) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	inflight := max(int64(relay.DefaultMaxInFlight), maxBody)
-	// Bodies being read, forwarded or waiting for the history (one budget
-	// bounds them all), and room for the rest.
-	debug.SetMemoryLimit(inflight + 48<<20)
-}
-
-// returnMemory gives memory back to the system once a burst of large
-// bodies is over: the runtime would keep it for the next one, and listen
-// runs for hours beside the developer's own app.
-func returnMemory(rl *relay.Relay) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		var big bool
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			now, peak := rl.BodyMemory()
-			big = big || peak >= 16<<20
-			if big && now == 0 {
-				debug.FreeOSMemory()
-				big = false
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 func (o *Options) openTunnel(ctx context.Context, disp *display) (tunnel.Tunnel, error) {

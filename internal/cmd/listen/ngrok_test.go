@@ -3,6 +3,7 @@ package listen_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -53,9 +54,18 @@ func startListen(t *testing.T, edge *ngroktest.Edge, env map[string]string, args
 	ready := make(chan string, 1)
 	cmd := listen.NewCmdListen(f, listen.Deps{NgrokExtra: edge.ConnectOptions(), Ready: func(u string) { ready <- u }})
 	cmd.SetArgs(args)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	go func() { r.done <- cmd.ExecuteContext(ctx) }()
+	go func() {
+		err := cmd.ExecuteContext(ctx)
+		// Stopped as Ctrl-C stops it: exit 130, the documented way to stop.
+		var silent *cmdutil.SilentError
+		if errors.As(err, &silent) && silent.Code == cmdutil.ExitInterrupted && ctx.Err() != nil {
+			err = nil
+		}
+		r.done <- err
+	}()
 	select {
 	case r.url = <-ready:
 	case err := <-r.done:
