@@ -158,45 +158,41 @@ func TestJunkNeverEvictsDeliveries(t *testing.T) {
 	}
 }
 
-// Bodies held at once are bounded across requests: past the budget the
-// sender is asked to retry, and the budget comes back when a body is done.
-// The first body arrives through a pipe, whose writes return only once the
-// relay has read them, so the test knows what the relay holds.
+// TestInFlightBodiesBounded: bodies held at once stay within the budget; a
+// body only announced holds its share until a sender who needs the room
+// comes, and is then stopped (503 with Retry-After), and what was held is
+// given back.
 func TestInFlightBodiesBounded(t *testing.T) {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
 	defer app.Close()
 	const size = 600 << 10
-	rl := relay.New(relay.Config{Forward: mustURL(app.URL), MaxBody: 1 << 20, MaxInFlight: 1 << 20, SkipVerify: true})
-	serve := func(body io.Reader, length int64) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/jasni", body)
-		req.ContentLength = length
-		w := httptest.NewRecorder()
-		rl.ServeHTTP(w, req)
-		return w
-	}
-	full := func() *httptest.ResponseRecorder {
-		return serve(bytes.NewReader(bytes.Repeat([]byte("b"), size)), size)
+	h := start(t, relay.Config{Forward: mustURL(app.URL), MaxBody: 1 << 20, MaxInFlight: 1 << 20, SkipVerify: true})
+	full := func() int {
+		resp := post(t, h.url+"/webhooks/jasni", bytes.Repeat([]byte("b"), size), "", nil)
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
 	}
 
-	pr, pw := io.Pipe()
-	first := make(chan *httptest.ResponseRecorder, 1)
-	go func() { first <- serve(pr, size) }()
-
-	// Announced but not sent: it holds next to nothing.
-	pw.Write(bytes.Repeat([]byte("a"), 1000))
-	if w := full(); w.Code != 200 {
-		t.Fatalf("a body next to one only announced: %d, want 200", w.Code)
+	// Announced, and a little of it sent.
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Sent but for its last bytes: it holds its share while it dawdles
-	// (TestSlowBodiesAreStopped shows what a sender that needs the room
-	// does to it).
-	pw.Write(bytes.Repeat([]byte("a"), size-1000))
-	pw.Close()
-	if w := <-first; w.Code != 200 {
-		t.Fatalf("first body: %d", w.Code)
+	defer c.Close()
+	fmt.Fprintf(c, "POST /webhooks/jasni HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
+	c.Write(bytes.Repeat([]byte("a"), 1000))
+	if got := full(); got != 200 {
+		t.Fatalf("a body next to one only announced: %d, want 200 (the announced one stopped to make room)", got)
 	}
-	if w := full(); w.Code != 200 {
-		t.Errorf("after the first body finished: %d, want 200 (budget given back)", w.Code)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("the body only announced: %v %v, want 503 with Retry-After", resp, err)
+	}
+	for range 3 {
+		if got := full(); got != 200 {
+			t.Errorf("after the stopped body: %d, want 200 (budget given back)", got)
+		}
 	}
 }
 

@@ -414,28 +414,31 @@ var (
 // readChunk is the first buffer for a body; it doubles from there.
 const readChunk = 64 << 10
 
-// readBody reads the whole body within MaxBody. Its buffer is held against
-// the in-flight budget as it grows with the bytes that arrive, so a sender
-// that announces a large Content-Length and sends nothing holds next to
-// nothing; a body that arrives too slowly while others need the room is
-// stopped (errEvicted). The caller releases what is held.
+// readBody reads the whole body within MaxBody, held against the in-flight
+// budget. A body of announced length is held whole from the start and read
+// into one buffer: a sender that announces much and sends little is the
+// first to be stopped when others need the room (errEvicted), so it cannot
+// hold it for long. A body of unknown length is held as it grows. The
+// caller releases what is held.
 func (r *Relay) readBody(w http.ResponseWriter, req *http.Request) (body []byte, rd *reading, err error) {
 	rc := http.NewResponseController(w)
 	rd = r.inflight.begin(func() { _ = rc.SetReadDeadline(time.Unix(1, 0)) })
-	limit := r.cfg.MaxBody
-	if req.ContentLength >= 0 {
-		limit = req.ContentLength
-	}
 	defer func() {
 		if err != nil && rd.evicted.Load() {
 			err = errEvicted
 		}
 	}()
+	if req.ContentLength >= 0 {
+		// One byte more than announced tells a body longer than it said.
+		if !rd.grow(req.Context(), req.ContentLength+1) {
+			return nil, rd, errOverBudget
+		}
+		body = make([]byte, 0, req.ContentLength+1)
+	}
 	for {
 		if len(body) == cap(body) {
-			// One byte past the limit tells a body that is too large.
-			newCap := min(max(2*int64(cap(body)), readChunk), limit+1)
-			if newCap <= int64(cap(body)) {
+			newCap := min(max(2*int64(cap(body)), readChunk), r.cfg.MaxBody+1)
+			if req.ContentLength >= 0 || newCap <= int64(cap(body)) {
 				return nil, rd, errTooLarge
 			}
 			if !rd.grow(req.Context(), newCap-int64(cap(body))) {

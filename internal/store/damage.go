@@ -90,7 +90,7 @@ func IsDamage(err error) bool {
 	return false
 }
 
-// Reset moves the history file and its companions (-wal, -shm) aside, so the
+// Reset moves the history file and its companions (-wal, -shm, -bodies) aside, so the
 // next use starts a new one, and returns where the file went ("" when there
 // was none).
 func Reset(path string) (string, error) {
@@ -101,7 +101,7 @@ func Reset(path string) (string, error) {
 	if err := os.Rename(path, aside); err != nil {
 		return "", fmt.Errorf("move the history aside: %w", err)
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
+	for _, suffix := range []string{"-wal", "-shm", "-bodies"} {
 		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return aside, fmt.Errorf("move %s aside: %w", path+suffix, err)
 		}

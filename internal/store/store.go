@@ -202,6 +202,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 	resends     BLOB,
 	body_size   INTEGER NOT NULL,
 	size        INTEGER NOT NULL,
+	external    INTEGER NOT NULL DEFAULT 0,
 	body        BLOB    NOT NULL,
 	attempts    BLOB
 );
@@ -212,9 +213,11 @@ PRAGMA user_version = 2;
 // Format 2 added attempts: every time a delivery was sent to an app, with
 // the app's answer. Format 1 kept only the status of listen's forward and
 // a list of resends, in the forward and resends columns, which are still
-// read for the deliveries it wrote.
+// read for the deliveries it wrote. Format 2 also keeps large bodies in
+// files (external = 1; see bodies.go).
 const migrateFrom1 = `
 ALTER TABLE deliveries ADD COLUMN attempts BLOB;
+ALTER TABLE deliveries ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 2;
 `
 
@@ -291,10 +294,12 @@ func dsn(path string) string {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
-	// A checkpoint copies the WAL back into the file; at SQLite's default of
-	// every 1000 pages it costs as much as the writes themselves.
-	q.Add("_pragma", "wal_autocheckpoint(8192)")
-	q.Add("_pragma", "journal_size_limit(67108864)")
+	// The WAL is copied back into the file every 1000 pages (4 MiB, SQLite's
+	// default) and cut back to 4 MiB after: large bodies are files of their
+	// own (bodies.go), so what the WAL holds is small rows, and a flood of
+	// refused requests cannot grow it past a fraction of their own quota.
+	q.Add("_pragma", "wal_autocheckpoint(1000)")
+	q.Add("_pragma", "journal_size_limit(4194304)")
 	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
 }
 
@@ -429,15 +434,22 @@ func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
 		resends  []byte
 		body     []byte
 		attempts []byte
+		external bool
 	)
-	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, body, attempts FROM deliveries WHERE id = ?`, id)
-	if err := scanSummary(row, &d, &header, &resends, &body, &attempts); err != nil {
+	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, external, body, attempts FROM deliveries WHERE id = ?`, id)
+	if err := scanSummary(row, &d, &header, &resends, &external, &body, &attempts); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
 		return nil, s.damaged(err)
 	}
 	d.Body = body
+	if external {
+		var err error
+		if d.Body, err = s.readBody(d.ID); err != nil {
+			return nil, err
+		}
+	}
 	d.Header = decodeHeader(header)
 	var err error
 	if d.Attempts, err = decodeAttempts(attempts, d.Forward, resends); err != nil {
@@ -529,10 +541,37 @@ func (s *Store) Prune(ctx context.Context, age time.Duration) (int, error) {
 	if age > 0 {
 		cutoff = idAt(time.Now().Add(-age))
 	}
+	files, err := externalBefore(ctx, s.db, cutoff)
+	if err != nil {
+		return 0, s.damaged(err)
+	}
 	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff)
 	if err != nil {
 		return 0, s.damaged(err)
 	}
+	s.removeBodies(files)
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// externalBefore lists the deliveries before cutoff whose bodies are files.
+func externalBefore(ctx context.Context, q querier, cutoff string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM deliveries WHERE id < ? AND external = 1`, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

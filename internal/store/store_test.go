@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -492,5 +494,68 @@ func TestMovedAside(t *testing.T) {
 	old := open(t, aside, DefaultLimits)
 	if n, _ := old.Count(ctx, false); n != 1 {
 		t.Errorf("the moved file has %d deliveries, want the 1 written before", n)
+	}
+}
+
+// TestLargeBodiesAreFiles: a body of ExternalMin or more is a file of its
+// own beside the database (0600), read back whole, and removed with its
+// record, by the quota, by prune, or when its commit is given up.
+func TestLargeBodiesAreFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s := open(t, path, Limits{MaxCount: 2, MaxBytes: 1 << 30, MaxRejected: 10, MaxRejectedBytes: 1 << 20})
+	now := time.Now()
+	big := func(i int) *Delivery {
+		return delivery(now.Add(time.Duration(i)*time.Millisecond), "email.sent", fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", ExternalMin)))
+	}
+	ds := []*Delivery{big(0), big(1)}
+	if err := s.Put(ctx, ds...); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(path+"-bodies", ds[0].ID)
+	info, err := os.Stat(file)
+	if err != nil {
+		t.Fatalf("no body file: %v", err)
+	}
+	if runtime.GOOS != "windows" && info.Mode().Perm() != 0o600 {
+		t.Errorf("body file mode %v, want 0600", info.Mode().Perm())
+	}
+	got, err := s.Get(ctx, ds[0].ID)
+	if err != nil || !bytes.Equal(got.Body, ds[0].Body) {
+		t.Fatalf("Get: %d bytes, %v", len(got.Body), err)
+	}
+	// A third makes the quota drop the first, and its file.
+	if err := s.Put(ctx, big(2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the body file of a delivery the quota removed is still there: %v", err)
+	}
+	// A file removed by hand is said so, not taken for a damaged history.
+	os.Remove(filepath.Join(path+"-bodies", ds[1].ID))
+	if _, err := s.Get(ctx, ds[1].ID); !errors.Is(err, ErrBodyMissing) || IsDamage(err) {
+		t.Errorf("Get without its file: %v", err)
+	}
+	if n, err := s.Prune(ctx, 0); err != nil || n != 2 {
+		t.Errorf("prune: %d %v", n, err)
+	}
+	if entries, _ := os.ReadDir(path + "-bodies"); len(entries) != 0 {
+		t.Errorf("files left after prune --all: %d", len(entries))
+	}
+}
+
+// A history file may come from anywhere: an id that is not one of jasni's
+// never names a file.
+func TestBodyFileIDs(t *testing.T) {
+	for id, want := range map[string]bool{
+		"dlv_0193a4c2b1f0a1b2c3": true,
+		"dlv_":                   false,
+		"dlv_../../etc/passwd":   false,
+		"../x":                   false,
+		"dlv_ABC":                false,
+		"dlv_0a/b":               false,
+	} {
+		if got := validID(id); got != want {
+			t.Errorf("validID(%q) = %v", id, got)
+		}
 	}
 }

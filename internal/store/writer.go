@@ -52,6 +52,9 @@ type Writer struct {
 	stmts   *statements // prepared once, on the writer's first group
 	// headerBuf is reused for encoding headers: the driver copies the bytes.
 	headerBuf []byte
+	// Body files written for the group being committed (removed if it is
+	// not), and the files of records it removes (removed once it is).
+	bodyFiles, dropFiles []string
 }
 
 // statements are the writer's SQL, parsed once: parsing costs about as much
@@ -67,10 +70,10 @@ func (s *Store) prepare() (*statements, error) {
 		sql string
 	}{
 		{&st.insert, `INSERT OR IGNORE INTO deliveries
-			(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, attempts, body_size, size, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, attempts, body_size, size, external, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&st.finish, `UPDATE deliveries SET answer = ?, verdict = ?, duplicate = ?, event = ?, forward = ?, attempts = ? WHERE id = ?`},
-		{&st.oldest, `SELECT seq, size FROM deliveries WHERE rejected = ? ORDER BY seq LIMIT ?`},
+		{&st.oldest, `SELECT seq, size, id, external FROM deliveries WHERE rejected = ? ORDER BY seq LIMIT ?`},
 		{&st.dropRows, `DELETE FROM deliveries WHERE rejected = ? AND seq <= ?`},
 	} {
 		stmt, err := s.db.Prepare(p.sql)
@@ -299,6 +302,7 @@ const (
 
 func (w *Writer) run() {
 	defer close(w.done)
+	w.s.sweepBodies()
 	defer func() {
 		if w.stmts != nil {
 			w.stmts.close()
@@ -492,6 +496,18 @@ func (w *Writer) commit(group []op) error {
 }
 
 func (w *Writer) write(group []op) error {
+	w.bodyFiles, w.dropFiles = w.bodyFiles[:0], w.dropFiles[:0]
+	err := w.writeGroup(group)
+	if err != nil {
+		// The records are not there: neither are their bodies.
+		w.s.removeBodies(w.bodyFiles)
+		return err
+	}
+	w.s.removeBodies(w.dropFiles)
+	return nil
+}
+
+func (w *Writer) writeGroup(group []op) error {
 	// A delivery whose outcome arrives in the same group is written once,
 	// complete.
 	inserts := map[string]int{}
@@ -580,8 +596,16 @@ func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int
 	if body == nil {
 		body = []byte{}
 	}
+	external := !d.Rejected && len(body) >= ExternalMin
+	if external {
+		if err := w.s.writeBody(d.ID, body); err != nil {
+			return 0, err
+		}
+		w.bodyFiles = append(w.bodyFiles, d.ID)
+		body = []byte{}
+	}
 	res, err := insert.ExecContext(ctx, d.ID, d.Rejected, d.ReceivedAt.UnixNano(), d.Method, d.Path, d.RemoteAddr,
-		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, attempts, bodySize, size, body)
+		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, attempts, bodySize, size, external, body)
 	if err != nil {
 		return 0, err
 	}
@@ -657,9 +681,15 @@ func (w *Writer) prune(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	if l.MaxAge > 0 && now.Sub(w.aged) > time.Minute {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, idAt(now.Add(-l.MaxAge))); err != nil {
+		cutoff := idAt(now.Add(-l.MaxAge))
+		files, err := externalBefore(ctx, tx, cutoff)
+		if err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff); err != nil {
+			return err
+		}
+		w.dropFiles = append(w.dropFiles, files...)
 		w.aged = now
 		w.counted = time.Time{} // recount next time
 	}
@@ -685,12 +715,19 @@ func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount i
 		}
 		var last int64 = -1
 		for rows.Next() && over() {
-			var seq, size int64
-			if err := rows.Scan(&seq, &size); err != nil {
+			var (
+				seq, size int64
+				id        string
+				external  bool
+			)
+			if err := rows.Scan(&seq, &size, &id, &external); err != nil {
 				rows.Close()
 				return err
 			}
 			last = seq
+			if external {
+				w.dropFiles = append(w.dropFiles, id)
+			}
 			t.count--
 			t.bytes -= size
 		}
