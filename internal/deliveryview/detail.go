@@ -35,6 +35,9 @@ func Detail(w io.Writer, s *ui.Styles, d *store.Delivery) error {
 	if d.Forward == nil || d.Forward.URL == "" || len(d.Attempts) == 0 {
 		fmt.Fprintf(&b, "Forward    %s\n", ForwardText(d.Forward))
 	}
+	if d.Forward != nil && d.Forward.Fix != "" {
+		fmt.Fprintf(&b, "Fix        %s\n", line(d.Forward.Fix))
+	}
 	for i := range d.Attempts {
 		writeAttempt(&b, s, i+1, &d.Attempts[i])
 	}

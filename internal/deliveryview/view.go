@@ -136,6 +136,12 @@ const (
 func Line(s *ui.Styles, d *store.Delivery, width int, timeLayout string) string {
 	when := d.ReceivedAt.Local().Format(timeLayout)
 	id := termsafe.Line(d.ID)
+	// Under idWidthMin columns the id gives way to the outcome: why a
+	// delivery failed matters more on a line than which one it was
+	// (events list and events show --last have it).
+	if width < idWidthMin {
+		id = ""
+	}
 	flex := width - ui.Width(when) - whatWidth - verdictWidth - ui.Width(id) - 4
 	if flex < 12 {
 		flex = 12 // narrower than anyone uses: let it wrap rather than show nothing
@@ -161,12 +167,17 @@ func Line(s *ui.Styles, d *store.Delivery, width int, timeLayout string) string 
 	default:
 		styled = outcome
 	}
-	return s.Muted(when) + " " +
+	line := s.Muted(when) + " " +
 		ui.Pad(ui.Truncate(What(d), whatWidth), whatWidth) + " " +
-		ui.Pad(styleVerdict(s, d), verdictWidth) + " " +
-		ui.Pad(styled, flex) + " " +
-		s.Muted(id)
+		ui.Pad(styleVerdict(s, d), verdictWidth) + " "
+	if id == "" {
+		return line + styled
+	}
+	return line + ui.Pad(styled, flex) + " " + s.Muted(id)
 }
+
+// idWidthMin is the narrowest terminal whose lines keep the id.
+const idWidthMin = 100
 
 // Fields are d as plain values, for tab-separated output: id, time
 // (RFC 3339), what, verdict, answer, outcome, "duplicate" or "".
@@ -231,8 +242,10 @@ func Outcome(d *store.Delivery) string {
 	switch {
 	case d.Answer == 0:
 		return "… forwarding"
+	case d.Rejected && f != nil && f.Skipped != "":
+		return termsafe.Line(fmt.Sprintf("answered %d: %s", d.Answer, f.Skipped))
 	case d.Rejected:
-		return fmt.Sprintf("answered %d %s", d.Answer, refusal(d.Answer))
+		return fmt.Sprintf("answered %d %s", d.Answer, refusal(d))
 	case f == nil:
 		return fmt.Sprintf("answered %d", d.Answer)
 	case f.Skipped != "":
@@ -252,12 +265,18 @@ func compactOutcome(d *store.Delivery) string {
 	switch {
 	case d.Answer == 0:
 		return "…"
+	case d.Rejected && f != nil && f.Skipped != "":
+		// The cause, without the words the verdict column already says.
+		why := strings.TrimPrefix(strings.TrimPrefix(f.Skipped, "signature invalid: "), "unsigned: ")
+		return termsafe.Line(fmt.Sprintf("%d %s", d.Answer, why))
 	case d.Rejected:
-		return fmt.Sprintf("%d %s", d.Answer, refusal(d.Answer))
+		return fmt.Sprintf("%d %s", d.Answer, refusal(d))
 	case f == nil:
 		return fmt.Sprintf("answered %d", d.Answer)
 	case f.Skipped != "":
 		return fmt.Sprintf("%d, not forwarded", d.Answer)
+	case f.Error != "" && f.Summary != "":
+		return termsafe.Line(fmt.Sprintf("%d %s", d.Answer, f.Summary))
 	case f.Error != "":
 		return termsafe.Line(fmt.Sprintf("%d %s", d.Answer, f.Error))
 	case f.Summary != "":
@@ -272,6 +291,8 @@ func statusOutcome(d *store.Delivery) string {
 	switch {
 	case d.Answer == 0:
 		return "…"
+	case d.Rejected && f != nil && f.Skipped != "":
+		return compactOutcome(d) // why it was refused matters more, cut short
 	case d.Rejected:
 		return fmt.Sprintf("%d refused", d.Answer)
 	case f != nil && f.Skipped != "":
@@ -286,9 +307,12 @@ func statusOutcome(d *store.Delivery) string {
 
 // refusal says in a word or two why listen refused a request, by the
 // status it answered.
-func refusal(status int) string {
-	switch status {
+func refusal(d *store.Delivery) string {
+	switch status := d.Answer; status {
 	case http.StatusUnauthorized:
+		if d.Verdict == store.VerdictMissing {
+			return "unsigned"
+		}
 		return "bad signature"
 	case http.StatusNotFound:
 		return "wrong path"
@@ -301,7 +325,7 @@ func refusal(status int) string {
 	case http.StatusServiceUnavailable:
 		return "busy"
 	}
-	return http.StatusText(status)
+	return http.StatusText(d.Answer)
 }
 
 // ForwardText is one forward or resend, for `events show`.

@@ -87,7 +87,7 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 		if errors.Is(err, context.Canceled) && in.Context().Err() != nil {
 			err = context.Canceled
 		}
-		a.Error = describeForwardError(target, r.cfg.ForwardTimeout, err)
+		a.Error, a.Summary = describeForwardError(target, r.cfg.ForwardTimeout, err)
 		http.Error(w, "jasni: "+a.Error, d.Answer)
 		return false
 	}
@@ -109,11 +109,13 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 	if err != nil {
 		switch {
 		case in.Context().Err() != nil:
-			a.Error = fmt.Sprintf("the sender went away while your app's answer was passed on (%d bytes of it)", n)
+			a.Error, a.Summary = fmt.Sprintf("the sender went away while your app's answer was passed on (%d bytes of it)", n), "sender went away"
 		case ctx.Err() != nil:
 			a.Error = fmt.Sprintf("your app's answer was not whole within %s (%d bytes of it came): the sender's connection was broken so it cannot take the part for the whole", r.cfg.ForwardTimeout, n)
+			a.Summary = "answer not whole in " + r.cfg.ForwardTimeout.String()
 		default:
 			a.Error = fmt.Sprintf("your app's answer was cut short after %d bytes (%v): the sender's connection was broken so it cannot take the part for the whole", n, err)
+			a.Summary = "answer cut short"
 		}
 		return true
 	}
@@ -167,20 +169,22 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func describeForwardError(target *url.URL, timeout time.Duration, err error) string {
+// describeForwardError says why the app gave no answer, in full and in a
+// few words for a narrow line.
+func describeForwardError(target *url.URL, timeout time.Duration, err error) (full, short string) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("your app at %s did not answer within %s", target.Host, timeout)
+		return fmt.Sprintf("your app at %s did not answer within %s", target.Host, timeout), "app timed out (" + timeout.String() + ")"
 	case errors.Is(err, context.Canceled):
-		return "the sender went away before your app answered"
+		return "the sender went away before your app answered", "sender went away"
 	case isRefused(err):
-		return fmt.Sprintf("your app at %s is not running (connection refused)", target.Host)
+		return fmt.Sprintf("your app at %s is not running (connection refused)", target.Host), "app not running"
 	case answerGone(err):
-		return fmt.Sprintf("your app at %s closed the connection without answering (did it crash on this delivery?)", target.Host)
+		return fmt.Sprintf("your app at %s closed the connection without answering (did it crash on this delivery?)", target.Host), "app hung up, no answer"
 	case strings.Contains(err.Error(), "response headers exceeded"):
-		return fmt.Sprintf("your app at %s answered with headers larger than %d KiB", target.Host, maxAnswerHeader>>10)
+		return fmt.Sprintf("your app at %s answered with headers larger than %d KiB", target.Host, maxAnswerHeader>>10), "app's headers too large"
 	}
-	return fmt.Sprintf("could not reach your app at %s: %v", target.Host, err)
+	return fmt.Sprintf("could not reach your app at %s: %v", target.Host, err), "app unreachable"
 }
 
 func isRefused(err error) bool {

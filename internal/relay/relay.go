@@ -91,6 +91,8 @@ type Relay struct {
 	transport http.RoundTripper
 	events    map[string]bool
 	seen      *dedup
+	// diagnoses bounds the failed signatures explained, a second.
+	diagnoses *rate
 	inflight  *budget
 }
 
@@ -126,6 +128,7 @@ func New(cfg Config) *Relay {
 		provider:  cfg.Provider,
 		transport: transport,
 		seen:      newDedup(10000),
+		diagnoses: &rate{n: 20},
 		inflight:  newBudget(cfg.MaxInFlight),
 	}
 	if r.provider == nil {
@@ -176,7 +179,8 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if !r.cfg.SkipVerify {
 		if err := r.provider.CheckHeader(req.Header); err != nil {
-			r.refuse(w, req, d, http.StatusUnauthorized, verdictOf(err), "signature "+string(verdictOf(err)))
+			why, fix := r.diagnose(nil, req.Header, err)
+			r.refuseWith(w, req, d, http.StatusUnauthorized, verdictOf(err), why, fix)
 			return
 		}
 	}
@@ -209,11 +213,8 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var why error
 	d.Verdict, why = r.verify(body, req.Header)
 	if d.Verdict == store.VerdictInvalid || d.Verdict == store.VerdictMissing {
-		reason := "signature " + string(d.Verdict)
-		if errors.Is(why, provider.ErrStale) || errors.Is(why, provider.ErrMissingTimestamp) || errors.Is(why, provider.ErrMissingID) {
-			reason += ": " + why.Error()
-		}
-		r.refuse(w, req, d, http.StatusUnauthorized, d.Verdict, reason)
+		reason, fix := r.diagnose(body, req.Header, why)
+		r.refuseWith(w, req, d, http.StatusUnauthorized, d.Verdict, reason, fix)
 		return
 	}
 
@@ -280,10 +281,15 @@ func (r *Relay) allowed(list []string, v string) bool {
 // small record of it: the headers, and the start of the body when it is at
 // hand or can be had cheaply.
 func (r *Relay) refuse(w http.ResponseWriter, req *http.Request, d *store.Delivery, status int, verdict store.Verdict, why string) {
+	r.refuseWith(w, req, d, status, verdict, why, "")
+}
+
+// refuseWith is refuse with what the sender should change.
+func (r *Relay) refuseWith(w http.ResponseWriter, req *http.Request, d *store.Delivery, status int, verdict store.Verdict, why, fix string) {
 	d.Rejected = true
 	d.Verdict = verdict
 	d.Answer = status
-	d.Forward = &store.Attempt{Skipped: why}
+	d.Forward = &store.Attempt{Skipped: why, Fix: fix}
 	// The start of the body is read for the record when it costs nothing
 	// more: not when the sender waits for "100 Continue" before sending it.
 	expects := strings.Contains(strings.ToLower(req.Header.Get("Expect")), "100-continue")
@@ -384,6 +390,54 @@ func (r *Relay) recordError(err error) {
 	if r.cfg.OnRecordError != nil {
 		r.cfg.OnRecordError(err)
 	}
+}
+
+// diagnose says why a signature check failed, in the words `jasni verify`
+// uses: the provider's diagnosis, which tries the usual mistakes (a body
+// re-serialised or with a newline added, the secret in the wrong form, a
+// stale timestamp). It costs several checks, so it is made for bodies of a
+// reasonable size and at a bounded rate; beyond those, what the check
+// itself said.
+func (r *Relay) diagnose(body []byte, h http.Header, err error) (why, fix string) {
+	why = "signature " + string(verdictOf(err))
+	switch {
+	case errors.Is(err, provider.ErrMissingSignature):
+		return "unsigned: there is no " + r.provider.Signature.Header + " header", "sign it with the webhook's secret (jasni trigger does)"
+	case errors.Is(err, provider.ErrStale), errors.Is(err, provider.ErrMissingTimestamp), errors.Is(err, provider.ErrMissingID):
+		return why + ": " + err.Error(), ""
+	case r.cfg.Secret == "" || len(body) > maxDiagnosedBody || !r.diagnoses.allow(r.cfg.Now()):
+		return why, ""
+	}
+	dg := r.provider.Diagnose(r.cfg.Secret, body, h, r.cfg.Now())
+	if dg.Valid || dg.Cause == "" {
+		return why, "" // another key verified it: the failure was not this secret's
+	}
+	return why + ": " + dg.Cause, dg.Fix
+}
+
+// maxDiagnosedBody bounds the bodies diagnosed: the diagnosis re-serialises
+// the body several ways.
+const maxDiagnosedBody = 64 << 10
+
+// rate lets n events a second through.
+type rate struct {
+	mu     sync.Mutex
+	n      int
+	window time.Time
+	used   int
+}
+
+func (l *rate) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.window) >= time.Second {
+		l.window, l.used = now, 0
+	}
+	if l.used >= l.n {
+		return false
+	}
+	l.used++
+	return true
 }
 
 func verdictOf(err error) store.Verdict {

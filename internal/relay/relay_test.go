@@ -229,7 +229,9 @@ func TestRejectsAndFailures(t *testing.T) {
 		rejected   bool
 	}{
 		{"tampered", relay.Config{Forward: mustURL(appSrv.URL)}, tampered, sign(event), 401, 0, store.VerdictInvalid, "signature invalid", true},
-		{"unsigned", relay.Config{Forward: mustURL(appSrv.URL)}, event, "", 401, 0, store.VerdictMissing, "signature missing", true},
+		{"unsigned", relay.Config{Forward: mustURL(appSrv.URL)}, event, "", 401, 0, store.VerdictMissing, "unsigned: there is no X-Webhook-Signature header", true},
+		// The words jasni verify would use.
+		{"a newline added", relay.Config{Forward: mustURL(appSrv.URL)}, append(bytes.Clone(event), '\n'), sign(event), 401, 0, store.VerdictInvalid, "signature invalid: the body has a trailing newline that was not signed", true},
 		{"garbage signature", relay.Config{Forward: mustURL(appSrv.URL)}, event, "zz", 401, 0, store.VerdictInvalid, "signature invalid", true},
 		{"upper-case hex is still hex", relay.Config{Forward: mustURL(appSrv.URL)}, tampered, strings.ToUpper(sign(event)), 401, 0, store.VerdictInvalid, "signature invalid", true},
 		{"skip verify forwards anything", relay.Config{Forward: mustURL(appSrv.URL), SkipVerify: true}, event, "", 401, 1, store.VerdictSkipped, "", false},

@@ -110,6 +110,7 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 			if o.Relay.Keys, err = o.Rekey(secret); err != nil {
 				return nil, err
 			}
+			o.Relay.Secret = secret
 		}
 	}
 

@@ -79,13 +79,16 @@ type Attempt struct {
 	Status     int       `json:"status,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
 	Error      string    `json:"error,omitempty"`
-	// Skipped says why it was not forwarded: "signature invalid", "event not in --events", "no --forward".
+	// Skipped says why it was not forwarded: "signature invalid: …", "event
+	// not in --events", "no --forward"; Fix, what to change, when known.
 	Skipped string `json:"skipped,omitempty"`
+	Fix     string `json:"fix,omitempty"`
 	// Sent is what was sent, where it differed from the delivery as received.
 	Sent *Sent `json:"sent,omitempty"`
 	// The app's answer: its headers and the first AnswerKeep bytes of its
-	// body, of BodySize in all. Summary is the gist of an answer that was
-	// not 2xx (its first line, or a JSON error's message), for one-line views.
+	// body, of BodySize in all. Summary is, for one-line views, the gist of
+	// an answer that was not 2xx (its first line, or a JSON error's
+	// message), or of Error in a few words.
 	Header   http.Header `json:"header,omitempty"`
 	Body     []byte      `json:"body,omitempty"`
 	BodySize int64       `json:"body_size,omitempty"`

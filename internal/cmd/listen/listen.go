@@ -357,6 +357,7 @@ func listenRun(ctx context.Context, o *Options) error {
 		Relay: relay.Config{
 			Provider:   o.Provider,
 			Keys:       o.Keys,
+			Secret:     o.Secret,
 			Transport:  forwardTransport(o.ForwardInsecure),
 			SkipVerify: o.SkipVerify,
 			Forward:    o.Forward,
