@@ -38,7 +38,15 @@ type Client struct {
 	Retries int
 	// Sleep waits between retries; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnRetry, when set, is told before each wait for a retry, so the user
+	// knows why nothing happens for a while.
+	OnRetry func(status int, wait time.Duration, retry, of int)
 }
+
+// MaxRetryWait is the longest the client waits before a retry. An API that
+// asks for more (Retry-After) is not retried: the error says how long it
+// asked for, rather than the command hanging in silence.
+const MaxRetryWait = 10 * time.Second
 
 // New returns a client with the defaults a CLI wants. It follows redirects
 // only within the API's own origin: the key never goes anywhere else.
@@ -111,12 +119,24 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 			return err
 		}
 		if retryable && attempt < c.Retries && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) {
-			if err := c.sleep(ctx, backoff(attempt, resp.Header.Get("Retry-After"), time.Now())); err != nil {
-				return err
+			if wait := backoff(attempt, resp.Header.Get("Retry-After"), time.Now()); wait <= MaxRetryWait {
+				if c.OnRetry != nil {
+					c.OnRetry(resp.StatusCode, wait, attempt+1, c.Retries)
+				}
+				if err := c.sleep(ctx, wait); err != nil {
+					return err
+				}
+				continue
 			}
-			continue
 		}
-		return c.decode(resp, data, out)
+		err = c.decode(resp, data, out)
+		if wait := backoff(0, resp.Header.Get("Retry-After"), time.Now()); err != nil && resp.Header.Get("Retry-After") != "" {
+			var apiErr *Error
+			if errors.As(err, &apiErr) {
+				apiErr.RetryAfter = wait
+			}
+		}
+		return err
 	}
 }
 
@@ -231,16 +251,16 @@ func describeNonJSON(resp *http.Response, data []byte) string {
 }
 
 // backoff is the wait before retry number attempt+1: Retry-After when the API
-// gives one (seconds or an HTTP date, at most a minute), else 0.5 s doubling.
+// gives one (seconds or an HTTP date, at most an hour), else 0.5 s doubling.
 func backoff(attempt int, retryAfter string, now time.Time) time.Duration {
 	if retryAfter != "" {
 		// Compared in seconds before converting: a huge value would
 		// overflow a Duration into a negative wait.
 		if secs, err := strconv.ParseInt(strings.TrimSpace(retryAfter), 10, 64); err == nil && secs >= 0 {
-			return time.Duration(min(secs, 60)) * time.Second
+			return time.Duration(min(secs, 3600)) * time.Second
 		}
 		if at, err := http.ParseTime(retryAfter); err == nil {
-			return min(max(at.Sub(now), 0), time.Minute)
+			return min(max(at.Sub(now), 0), time.Hour)
 		}
 	}
 	return 500 * time.Millisecond << attempt

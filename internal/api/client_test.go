@@ -151,8 +151,8 @@ func TestRetries(t *testing.T) {
 		{name: "503 on DELETE", fault: apitest.Fault{Status: 503, Times: 1}, call: func(c *api.Client) error {
 			return c.DeleteWebhook(context.Background(), "wh_seeded")
 		}, wantSleep: []time.Duration{500 * time.Millisecond}, requests: 2},
-		{name: "huge Retry-After capped", fault: apitest.Fault{Status: 429, RetryAfter: "3600"}, call: list,
-			wantSleep: []time.Duration{time.Minute}, requests: 2},
+		{name: "a Retry-After past the most it waits is not waited for", fault: apitest.Fault{Status: 429, RetryAfter: "999999"}, call: list,
+			wantErr: true, requests: 1},
 		{name: "POST never retried", fault: apitest.Fault{Status: 500}, call: create, wantErr: true, requests: 1},
 		{name: "PATCH never retried", fault: apitest.Fault{Status: 429}, call: func(c *api.Client) error {
 			_, err := c.UpdateWebhook(context.Background(), "wh_seeded", api.UpdateParams{Description: new(string)})
@@ -184,6 +184,30 @@ func TestRetries(t *testing.T) {
 				t.Errorf("%d requests, want %d", n, tt.requests)
 			}
 		})
+	}
+}
+
+// A retry is said before it is waited for, and an API that asks for more
+// than MaxRetryWait gets an error that says how long it asked for.
+func TestRetriesAreSaid(t *testing.T) {
+	srv := apitest.New(key)
+	defer srv.Close()
+	srv.Inject(apitest.Fault{Status: 503, RetryAfter: "2", Times: 1})
+	c, _ := newClient(t, srv)
+	var said []string
+	c.OnRetry = func(status int, wait time.Duration, retry, of int) {
+		said = append(said, fmt.Sprintf("%d %s %d/%d", status, wait, retry, of))
+	}
+	if _, err := c.ListWebhooks(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(said) != 1 || said[0] != "503 2s 1/3" {
+		t.Errorf("said %v", said)
+	}
+	srv.Inject(apitest.Fault{Status: 429, RetryAfter: "999999", Times: 1})
+	_, err := c.ListWebhooks(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "as it asked (Retry-After)") {
+		t.Errorf("err = %v, want it to say how long the API asked to wait", err)
 	}
 }
 
@@ -282,9 +306,8 @@ func TestHostileAPI(t *testing.T) {
 	defer api429.Close()
 	api429.Inject(apitest.Fault{Status: 429, RetryAfter: "120000000000"})
 	c, slept := newClient(t, api429)
-	_ = list(c)
-	if len(*slept) == 0 || (*slept)[0] != time.Minute {
-		t.Errorf("Retry-After 120000000000 waited %v, want 1m", *slept)
+	if err := list(c); err == nil || len(*slept) != 0 {
+		t.Errorf("Retry-After 120000000000: waited %v (%v), want no wait and an error", *slept, err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"syscall"
+	"time"
 )
 
 // Kind classifies an API failure.
@@ -33,6 +34,8 @@ type Error struct {
 	Err     error  // the transport error, for KindNetwork
 	// Resource names what was asked for, e.g. "webhook wh_123", for 404s.
 	Resource string
+	// RetryAfter is how long the API asked to wait, when it said.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -50,7 +53,11 @@ func (e *Error) Error() string {
 		}
 		return fmt.Sprintf("%s was not found (404). List them with \"jasni webhooks list\"", what)
 	case KindBusy:
-		return fmt.Sprintf("the API at %s is unavailable (%d %s)%s; try again in a moment", e.Host, e.Status, http.StatusText(e.Status), suffix(e.Message))
+		when := "in a moment"
+		if e.RetryAfter > 0 {
+			when = "in " + e.RetryAfter.Round(time.Second).String() + ", as it asked (Retry-After)"
+		}
+		return fmt.Sprintf("the API at %s is unavailable (%d %s)%s; try again %s", e.Host, e.Status, http.StatusText(e.Status), suffix(e.Message), when)
 	case KindNetwork:
 		return networkMessage(e)
 	case KindMalformed:

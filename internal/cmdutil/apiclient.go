@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -73,5 +74,9 @@ func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key string
 	if api.Insecure(baseURL) {
 		fmt.Fprintf(f.IOStreams.ErrOut, "warning: the API URL %s is plain http and not on this machine: your API key crosses the network unencrypted. Use https.\n", baseURL)
 	}
-	return api.New(baseURL, key, httpClient, build.UserAgent()), nil
+	c := api.New(baseURL, key, httpClient, build.UserAgent())
+	c.OnRetry = func(status int, wait time.Duration, retry, of int) {
+		fmt.Fprintf(f.IOStreams.ErrOut, "The API answered %d %s; retrying in %s (%d of %d)...\n", status, http.StatusText(status), wait.Round(100*time.Millisecond), retry, of)
+	}
+	return c, nil
 }
