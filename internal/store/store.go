@@ -293,7 +293,7 @@ func dsn(path string) string {
 		p = "/" + p
 	}
 	q := url.Values{}
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", busyTimeout)
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
@@ -578,3 +578,7 @@ func externalBefore(ctx context.Context, q querier, cutoff string) ([]string, er
 	}
 	return ids, rows.Err()
 }
+
+// busyTimeout is how long, in milliseconds, a statement waits for another
+// process's lock (events prune while listen writes).
+var busyTimeout = "5000"
