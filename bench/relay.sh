@@ -131,9 +131,10 @@ start_revproxy() {
   pids+=("$started")
   wait_port "$1"
 }
-history_files() { # NAME: sizes of history.db and history.db-wal in bytes, and the deliveries kept
-  local d="$work/$1/state/jasni" sizes kept
-  sizes="$(file_size "$d/history.db") $(file_size "$d/history.db-wal")" # before events list opens it
+history_files() { # NAME: sizes of history.db (with the body files of history.db-bodies) and history.db-wal in bytes, and the deliveries kept
+  local d="$work/$1/state/jasni" sizes kept bodies
+  bodies=$( (du -sb "$d/history.db-bodies" 2>/dev/null || echo 0) | awk '{print $1}')
+  sizes="$(( $(file_size "$d/history.db") + bodies )) $(file_size "$d/history.db-wal")" # before events list opens it
   kept=$(XDG_STATE_HOME="$work/$1/state" XDG_CONFIG_HOME="$work/$1/config" "$work/jasni" events list --limit 0 --output json 2>/dev/null |
     python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
   echo "$sizes $kept"
@@ -345,9 +346,9 @@ for r in rows:
         total, stopped = r["db_bytes"] + r["wal_bytes"], r["db_bytes_stopped"] + r["wal_bytes_stopped"]
         kept = max(r["kept"], 1)
         print(f"history disk use: {r['sent']} distinct deliveries of {human(r['body_bytes'])} ({run.get('statuses')}), {r['kept']} kept")
-        print(f"  running: history.db {r['db_bytes']:,} + history.db-wal {r['wal_bytes']:,} bytes = {total / kept:,.0f} bytes per delivery"
+        print(f"  running: history.db and body files {r['db_bytes']:,} + history.db-wal {r['wal_bytes']:,} bytes = {total / kept:,.0f} bytes per delivery"
               f" = {total / kept / r['body_bytes']:.2f}x the body")
-        print(f"  stopped: history.db {r['db_bytes_stopped']:,} + history.db-wal {r['wal_bytes_stopped']:,} bytes = {stopped / kept:,.0f} bytes per delivery"
+        print(f"  stopped: history.db and body files {r['db_bytes_stopped']:,} + history.db-wal {r['wal_bytes_stopped']:,} bytes = {stopped / kept:,.0f} bytes per delivery"
               f" = {stopped / kept / r['body_bytes']:.2f}x the body")
         if run.get("cpu_us_per_req") is not None:
             print(f"  relay CPU {run['cpu_us_per_req']:,.0f} us per delivery (every body its own)")
@@ -355,7 +356,7 @@ for r in rows:
              stopped_bytes_per_delivery=stopped / kept, stopped_ratio_to_body=stopped / kept / r["body_bytes"], kept=r["kept"])
 for r in rows:
     if r.get("phase") == "history-main":
-        print(f"  the benchmark's own relay after the runs above: history.db {r['db_bytes']:,} + history.db-wal {r['wal_bytes']:,} bytes,"
+        print(f"  the benchmark's own relay after the runs above: history.db and body files {r['db_bytes']:,} + history.db-wal {r['wal_bytes']:,} bytes,"
               f" {r['kept']} deliveries kept")
 
 print()

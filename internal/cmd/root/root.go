@@ -93,7 +93,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&g.ConfigPath, "config", "", "Config file (default $XDG_CONFIG_HOME/jasni/config.toml)")
 	pf.StringVar(&g.Profile, "profile", "", "Config profile to use (default \"default\", or JASNI_PROFILE)")
-	pf.StringVarP(&g.Output, "output", "o", "text", "Output format: text or json")
+	pf.StringVarP(&g.Output, "output", "o", "text", "Output format: text, or json (one JSON object per line for commands that stream: listen, trigger; one document for the rest)")
 	pf.BoolVar(&g.NoColor, "no-color", false, "Disable colour (also NO_COLOR)")
 	pf.BoolVar(&g.Debug, "debug", false, "Print each Jasni API request and response on stderr, keys redacted (also JASNI_DEBUG=api)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]cobra.Completion{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
