@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,7 +91,7 @@ func (s *Store) sweepBodies() {
 	if err != nil || len(entries) == 0 {
 		return
 	}
-	rows, err := s.db.Query(`SELECT id FROM deliveries WHERE external = 1`)
+	rows, err := s.db.QueryContext(context.Background(), `SELECT id FROM deliveries WHERE external = 1`)
 	if err != nil {
 		return
 	}
