@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -292,6 +293,43 @@ func TestSignerMatchesSign(t *testing.T) {
 			}
 			if h.Get("X-Other") != "kept" {
 				t.Error("another header was touched")
+			}
+		}
+	}
+}
+
+// A check fed the body in pieces, as the relay reads it, says what Verify
+// says of the whole, for every built-in scheme.
+func TestCheckInPieces(t *testing.T) {
+	for _, name := range BuiltinNames() {
+		p, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := p.ParseKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Unix(1700000000, 0)
+		body := []byte(`{"event":"email.sent","data":{"id":"msg_1","text":"` + strings.Repeat("x", 300) + `"}}`)
+		h := p.Sign([]Key{k}, Message{Body: body, Timestamp: now, ID: "msg_1"})
+		for _, tt := range []struct {
+			body []byte
+			now  time.Time
+		}{
+			{body, now},
+			{append(bytes.Clone(body), '\n'), now},
+			{body, now.Add(time.Hour)},
+		} {
+			c := p.NewCheck([]Key{k}, h, tt.now)
+			for rest := tt.body; len(rest) > 0; {
+				n := min(len(rest), 7)
+				c.Write(rest[:n])
+				rest = rest[n:]
+			}
+			got, want := c.Verify(), p.Verify([]Key{k}, tt.body, h, tt.now)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: in pieces %v, whole %v", name, got, want)
 			}
 		}
 	}

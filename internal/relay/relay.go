@@ -190,7 +190,12 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 
 	r.cfg.Feed.Publish(feed.Received, d, nil)
-	body, rd, err := r.readBody(w, req)
+	// The signature is computed as the body arrives.
+	var check *provider.Check
+	if !r.cfg.SkipVerify {
+		check = r.provider.NewCheck(r.cfg.Keys, req.Header, r.cfg.Now())
+	}
+	body, rd, err := r.readBody(w, req, check)
 	defer rd.release()
 	if err != nil {
 		switch {
@@ -211,7 +216,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	d.Body, d.BodySize = body, int64(len(body))
 
 	var why error
-	d.Verdict, why = r.verify(body, req.Header)
+	d.Verdict, why = r.verify(check)
 	if d.Verdict == store.VerdictInvalid || d.Verdict == store.VerdictMissing {
 		reason, fix := r.diagnose(body, req.Header, why)
 		r.refuseWith(w, req, d, http.StatusUnauthorized, d.Verdict, reason, fix)
@@ -451,11 +456,13 @@ func verdictOf(err error) store.Verdict {
 	}
 }
 
-func (r *Relay) verify(body []byte, h http.Header) (store.Verdict, error) {
-	if r.cfg.SkipVerify {
+// verify gives the verdict of a check fed the whole body (nil when
+// signatures are not checked).
+func (r *Relay) verify(check *provider.Check) (store.Verdict, error) {
+	if check == nil {
 		return store.VerdictSkipped, nil
 	}
-	err := r.provider.Verify(r.cfg.Keys, body, h, r.cfg.Now())
+	err := check.Verify()
 	return verdictOf(err), err
 }
 
@@ -469,12 +476,12 @@ var (
 const readChunk = 64 << 10
 
 // readBody reads the whole body within MaxBody, held against the in-flight
-// budget. A body of announced length is held whole from the start and read
+// budget, and hands each part to check as it arrives. A body of announced length is held whole from the start and read
 // into one buffer: a sender that announces much and sends little is the
 // first to be stopped when others need the room (errEvicted), so it cannot
 // hold it for long. A body of unknown length is held as it grows. The
 // caller releases what is held.
-func (r *Relay) readBody(w http.ResponseWriter, req *http.Request) (body []byte, rd *reading, err error) {
+func (r *Relay) readBody(w http.ResponseWriter, req *http.Request, check *provider.Check) (body []byte, rd *reading, err error) {
 	rc := http.NewResponseController(w)
 	rd = r.inflight.begin(func() { _ = rc.SetReadDeadline(time.Unix(1, 0)) })
 	defer func() {
@@ -503,6 +510,9 @@ func (r *Relay) readBody(w http.ResponseWriter, req *http.Request) (body []byte,
 			body = grown
 		}
 		n, err := req.Body.Read(body[len(body):cap(body)])
+		if check != nil && n > 0 {
+			_, _ = check.Write(body[len(body) : len(body)+n])
+		}
 		body = body[:len(body)+n]
 		rd.got.Add(int64(n))
 		switch {
