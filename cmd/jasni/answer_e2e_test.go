@@ -58,6 +58,10 @@ func TestListenKeepsTheAppsAnswer(t *testing.T) {
 
 	out, errOut, code := jasni(t, env, "events", "show", "--last", "--output", "json")
 	var shown struct {
+		Forward struct {
+			Status int
+			Body   json.RawMessage
+		}
 		Attempts []struct {
 			Status  int
 			Headers http.Header
@@ -72,6 +76,11 @@ func TestListenKeepsTheAppsAnswer(t *testing.T) {
 	json.Compact(&body, a.Body)
 	if a.Status != 500 || a.Headers.Get("X-Request-Id") != "req_42" || body.String() != `{"error":"boom"}` {
 		t.Errorf("the kept answer: %+v", a)
+	}
+	var forwardBody bytes.Buffer
+	json.Compact(&forwardBody, shown.Forward.Body)
+	if shown.Forward.Status != 500 || forwardBody.String() != body.String() {
+		t.Errorf("forward %+v says other than listen's attempt", shown.Forward)
 	}
 	out, _, _ = jasni(t, env, "events", "show", "--last")
 	for _, want := range []string{"Attempt 1 (listen", "500 Internal Server Error", "X-Request-Id: req_42", `"error": "boom"`} {

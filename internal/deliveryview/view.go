@@ -53,7 +53,13 @@ func JSON(d *store.Delivery, full bool) Object {
 		Answer: d.Answer, BodySize: d.BodySize,
 	}
 	if d.Forward != nil {
-		f := attemptJSON(d.Forward, full)
+		// Whole, the forward is listen's attempt, answer and all; the
+		// forward kept for lists has no answer body to show.
+		f := attemptJSON(d.Forward, false)
+		if full && len(d.Attempts) > 0 && d.Attempts[0].By == store.AttemptByListen {
+			f = attemptJSON(&d.Attempts[0], true)
+			f.Skipped, f.Fix = d.Forward.Skipped, d.Forward.Fix
+		}
 		o.Forward = &f
 	}
 	if full {
@@ -78,6 +84,7 @@ type Attempt struct {
 	DurationMS int64       `json:"duration_ms"`
 	Error      string      `json:"error,omitempty"`
 	Skipped    string      `json:"skipped,omitempty"`
+	Fix        string      `json:"fix,omitempty"`
 	Summary    string      `json:"summary,omitempty"`
 	Sent       *Sent       `json:"sent,omitempty"`
 	Headers    http.Header `json:"headers,omitempty"`
@@ -96,7 +103,7 @@ type Sent struct {
 
 func attemptJSON(a *store.Attempt, full bool) Attempt {
 	o := Attempt{At: a.At, By: a.By, URL: a.URL, Status: a.Status, DurationMS: a.DurationMS, Error: a.Error,
-		Skipped: a.Skipped, Summary: a.Summary, BodySize: a.BodySize}
+		Skipped: a.Skipped, Fix: a.Fix, Summary: a.Summary, BodySize: a.BodySize}
 	if full {
 		o.Headers = a.Header
 		if a.Body != nil || a.BodySize > 0 {

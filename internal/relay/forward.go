@@ -53,22 +53,28 @@ func NewForwardTransport() *http.Transport {
 // cut short after it began: the caller then breaks the sender's connection
 // (once the delivery is recorded), so the sender never takes a part of an
 // answer for the whole.
-func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delivery) (abort bool) {
+func (r *Relay) forward(sender context.Context, w http.ResponseWriter, in *http.Request, d *store.Delivery) (abort bool) {
 	target := Target(r.cfg.Forward, in.URL)
 	a := &store.Attempt{At: r.cfg.Now(), By: store.AttemptByListen, URL: target.String()}
 	defer func() {
 		d.Forward = a
 		d.Attempts = []store.Attempt{*a}
 	}()
-	ctx, cancel := context.WithTimeout(in.Context(), r.cfg.ForwardTimeout)
+	ctx, cancel := context.WithTimeout(sender, r.cfg.ForwardTimeout)
 	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, in.Method, a.URL, bytes.NewReader(d.Body))
+	out, err := http.NewRequestWithContext(ctx, in.Method, a.URL, nil)
 	if err != nil {
 		d.Answer = http.StatusBadGateway
 		a.Error = err.Error()
 		http.Error(w, "jasni: bad forward URL", d.Answer)
 		return false
 	}
+	// A body the Transport cannot rewind: it then never sends a delivery
+	// again once a byte of it may have been written, even when it carries an
+	// Idempotency-Key header (which makes Transport replay a rewindable
+	// POST). What was not sent at all is sent again below.
+	body := &onceBody{r: bytes.NewReader(d.Body)}
+	out.Body, out.GetBody = body, nil
 	out.Header = ForwardHeader(in, r.cfg.Header)
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header["User-Agent"] = []string{""} // keeps Go from adding its own
@@ -77,6 +83,14 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 
 	start := time.Now()
 	resp, err := r.transport.RoundTrip(out)
+	if err != nil && !body.read() && ctx.Err() == nil && !isRefused(err) {
+		// Not a byte of the body was taken, so the request never left (a
+		// connection the app had just closed): sent once more, on a new one.
+		body = &onceBody{r: bytes.NewReader(d.Body)}
+		out = out.Clone(ctx)
+		out.Body, out.GetBody = body, nil
+		resp, err = r.transport.RoundTrip(out)
+	}
 	if err != nil {
 		a.DurationMS = time.Since(start).Milliseconds()
 		d.Answer = http.StatusBadGateway
@@ -84,7 +98,7 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 			d.Answer = http.StatusGatewayTimeout
 			err = context.DeadlineExceeded
 		}
-		if errors.Is(err, context.Canceled) && in.Context().Err() != nil {
+		if errors.Is(err, context.Canceled) && sender.Err() != nil {
 			err = context.Canceled
 		}
 		a.Error, a.Summary = describeForwardError(target, r.cfg.ForwardTimeout, err)
@@ -92,6 +106,14 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 		return false
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// An upgrade cannot be passed on to a webhook sender.
+		d.Answer = http.StatusBadGateway
+		a.Status, a.Header = resp.StatusCode, resp.Header.Clone()
+		a.Error, a.Summary = fmt.Sprintf("your app at %s answered 101 Switching Protocols to a webhook delivery", target.Host), "app answered 101"
+		http.Error(w, "jasni: "+a.Error, d.Answer)
+		return false
+	}
 	a.Status, d.Answer = resp.StatusCode, resp.StatusCode
 	a.Header = resp.Header.Clone()
 	copyAnswerHeader(w.Header(), resp.Header)
@@ -108,7 +130,7 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 	}
 	if err != nil {
 		switch {
-		case in.Context().Err() != nil:
+		case sender.Err() != nil:
 			a.Error, a.Summary = fmt.Sprintf("the sender went away while your app's answer was passed on (%d bytes of it)", n), "sender went away"
 		case ctx.Err() != nil:
 			a.Error = fmt.Sprintf("your app's answer was not whole within %s (%d bytes of it came): the sender's connection was broken so it cannot take the part for the whole", r.cfg.ForwardTimeout, n)
@@ -120,6 +142,28 @@ func (r *Relay) forward(w http.ResponseWriter, in *http.Request, d *store.Delive
 		return true
 	}
 	return false
+}
+
+// onceBody is a request body read once, which says whether it was read.
+type onceBody struct {
+	r       *bytes.Reader
+	touched bool // only the Transport's writer reads it; read after RoundTrip
+	mu      sync.Mutex
+}
+
+func (b *onceBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.touched = true
+	return b.r.Read(p)
+}
+
+func (b *onceBody) Close() error { return nil }
+
+func (b *onceBody) read() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.touched
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

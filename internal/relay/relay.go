@@ -214,6 +214,15 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	d.Body, d.BodySize = body, int64(len(body))
+	// A body that was whole just as it was picked to make room had its
+	// connection's read deadline set anyway, which the server takes for a
+	// sender gone: the deadline is lifted, and the sender's going away is
+	// no longer told by the request's context, but by its writes failing.
+	sender := req.Context()
+	if rd.evicted.Load() {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		sender = context.WithoutCancel(sender)
+	}
 
 	var why error
 	d.Verdict, why = r.verify(check)
@@ -240,7 +249,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if r.cfg.Forward != nil {
 			d.Forward.Skipped = "event not in --events"
 		}
-		if err := r.recordAndWait(req.Context(), d, rd); err != nil {
+		if err := r.recordAndWait(sender, d, rd); err != nil {
 			r.busy(w, d, "not forwarded, and the history could not keep it: "+err.Error())
 		} else {
 			w.WriteHeader(d.Answer)
@@ -259,7 +268,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.cfg.Feed.Publish(feed.Forwarded, d, nil)
-	abort := r.forward(w, req, d)
+	abort := r.forward(sender, w, req, d)
 	if recorded {
 		r.cfg.Recorder.Finish(d)
 	}
@@ -329,14 +338,17 @@ func (r *Relay) tell(d *store.Delivery) {
 
 // written is a record's callback: it gives the body back to the budget
 // and says whether the delivery is in the history. d is a snapshot, taken
-// before the request goes on changing the delivery.
-func (r *Relay) written(d *store.Delivery, rd *reading) func(error) {
+// before the request goes on changing the delivery. A delivery whose answer
+// waits for the record is not lost when it fails (it is answered 503), so
+// only the others are told as not kept.
+func (r *Relay) written(d *store.Delivery, rd *reading, answered bool) func(error) {
 	return func(err error) {
 		rd.release()
-		if err != nil {
-			r.cfg.Feed.Publish(feed.NotKept, d, err)
-		} else {
+		switch {
+		case err == nil:
 			r.cfg.Feed.Publish(feed.Recorded, d, nil)
+		case answered:
+			r.cfg.Feed.Publish(feed.NotKept, d, err)
 		}
 	}
 }
@@ -353,7 +365,7 @@ func (r *Relay) record(d *store.Delivery, rd *reading) (bool, error) {
 	}
 	rd.hold()
 	snapshot := *d
-	if err := r.cfg.Recorder.Record(d, r.written(&snapshot, rd)); err != nil {
+	if err := r.cfg.Recorder.Record(d, r.written(&snapshot, rd, true)); err != nil {
 		rd.release()
 		if store.IsDamage(err) || errors.Is(err, store.ErrWriterClosed) {
 			r.recordError(fmt.Errorf("the history is not writing (%w): deliveries are forwarded but not kept", err))
@@ -374,7 +386,7 @@ func (r *Relay) recordAndWait(ctx context.Context, d *store.Delivery, rd *readin
 	written := make(chan error, 1)
 	rd.hold()
 	snapshot := *d
-	tell := r.written(&snapshot, rd)
+	tell := r.written(&snapshot, rd, false)
 	if err := r.cfg.Recorder.Record(d, func(err error) {
 		tell(err)
 		written <- err

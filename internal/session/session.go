@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/devwebhook"
@@ -73,6 +74,7 @@ type Session struct {
 	DevSecret string
 	stopMem   func()
 	closers   []func()
+	trimmed   sync.Once
 }
 
 // ErrForwardLoop is a --forward that names the session's own address.
@@ -149,6 +151,13 @@ func (s *Session) openHistory() {
 		OnError:        s.o.Report.HistoryFailed,
 		OnRetry: func(err error) {
 			s.o.Report.Warn(termsafe.Line(fmt.Sprintf("history: a write failed, retrying: %v", err)))
+		},
+		OnTrim: func(int) {
+			s.trimmed.Do(func() {
+				l := store.DefaultLimits
+				s.o.Report.Warn(fmt.Sprintf("The history is full (it keeps the latest %d deliveries, %d MiB of bodies): the oldest are being removed to make room. Keep what you need with: jasni events show ID --output json",
+					l.MaxCount, l.MaxBytes>>20))
+			})
 		},
 	})
 }
@@ -251,8 +260,9 @@ func limitMemory(maxBody int64) {
 	}
 	inflight := max(int64(relay.DefaultMaxInFlight), maxBody)
 	// Bodies being read, forwarded or waiting for the history (one budget
-	// bounds them all), and room for the rest.
-	debug.SetMemoryLimit(inflight + 48<<20)
+	// bounds them all), and room for the rest: the process's resident size
+	// also holds the program itself and what is not Go's heap.
+	debug.SetMemoryLimit(inflight + 32<<20)
 }
 
 // returnMemory gives memory back to the system once a burst of large

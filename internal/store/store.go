@@ -45,7 +45,7 @@ type Limits struct {
 // DefaultLimits keep a developer's recent history without growing forever.
 var DefaultLimits = Limits{
 	MaxCount:         10000,
-	MaxBytes:         256 << 20,
+	MaxBytes:         1 << 30,
 	MaxAge:           30 * 24 * time.Hour,
 	MaxRejected:      500,
 	MaxRejectedBytes: 4 << 20,

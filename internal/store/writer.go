@@ -29,6 +29,9 @@ type WriterOptions struct {
 	// from the writer's goroutine.
 	OnError func(error)
 	OnRetry func(error)
+	// OnTrim is told how many deliveries (not refused requests) a commit
+	// removed to keep the history within its limits.
+	OnTrim func(n int)
 }
 
 // Writer is the history's single writer inside listen. Record and Finish
@@ -714,6 +717,7 @@ func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount i
 			return err
 		}
 		var last int64 = -1
+		dropped := 0
 		for rows.Next() && over() {
 			var (
 				seq, size int64
@@ -725,6 +729,7 @@ func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount i
 				return err
 			}
 			last = seq
+			dropped++
 			if external {
 				w.dropFiles = append(w.dropFiles, id)
 			}
@@ -738,6 +743,9 @@ func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount i
 		if last < 0 {
 			*t = quota{} // the counts were stale: nothing is left
 			return nil
+		}
+		if !rejected && w.opts.OnTrim != nil {
+			w.opts.OnTrim(dropped)
 		}
 		if _, err := tx.StmtContext(ctx, w.stmts.dropRows).ExecContext(ctx, rejected, last); err != nil {
 			return err

@@ -26,7 +26,7 @@ func NewCmdEvents(f *cmdutil.Factory) *cobra.Command {
 		Long: cmdutil.Doc(`
 			Every delivery "jasni listen" receives is stored before it is forwarded, so
 			nothing is lost while your app is down. The history keeps the latest 10,000
-			deliveries (256 MiB of bodies at most) for 30 days, and the latest 500
+			deliveries (1 GiB of bodies at most) for 30 days, and the latest 500
 			refused requests apart from them, in $XDG_STATE_HOME/jasni/history.db
 			(or JASNI_HISTORY).
 		`),
