@@ -19,21 +19,34 @@ type budget struct {
 	left    int64
 	freed   chan struct{} // closed, and replaced, whenever bytes are given back
 	reading map[*reading]struct{}
+	// waiting are the claims waiting for room, and how much each wants:
+	// room goes to the smallest first, so a trickle of large bodies
+	// cannot take what was made for a delivery of ordinary size.
+	waiting map[*reading]int64
 	// peak is the most held since the last call to takePeak.
 	peak, size int64
 }
 
-// evictAge is how long a body must have been arriving before it can be
-// stopped to make room: a genuine sender on loopback or a fast link is done
-// well before.
-const evictAge = 200 * time.Millisecond
+// evictAge is how long a body must have been arriving (since it got its
+// room) before it can be stopped to make room: a genuine sender on loopback
+// or a fast link is done well before. Even then, a body is stopped only
+// when, at the rate it arrives now, it would not be whole before the
+// request waiting for room gives up (or, of unknown length, when it
+// arrives slower than evictRate): waiting is better than stopping a body
+// that is nearly in.
+const (
+	evictAge  = 200 * time.Millisecond
+	evictRate = 1 << 20 // bytes a second
+	// rateWindow is the least time a rate is measured over.
+	rateWindow = 100 * time.Millisecond
+)
 
 // budgetWait is how long a request waits for room before it is answered
 // 503: enough to ride out a burst, short of a sender's timeout.
 const budgetWait = 2 * time.Second
 
 func newBudget(n int64) *budget {
-	return &budget{left: n, size: n, freed: make(chan struct{}), reading: map[*reading]struct{}{}}
+	return &budget{left: n, size: n, freed: make(chan struct{}), reading: map[*reading]struct{}{}, waiting: map[*reading]int64{}}
 }
 
 // reading is one body's claim on the budget.
@@ -41,17 +54,37 @@ type reading struct {
 	b     *budget
 	start time.Time
 	held  int64        // under b.mu
+	size  int64        // the body's announced length, or -1
 	refs  atomic.Int32 // the request, and a record waiting to be written
 	got   atomic.Int64 // bytes read so far
 	// stop makes the body's reads fail at once; evicted says it was used.
 	stop    func()
 	evicted atomic.Bool
 	done    bool // read whole: no longer a candidate to stop; under b.mu
+	// markAt and markGot are where the rate it arrives at now is measured
+	// from; under b.mu.
+	markAt  time.Time
+	markGot int64
 }
 
-// begin starts a claim for a body being read; stop interrupts its reads.
-func (b *budget) begin(stop func()) *reading {
-	rd := &reading{b: b, start: time.Now(), stop: stop}
+// rate is the rate rd's body arrives at lately, in bytes a second. Called
+// with b.mu held.
+func (rd *reading) rate(now time.Time) float64 {
+	got := rd.got.Load()
+	since := now.Sub(rd.markAt)
+	if since < rateWindow {
+		since = now.Sub(rd.start) // too soon to tell: since it began
+		return float64(got) / max(since.Seconds(), 1e-3)
+	}
+	r := float64(got-rd.markGot) / since.Seconds()
+	rd.markAt, rd.markGot = now, got
+	return r
+}
+
+// begin starts a claim for a body of size bytes (-1: not announced) being
+// read; stop interrupts its reads.
+func (b *budget) begin(size int64, stop func()) *reading {
+	rd := &reading{b: b, start: time.Now(), size: size, stop: stop}
 	rd.refs.Store(1)
 	b.mu.Lock()
 	b.reading[rd] = struct{}{}
@@ -63,45 +96,61 @@ func (b *budget) begin(stop func()) *reading {
 // until ctx ends); it reports whether it got them.
 func (rd *reading) grow(ctx context.Context, n int64) bool {
 	b := rd.b
-	var timer *time.Timer
+	if n > b.size {
+		return false // no room will ever be enough
+	}
+	deadline := time.NewTimer(budgetWait)
+	defer deadline.Stop()
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	defer delete(b.waiting, rd)
 	for {
 		if rd.evicted.Load() {
-			b.mu.Unlock()
 			return false
 		}
-		if n <= b.left {
+		if n <= b.left && !b.smallerWaiting(rd, n) {
 			b.left -= n
+			if rd.held == 0 {
+				// Its time to arrive counts from when it has room.
+				rd.start = time.Now()
+				rd.markAt, rd.markGot = rd.start, rd.got.Load()
+			}
 			rd.held += n
 			b.peak = max(b.peak, b.size-b.left)
-			b.mu.Unlock()
-			if timer != nil {
-				timer.Stop()
-			}
 			return true
 		}
+		b.waiting[rd] = n
 		b.evictSlowest(rd)
 		freed := b.freed
 		b.mu.Unlock()
-		if timer == nil {
-			timer = time.NewTimer(budgetWait)
-		}
 		// Bodies that are not old enough to stop now may be soon.
 		recheck := time.NewTimer(evictAge / 4)
+		var gaveUp bool
 		select {
 		case <-freed:
 		case <-recheck.C:
-		case <-timer.C:
-			recheck.Stop()
-			return false
+		case <-deadline.C:
+			gaveUp = true
 		case <-ctx.Done():
-			recheck.Stop()
-			timer.Stop()
-			return false
+			gaveUp = true
 		}
 		recheck.Stop()
 		b.mu.Lock()
+		if gaveUp {
+			return false
+		}
 	}
+}
+
+// smallerWaiting reports another claim waiting for less than n that the
+// room left would take. Called with b.mu held.
+func (b *budget) smallerWaiting(rd *reading, n int64) bool {
+	for other, want := range b.waiting {
+		if other != rd && want < n && want <= b.left {
+			return true
+		}
+	}
+	return false
 }
 
 // evictSlowest stops the body, other than rd's, that has been arriving the
@@ -122,7 +171,13 @@ func (b *budget) evictSlowest(rd *reading) {
 		if other == rd || other.done || other.held == 0 || age < evictAge {
 			continue
 		}
-		rate := float64(other.got.Load()) / age.Seconds()
+		rate := other.rate(now)
+		switch {
+		case other.size < 0 && rate >= evictRate:
+			continue
+		case other.size >= 0 && rate > 0 && float64(other.size-other.got.Load())/rate < budgetWait.Seconds()/2:
+			continue // whole soon enough: waiting is better
+		}
 		if victim == nil || rate < slowest {
 			victim, slowest = other, rate
 		}

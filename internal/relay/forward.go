@@ -117,6 +117,9 @@ func (r *Relay) forward(sender context.Context, w http.ResponseWriter, in *http.
 	a.Status, d.Answer = resp.StatusCode, resp.StatusCode
 	a.Header = resp.Header.Clone()
 	copyAnswerHeader(w.Header(), resp.Header)
+	if _, ok := resp.Header["Content-Type"]; !ok {
+		w.Header()["Content-Type"] = nil // not one net/http guesses: none, as the app sent
+	}
 	w.WriteHeader(resp.StatusCode)
 
 	head := &headKeeper{max: store.AnswerKeep}

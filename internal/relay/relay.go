@@ -104,7 +104,8 @@ func New(cfg Config) *Relay {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
-	cfg.MaxInFlight = max(cfg.MaxInFlight, cfg.MaxBody)
+	// Reading a body takes one byte more than its most (to tell one too long).
+	cfg.MaxInFlight = max(cfg.MaxInFlight, cfg.MaxBody+1)
 	if cfg.ForwardTimeout <= 0 {
 		cfg.ForwardTimeout = DefaultForwardTimeout
 	}
@@ -249,8 +250,11 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if r.cfg.Forward != nil {
 			d.Forward.Skipped = "event not in --events"
 		}
-		if err := r.recordAndWait(sender, d, rd); err != nil {
+		if queued, err := r.recordAndWait(sender, d, rd); err != nil {
 			r.busy(w, d, "not forwarded, and the history could not keep it: "+err.Error())
+			if queued {
+				r.cfg.Recorder.Finish(d) // it may be written yet: as answered 503
+			}
 		} else {
 			w.WriteHeader(d.Answer)
 		}
@@ -379,9 +383,9 @@ func (r *Relay) record(d *store.Delivery, rd *reading) (bool, error) {
 
 // recordAndWait records a delivery that is not forwarded and waits until
 // it is written: the sender's 200 promises it is kept.
-func (r *Relay) recordAndWait(ctx context.Context, d *store.Delivery, rd *reading) error {
+func (r *Relay) recordAndWait(ctx context.Context, d *store.Delivery, rd *reading) (queued bool, err error) {
 	if r.cfg.Recorder == nil {
-		return errors.New("there is no history")
+		return false, errors.New("there is no history")
 	}
 	written := make(chan error, 1)
 	rd.hold()
@@ -393,13 +397,13 @@ func (r *Relay) recordAndWait(ctx context.Context, d *store.Delivery, rd *readin
 	}); err != nil {
 		rd.release()
 		r.recordError(fmt.Errorf("%w: deliveries are answered 503 until it can keep them, so their senders send them again", err))
-		return err
+		return false, err
 	}
 	select {
 	case err := <-written:
-		return err // the writer has said why, with a count
+		return true, err // the writer has said why, with a count
 	case <-ctx.Done():
-		return ctx.Err()
+		return true, ctx.Err()
 	}
 }
 
@@ -495,7 +499,7 @@ const readChunk = 64 << 10
 // caller releases what is held.
 func (r *Relay) readBody(w http.ResponseWriter, req *http.Request, check *provider.Check) (body []byte, rd *reading, err error) {
 	rc := http.NewResponseController(w)
-	rd = r.inflight.begin(func() { _ = rc.SetReadDeadline(time.Unix(1, 0)) })
+	rd = r.inflight.begin(req.ContentLength, func() { _ = rc.SetReadDeadline(time.Unix(1, 0)) })
 	defer func() {
 		if err != nil && rd.evicted.Load() {
 			err = errEvicted

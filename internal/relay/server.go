@@ -92,7 +92,7 @@ func LimitListener(ln net.Listener, lim ServerLimits) net.Listener {
 		return ln
 	}
 	return &limitListener{Listener: ln, max: lim.MaxConns, perIP: lim.MaxConnsPerIP,
-		conns: map[*limitConn]struct{}{}, byIP: map[string]int{}, room: make(chan struct{})}
+		conns: map[*limitConn]struct{}{}, byIP: map[string]int{}, room: make(chan struct{}), done: make(chan struct{})}
 }
 
 // FreshConn is how long a connection that has sent nothing yet is left
@@ -111,6 +111,14 @@ type limitListener struct {
 	conns map[*limitConn]struct{}
 	byIP  map[string]int // connections by address, loopback included
 	room  chan struct{}  // closed, and replaced, when a connection goes
+	done  chan struct{}  // closed by Close: nothing more is handed out
+	once  sync.Once
+}
+
+// Close stops the listener, and any connection waiting for a slot.
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -164,6 +172,10 @@ func (l *limitListener) admit(c net.Conn) *limitConn {
 			select {
 			case <-room:
 			case <-t.C:
+			case <-l.done:
+				t.Stop()
+				c.Close()
+				return nil
 			}
 			t.Stop()
 			l.mu.Lock()
@@ -188,7 +200,8 @@ func (l *limitListener) unused(ip string, silent bool) *limitConn {
 		switch {
 		case c.closing:
 			return -1
-		case c.state == http.StateIdle:
+		case c.state == http.StateIdle && now.Sub(c.since) >= FreshConn:
+			// Idle for a moment: not one whose next request is on its way.
 			return 2
 		case silent && c.state == http.StateNew && now.Sub(c.since) >= FreshConn:
 			return 1

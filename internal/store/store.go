@@ -315,7 +315,7 @@ func (s *Store) init() error {
 	case version > schemaVersion:
 		return fmt.Errorf("the history at %s was written by a newer jasni (format %d; this one reads %d): upgrade jasni, or set JASNI_HISTORY to another file", s.path, version, schemaVersion)
 	case version == 1:
-		if _, err := s.db.Exec(migrateFrom1); err != nil {
+		if err := s.migrate(); err != nil {
 			return s.damaged(err)
 		}
 	case version < schemaVersion:
@@ -330,6 +330,27 @@ func (s *Store) init() error {
 		return s.damaged(err)
 	}
 	return nil
+}
+
+// migrate brings a format 1 history to format 2 in one transaction, which
+// a second jasni opening it at the same time waits for and then finds done.
+func (s *Store) migrate() error {
+	tx, err := s.db.BeginTx(context.Background(), nil) // BEGIN IMMEDIATE (_txlock)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(context.Background(), "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version != 1 {
+		return nil
+	}
+	if _, err := tx.ExecContext(context.Background(), migrateFrom1); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Path is the file the history lives in.
@@ -544,12 +565,22 @@ func (s *Store) Prune(ctx context.Context, age time.Duration) (int, error) {
 	if age > 0 {
 		cutoff = idAt(time.Now().Add(-age))
 	}
-	files, err := externalBefore(ctx, s.db, cutoff)
+	// One transaction: a delivery listen commits meanwhile is either
+	// listed and deleted with its file, or neither.
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, s.damaged(err)
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff)
+	defer tx.Rollback()
+	files, err := externalBefore(ctx, tx, cutoff)
 	if err != nil {
+		return 0, s.damaged(err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff)
+	if err != nil {
+		return 0, s.damaged(err)
+	}
+	if err := tx.Commit(); err != nil {
 		return 0, s.damaged(err)
 	}
 	s.removeBodies(files)

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -557,5 +558,42 @@ func TestBodyFileIDs(t *testing.T) {
 		if got := validID(id); got != want {
 			t.Errorf("validID(%q) = %v", id, got)
 		}
+	}
+}
+
+// A history of format 1 (before attempts) opens as format 2: its forward
+// and resends read as attempts, and it takes new deliveries.
+func TestFormat1History(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`CREATE TABLE deliveries (
+		seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, rejected INTEGER NOT NULL, received_at INTEGER NOT NULL,
+		method TEXT NOT NULL, path TEXT NOT NULL, remote_addr TEXT NOT NULL, header BLOB NOT NULL, event TEXT NOT NULL,
+		verdict TEXT NOT NULL, duplicate INTEGER NOT NULL, answer INTEGER NOT NULL, forward BLOB, resends BLOB,
+		body_size INTEGER NOT NULL, size INTEGER NOT NULL, body BLOB NOT NULL);
+	CREATE INDEX deliveries_quota ON deliveries (rejected, seq, size);
+	INSERT INTO deliveries VALUES (1, 'dlv_0193a4c2b1f0a1b2c3', 0, 0, 'POST', '/webhooks/jasni', '127.0.0.1:1', '', 'email.sent',
+		'valid', 0, 200, '{"url":"http://localhost:3000/","status":200,"duration_ms":3}', '[{"url":"http://localhost:3000/","status":500,"duration_ms":1}]', 2, 2, '{}');
+	PRAGMA user_version = 1;`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path, DefaultLimits)
+	d, err := s.Get(ctx, "dlv_0193a4c2b1f0a1b2c3")
+	if err != nil || len(d.Attempts) != 2 || d.Attempts[0].By != AttemptByListen || d.Attempts[1].Status != 500 || d.Attempts[1].By != AttemptByResend {
+		t.Fatalf("format 1 delivery: %+v %v", d, err)
+	}
+	if err := s.AddAttempt(ctx, d.ID, Attempt{By: AttemptByResend, Status: 204}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Get(ctx, d.ID); len(d.Attempts) != 3 || d.Attempts[2].Status != 204 {
+		t.Errorf("attempts after a resend: %+v", d.Attempts)
+	}
+	if err := s.Put(ctx, delivery(time.Now(), "email.sent", `{}`)); err != nil {
+		t.Errorf("a new delivery into a migrated history: %v", err)
 	}
 }

@@ -117,7 +117,13 @@ type op struct {
 	// written, for an insert, is told once the record is committed (nil)
 	// or given up (why).
 	written func(error)
+	// err is why this op alone was not written, though its group was.
+	err error
 }
+
+// errDuplicateID says a record's id was in the history already: the first
+// one stands.
+var errDuplicateID = errors.New("a delivery with this id is in the history already")
 
 // maxGroup bounds the records committed in one transaction; linger bounds
 // how long a group stays open, and so what a kill -9 can lose; idleGap is
@@ -336,6 +342,9 @@ func (w *Writer) run() {
 		// of the deliveries in it, so each is written once, complete, and
 		// then for more deliveries while they keep coming.
 		open := unfinished(group)
+		if attempts > 0 && !closing && len(group) >= maxGroup {
+			<-timer.C // a full group waits before it is tried again all the same
+		}
 	gather:
 		for !closing && len(group) < maxGroup {
 			var idle <-chan time.Time
@@ -427,6 +436,9 @@ func done(o *op, err error) {
 	case o.kind == opFlush:
 		close(o.flushed)
 	case o.kind == opInsert && o.written != nil:
+		if err == nil {
+			err = o.err
+		}
 		o.written(err)
 	}
 }
@@ -558,6 +570,11 @@ func (w *Writer) writeGroup(group []op) error {
 		switch group[i].kind {
 		case opInsert:
 			size, err := w.insert(ctx, insert, d)
+			group[i].err = nil
+			if errors.Is(err, errDuplicateID) {
+				group[i].err = err
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -600,20 +617,26 @@ func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int
 		body = []byte{}
 	}
 	external := !d.Rejected && len(body) >= ExternalMin
+	stored := body
+	if external {
+		stored = []byte{}
+	}
+	res, err := insert.ExecContext(ctx, d.ID, d.Rejected, d.ReceivedAt.UnixNano(), d.Method, d.Path, d.RemoteAddr,
+		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, attempts, bodySize, size, external, stored)
+	if err != nil {
+		return 0, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// The same id twice: the first one stands, its body file too.
+		return 0, errDuplicateID
+	}
+	// The file once the row is sure to be this delivery's; the commit
+	// that fails removes both.
 	if external {
 		if err := w.s.writeBody(d.ID, body); err != nil {
 			return 0, err
 		}
 		w.bodyFiles = append(w.bodyFiles, d.ID)
-		body = []byte{}
-	}
-	res, err := insert.ExecContext(ctx, d.ID, d.Rejected, d.ReceivedAt.UnixNano(), d.Method, d.Path, d.RemoteAddr,
-		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, attempts, bodySize, size, external, body)
-	if err != nil {
-		return 0, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return 0, nil // the same id twice: the first one stands
 	}
 	return size, nil
 }
