@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/deliveryview"
@@ -34,8 +35,11 @@ type display struct {
 
 	lines   chan line
 	dropped int // lines dropped since the last one written; under mu
-	done    chan struct{}
-	closed  bool
+	// queued is the bytes of the lines waiting: with --print-json a line
+	// holds a whole body, so the queue is bounded in bytes as well.
+	queued atomic.Int64
+	done   chan struct{}
+	closed bool
 
 	// secretAdvice says, when the app refuses what listen verified, which
 	// secret listen used and how to give it to the app; "" for no advice.
@@ -59,8 +63,12 @@ type line struct {
 	flushed chan struct{}
 }
 
-// displayQueue is how many lines may wait for the terminal.
-const displayQueue = 4096
+// displayQueue is how many lines may wait for the terminal, and
+// displayQueueBytes how many bytes.
+const (
+	displayQueue      = 4096
+	displayQueueBytes = 16 << 20
+)
 
 // throttle lets a burst of lines through, then one a second, and counts
 // what it held back so the next line can say so.
@@ -118,6 +126,7 @@ func (d *display) write() {
 			_ = other.Flush()
 		}
 		_, _ = w.WriteString(l.text)
+		d.queued.Add(-int64(len(l.text)))
 		if len(d.lines) == 0 || l.flushed != nil {
 			_ = w.Flush()
 		}
@@ -138,12 +147,18 @@ func (d *display) emit(text string, stderr bool) {
 		note := fmt.Sprintf("%s %d lines were not shown: the terminal was not keeping up\n", d.err.WarningIcon(), d.dropped)
 		select {
 		case d.lines <- line{text: note, stderr: true}:
+			d.queued.Add(int64(len(note)))
 			d.dropped = 0
 		default:
 		}
 	}
+	if d.queued.Load()+int64(len(text)) > displayQueueBytes {
+		d.dropped++
+		return
+	}
 	select {
 	case d.lines <- line{text: text, stderr: stderr}:
+		d.queued.Add(int64(len(text)))
 	default:
 		d.dropped++
 	}
