@@ -273,7 +273,10 @@ func returnMemory(rl *relay.Relay) (stop func()) {
 	go func() {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		var big bool
+		var (
+			big   bool
+			quiet int // seconds in a row with no body held
+		)
 		for {
 			select {
 			case <-done:
@@ -282,7 +285,14 @@ func returnMemory(rl *relay.Relay) (stop func()) {
 			}
 			now, peak := rl.BodyMemory()
 			big = big || peak >= 16<<20
-			if big && now == 0 {
+			if now == 0 && peak == 0 {
+				quiet++
+			} else {
+				quiet = 0
+			}
+			// Once the burst is over (two quiet seconds), not between two
+			// bodies of a steady stream, which would fault it all in again.
+			if big && quiet >= 2 {
 				debug.FreeOSMemory()
 				big = false
 			}
