@@ -30,10 +30,9 @@ type budget struct {
 // evictAge is how long a body must have been arriving (since it got its
 // room) before it can be stopped to make room: a genuine sender on loopback
 // or a fast link is done well before. Even then, a body is stopped only
-// when, at the rate it arrives now, it would not be whole before the
-// request waiting for room gives up (or, of unknown length, when it
-// arrives slower than evictRate): waiting is better than stopping a body
-// that is nearly in.
+// when it arrives slower than evictRate and, at that rate, would not be
+// whole before the request waiting for room gives up: waiting is better
+// than stopping a body that is nearly in.
 const (
 	evictAge  = 200 * time.Millisecond
 	evictRate = 1 << 20 // bytes a second
@@ -173,9 +172,11 @@ func (b *budget) evictSlowest(rd *reading) {
 		}
 		rate := other.rate(now)
 		switch {
-		case other.size < 0 && rate >= evictRate:
+		case rate >= evictRate:
+			// Not a trickle: a genuine sender slowed by a busy machine is
+			// answered in time if it is waited for.
 			continue
-		case other.size >= 0 && rate > 0 && float64(other.size-other.got.Load())/rate < budgetWait.Seconds()/2:
+		case other.size >= 0 && rate > 0 && float64(other.size-other.got.Load())/rate < budgetWait.Seconds():
 			continue // whole soon enough: waiting is better
 		}
 		if victim == nil || rate < slowest {

@@ -223,6 +223,10 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if rd.evicted.Load() {
 		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		sender = context.WithoutCancel(sender)
+		// The server cancels the context of the whole connection: the next
+		// request on it would find its sender gone. It is closed after
+		// this answer instead.
+		w.Header().Set("Connection", "close")
 	}
 
 	var why error
@@ -251,7 +255,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			d.Forward.Skipped = "event not in --events"
 		}
 		if queued, err := r.recordAndWait(sender, d, rd); err != nil {
-			r.busy(w, d, "not forwarded, and the history could not keep it: "+err.Error())
+			r.busy(w, d, "the history could not keep it: "+err.Error())
 			if queued {
 				r.cfg.Recorder.Finish(d) // it may be written yet: as answered 503
 			}

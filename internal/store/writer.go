@@ -450,6 +450,9 @@ type DroppedError struct {
 }
 
 func (e *DroppedError) Error() string {
+	if e.Count == 1 {
+		return fmt.Sprintf("1 record was not written to the history: %v", e.Err)
+	}
 	return fmt.Sprintf("%d records were not written to the history: %v", e.Count, e.Err)
 }
 
@@ -633,10 +636,11 @@ func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int
 	// The file once the row is sure to be this delivery's; the commit
 	// that fails removes both.
 	if external {
+		// Listed first: a write that fails part way leaves a file too.
+		w.bodyFiles = append(w.bodyFiles, d.ID)
 		if err := w.s.writeBody(d.ID, body); err != nil {
 			return 0, err
 		}
-		w.bodyFiles = append(w.bodyFiles, d.ID)
 	}
 	return size, nil
 }

@@ -49,6 +49,12 @@ type display struct {
 	rejected   throttle // lines for refused requests
 	recordErrs throttle // warnings that the history could not keep a delivery
 	totalRej   int
+	totalBusy  int // refused with 503: no room, or the history could not keep them
+	// The last reason the history could not take a delivery, when it was
+	// said, and how often it came again since.
+	lastRecordErr  string
+	lastRecordAt   time.Time
+	sameRecordErrs int
 	// lost counts the deliveries the history took and could not write
 	// after all; historySaid, that it was said.
 	lost        int
@@ -231,9 +237,7 @@ func (d *display) subscribe(hub *feed.Hub) <-chan struct{} {
 func (d *display) jsonLine(dl *store.Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if dl.Rejected {
-		d.totalRej++
-	}
+	d.count(dl)
 	obj := deliveryview.JSON(dl, false)
 	obj.Type = "delivery"
 	if d.printJSON && !dl.Rejected && json.Valid(dl.Body) {
@@ -258,9 +262,7 @@ func (d *display) ready(obj any) {
 func (d *display) line(dl *store.Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if dl.Rejected {
-		d.totalRej++
-	}
+	d.count(dl)
 	var text string
 	if d.io.IsStdoutTTY() {
 		text = deliveryview.Line(d.out, dl, d.io.TerminalWidth(), "15:04:05")
@@ -285,6 +287,16 @@ func (d *display) line(dl *store.Delivery) {
 	d.hintSecret(dl)
 }
 
+// count tallies what the summary at exit says. Called with d.mu held.
+func (d *display) count(dl *store.Delivery) {
+	switch {
+	case dl.Answer == http.StatusServiceUnavailable:
+		d.totalBusy++
+	case dl.Rejected:
+		d.totalRej++
+	}
+}
+
 func (d *display) setSecretAdvice(advice string) {
 	d.mu.Lock()
 	d.secretAdvice = advice
@@ -304,18 +316,21 @@ func (d *display) hintSecret(dl *store.Delivery) {
 		d.err.WarningIcon(), f.Status, d.secretAdvice), true)
 }
 
-// recordError warns that a delivery could not be kept, at a bounded rate.
+// recordError warns that a delivery could not be kept: each new reason at
+// once, the same one again at most every 10 s, with how many times it
+// came meanwhile (a full disk refuses every delivery).
 func (d *display) recordError(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ok, dropped := d.recordErrs.allow(d.now())
-	if !ok {
+	msg, now := termsafe.Line(err.Error()), d.now()
+	if msg == d.lastRecordErr && now.Sub(d.lastRecordAt) < 10*time.Second {
+		d.sameRecordErrs++
 		return
 	}
-	msg := termsafe.Line(err.Error())
-	if dropped > 0 {
-		msg += fmt.Sprintf(" (and %d more like it)", dropped)
+	if d.sameRecordErrs > 0 && msg == d.lastRecordErr {
+		msg += fmt.Sprintf(" (%d more times since it was last said)", d.sameRecordErrs)
 	}
+	d.lastRecordErr, d.lastRecordAt, d.sameRecordErrs = termsafe.Line(err.Error()), now, 0
 	d.emit(fmt.Sprintf("%s %s\n", d.err.WarningIcon(), msg), true)
 }
 
@@ -350,6 +365,10 @@ func (d *display) summary() {
 	defer d.mu.Unlock()
 	if d.lost > 0 {
 		d.emit(fmt.Sprintf("%s %d deliveries were forwarded or answered but are not in the history: it could not write them\n", d.err.FailureIcon(), d.lost), true)
+	}
+	if d.totalBusy > 0 && !d.io.JSON() {
+		d.emit(fmt.Sprintf("%s %d deliveries were answered 503 while listen had no room for them or could not keep them; their senders retry\n",
+			d.err.WarningIcon(), d.totalBusy), true)
 	}
 	if d.totalRej > 0 && !d.io.JSON() {
 		d.emit(fmt.Sprintf("%s %d requests were refused (unsigned, badly signed, or not a webhook); see them with: jasni events list --rejected\n",
