@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,12 +101,7 @@ func writeAttempt(b *strings.Builder, s *ui.Styles, n int, a *store.Attempt) {
 }
 
 func writeHeaders(b *strings.Builder, indent string, h http.Header) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		fmt.Fprintf(b, "%s%s: %s\n", indent, termsafe.Line(k), termsafe.Line(strings.Join(h[k], ", ")))
 	}
 }

@@ -59,7 +59,6 @@ type reading struct {
 	// stop makes the body's reads fail at once; evicted says it was used.
 	stop    func()
 	evicted atomic.Bool
-	done    bool // read whole: no longer a candidate to stop; under b.mu
 	// markAt and markGot are where the rate it arrives at now is measured
 	// from; under b.mu.
 	markAt  time.Time
@@ -167,7 +166,7 @@ func (b *budget) evictSlowest(rd *reading) {
 			continue
 		}
 		age := now.Sub(other.start)
-		if other == rd || other.done || other.held == 0 || age < evictAge {
+		if other == rd || other.held == 0 || age < evictAge {
 			continue
 		}
 		rate := other.rate(now)
@@ -191,10 +190,10 @@ func (b *budget) evictSlowest(rd *reading) {
 	victim.stop()
 }
 
-// read marks rd's body as read whole: it can no longer be stopped.
+// read marks rd's body as read whole: out of the bodies being read, it
+// can no longer be stopped.
 func (rd *reading) read() {
 	rd.b.mu.Lock()
-	rd.done = true
 	delete(rd.b.reading, rd)
 	rd.b.mu.Unlock()
 }

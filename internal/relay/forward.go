@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -69,12 +70,7 @@ func (r *Relay) forward(sender context.Context, w http.ResponseWriter, in *http.
 		http.Error(w, "jasni: bad forward URL", d.Answer)
 		return false
 	}
-	// A body the Transport cannot rewind: it then never sends a delivery
-	// again once a byte of it may have been written, even when it carries an
-	// Idempotency-Key header (which makes Transport replay a rewindable
-	// POST). What was not sent at all is sent again below.
-	body := &onceBody{r: bytes.NewReader(d.Body)}
-	out.Body, out.GetBody = body, nil
+	body := setOnceBody(out, d.Body)
 	out.Header = ForwardHeader(in, r.cfg.Header)
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header["User-Agent"] = []string{""} // keeps Go from adding its own
@@ -83,12 +79,11 @@ func (r *Relay) forward(sender context.Context, w http.ResponseWriter, in *http.
 
 	start := time.Now()
 	resp, err := r.transport.RoundTrip(out)
-	if err != nil && !body.read() && ctx.Err() == nil && !isRefused(err) {
+	if err != nil && !body.touched.Load() && ctx.Err() == nil && !isRefused(err) {
 		// Not a byte of the body was taken, so the request never left (a
 		// connection the app had just closed): sent once more, on a new one.
-		body = &onceBody{r: bytes.NewReader(d.Body)}
 		out = out.Clone(ctx)
-		out.Body, out.GetBody = body, nil
+		setOnceBody(out, d.Body)
 		resp, err = r.transport.RoundTrip(out)
 	}
 	if err != nil {
@@ -150,52 +145,42 @@ func (r *Relay) forward(sender context.Context, w http.ResponseWriter, in *http.
 // onceBody is a request body read once, which says whether it was read.
 type onceBody struct {
 	r       *bytes.Reader
-	touched bool // only the Transport's writer reads it; read after RoundTrip
-	mu      sync.Mutex
+	touched atomic.Bool
+}
+
+// setOnceBody gives out a body the Transport cannot rewind: it then never
+// sends a delivery again once a byte of it may have been written, even
+// when it carries an Idempotency-Key header (which makes Transport replay a
+// rewindable POST). What was not sent at all, forward sends again itself.
+func setOnceBody(out *http.Request, body []byte) *onceBody {
+	b := &onceBody{r: bytes.NewReader(body)}
+	out.Body, out.GetBody = b, nil
+	return b
 }
 
 func (b *onceBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.touched = true
+	b.touched.Store(true)
 	return b.r.Read(p)
 }
 
 func (b *onceBody) Close() error { return nil }
-
-func (b *onceBody) read() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.touched
-}
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // copyAnswerHeader passes the app's answer headers on, but for those that
 // describe the app's connection alone.
 func copyAnswerHeader(dst, src http.Header) {
-	var named []string // headers the app's Connection header names are hop-by-hop too
+	named := map[string]bool{} // headers the app's Connection header names are hop-by-hop too
 	for _, v := range src["Connection"] {
 		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				named = append(named, http.CanonicalHeaderKey(f))
-			}
+			named[http.CanonicalHeaderKey(strings.TrimSpace(f))] = true
 		}
 	}
 	for k, vs := range src {
-		if !hopByHop[k] && !containsFold(named, k) {
+		if !hopByHop[k] && !named[http.CanonicalHeaderKey(k)] {
 			dst[k] = vs
 		}
 	}
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // headKeeper keeps the first max bytes written to it.

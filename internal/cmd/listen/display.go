@@ -322,15 +322,16 @@ func (d *display) hintSecret(dl *store.Delivery) {
 func (d *display) recordError(err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	msg, now := termsafe.Line(err.Error()), d.now()
-	if msg == d.lastRecordErr && now.Sub(d.lastRecordAt) < 10*time.Second {
+	why, now := termsafe.Line(err.Error()), d.now()
+	if why == d.lastRecordErr && now.Sub(d.lastRecordAt) < 10*time.Second {
 		d.sameRecordErrs++
 		return
 	}
-	if d.sameRecordErrs > 0 && msg == d.lastRecordErr {
+	msg := why
+	if d.sameRecordErrs > 0 && why == d.lastRecordErr {
 		msg += fmt.Sprintf(" (%d more times since it was last said)", d.sameRecordErrs)
 	}
-	d.lastRecordErr, d.lastRecordAt, d.sameRecordErrs = termsafe.Line(err.Error()), now, 0
+	d.lastRecordErr, d.lastRecordAt, d.sameRecordErrs = why, now, 0
 	d.emit(fmt.Sprintf("%s %s\n", d.err.WarningIcon(), msg), true)
 }
 
