@@ -8,12 +8,14 @@
 package deliveryview
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
@@ -41,8 +43,13 @@ type Object struct {
 	Attempts   []Attempt     `json:"attempts,omitempty"`
 	Headers    http.Header   `json:"headers,omitempty"`
 	// Body is the body as JSON when it is JSON, else as a string.
-	Body      json.RawMessage `json:"body,omitempty"`
-	Truncated bool            `json:"truncated,omitempty"`
+	Body json.RawMessage `json:"body,omitempty"`
+	// BodyBase64 is the body's bytes, when they are not UTF-8 (Body then
+	// shows them with U+FFFD in place of what is not).
+	BodyBase64 string `json:"body_base64,omitempty"`
+	Truncated  bool   `json:"truncated,omitempty"`
+	// NotKept marks, in a stream, a delivery the history could not keep.
+	NotKept bool `json:"not_kept,omitempty"`
 }
 
 // JSON is d as an Object: with headers and body when full is set.
@@ -65,6 +72,9 @@ func JSON(d *store.Delivery, full bool) Object {
 	if full {
 		o.Headers = d.Header
 		o.Body = rawOrString(d.Body)
+		if !utf8.Valid(d.Body) {
+			o.BodyBase64 = base64.StdEncoding.EncodeToString(d.Body)
+		}
 		o.Truncated = d.Truncated()
 		for i := range d.Attempts {
 			o.Attempts = append(o.Attempts, attemptJSON(&d.Attempts[i], true))
@@ -100,6 +110,9 @@ type Sent struct {
 	Headers http.Header     `json:"headers,omitempty"`
 	Body    json.RawMessage `json:"body,omitempty"`
 }
+
+// AttemptJSON is a whole, answer included.
+func AttemptJSON(a *store.Attempt) Attempt { return attemptJSON(a, true) }
 
 func attemptJSON(a *store.Attempt, full bool) Attempt {
 	o := Attempt{At: a.At, By: a.By, URL: a.URL, Status: a.Status, DurationMS: a.DurationMS, Error: a.Error,

@@ -405,6 +405,14 @@ type Query struct {
 	Event string
 	// Rejected lists the rejected requests instead of the deliveries.
 	Rejected bool
+	// Verdict, when not empty, keeps only that verdict.
+	Verdict Verdict
+	// AnswerMin and AnswerMax, when not 0, keep the deliveries answered
+	// with a status in [AnswerMin, AnswerMax].
+	AnswerMin, AnswerMax int
+	// Before and After, when not empty, keep what arrived before or after
+	// the delivery with that id: pages of a long list, and what is new.
+	Before, After string
 	// Limit caps the count; 0 means no limit.
 	Limit int
 }
@@ -416,6 +424,22 @@ func (s *Store) List(ctx context.Context, q Query) ([]Delivery, error) {
 	if q.Event != "" {
 		stmt += ` AND event = ?`
 		args = append(args, q.Event)
+	}
+	if q.Verdict != "" {
+		stmt += ` AND verdict = ?`
+		args = append(args, string(q.Verdict))
+	}
+	if q.AnswerMin != 0 || q.AnswerMax != 0 {
+		stmt += ` AND answer BETWEEN ? AND ?`
+		args = append(args, q.AnswerMin, q.AnswerMax)
+	}
+	if q.Before != "" {
+		stmt += ` AND seq < coalesce((SELECT seq FROM deliveries WHERE id = ?), 0)`
+		args = append(args, q.Before)
+	}
+	if q.After != "" {
+		stmt += ` AND seq > coalesce((SELECT seq FROM deliveries WHERE id = ?), 0)`
+		args = append(args, q.After)
 	}
 	stmt += ` ORDER BY seq DESC`
 	if q.Limit > 0 {

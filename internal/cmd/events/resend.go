@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
+
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
@@ -15,6 +14,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/replay"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
@@ -124,108 +124,55 @@ func resendRun(ctx context.Context, opts *ResendOptions) error {
 }
 
 func resend(ctx context.Context, opts *ResendOptions, h *store.Store, d *store.Delivery) error {
-	if d.Truncated() {
-		return cmdutil.FlagErrorf("only the first %d of the %d bytes of %s were kept (it was refused), so it cannot be sent again", len(d.Body), d.BodySize, d.ID)
-	}
-	var target string
-	switch {
-	case opts.Forward != nil:
-		target = opts.Forward.String()
-		if opts.Forward.Path == "" || opts.Forward.Path == "/" {
-			target = strings.TrimRight(target, "/") + d.Path
-		}
-	case d.Forward != nil && d.Forward.URL != "":
-		target = d.Forward.URL
-	default:
-		return cmdutil.FlagErrorf("delivery %s was not forwarded anywhere: pass --forward localhost:3000", d.ID)
-	}
-	hdr := d.Header.Clone()
-	for _, k := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Content-Length"} {
-		hdr.Del(k)
-	}
-	if !opts.AsIs {
-		how, err := delivery.Resign(hdr, d.Body, opts.Provider, opts.Secrets, opts.Configured, d.ReceivedAt, opts.Now())
-		if errors.Is(err, delivery.ErrNoSecretVerifies) {
-			// The path listen received it on names its provider, by default.
-			if name, ok := strings.CutPrefix(d.Path, "/webhooks/"); ok && name != opts.Provider.Name && slices.Contains(provider.BuiltinNames(), name) {
-				err = fmt.Errorf("%w (it arrived on %s: pass --provider %s)", err, termsafe.Line(d.Path), name)
-			}
-			if len(opts.Configured) == 0 {
-				return cmdutil.FlagErrorf("resend %s: %v", d.ID, err)
-			}
-			return fmt.Errorf("resend %s: %w", d.ID, err)
-		}
-		if err != nil {
-			return cmdutil.FlagErrorf("resend %s: %v", d.ID, err)
-		}
-		if how.Note != "" {
-			fmt.Fprintf(opts.IO.ErrOut, "note: %s\n", how.Note)
-		}
-	}
 	client, err := opts.HttpClient()
 	if err != nil {
 		return err
 	}
-	sender := &delivery.Sender{Client: client, Timeout: opts.Timeout}
-	sentAt := opts.Now()
-	a, err := sender.Send(ctx, delivery.Request{URL: target, Body: d.Body, Header: hdr}, nil)
-	if err != nil {
+	r := &replay.Replayer{Client: client, Timeout: opts.Timeout, Now: opts.Now, Provider: opts.Provider,
+		Secrets: opts.Secrets, Configured: opts.Configured, Forward: opts.Forward, By: store.AttemptByResend}
+	sign := replay.SignFresh
+	if opts.AsIs {
+		sign = replay.SignAsIs
+	}
+	res, err := r.Replay(ctx, h, d, replay.Edit{Sign: sign})
+	var usage *replay.UsageError
+	switch {
+	case errors.Is(err, replay.ErrNoTarget):
+		return cmdutil.FlagErrorf("delivery %s was not forwarded anywhere: pass --forward localhost:3000", d.ID)
+	case errors.As(err, &usage):
+		return cmdutil.FlagErrorf("resend %s: %v", d.ID, usage.Err)
+	case errors.Is(err, delivery.ErrNoSecretVerifies):
+		return fmt.Errorf("resend %s: %w", d.ID, err)
+	case err != nil:
 		return cmdutil.ErrCancel
 	}
-	result := store.Attempt{At: sentAt, By: store.AttemptByResend, URL: target, Status: a.Status,
-		DurationMS: a.Duration.Milliseconds(), Header: a.Header, Body: a.Body, BodySize: int64(len(a.Body))}
-	if a.Truncated {
-		result.BodySize++ // more than was kept; how much more was not read
+	if res.Note != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "note: %s\n", res.Note)
 	}
-	if a.Err != nil {
-		result.Error = a.Err.Error()
-	} else if !a.OK() {
-		result.Summary = store.AnswerSummary(a.Body)
-	}
-	if changed := changedHeaders(d.Header, hdr); changed != nil {
-		result.Sent = &store.Sent{Header: changed}
-	}
-	if err := h.AddAttempt(ctx, d.ID, result); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: the resend was not recorded in the history: %s\n", termsafe.Line(err.Error()))
-	}
-	return report(opts.IO, d, a, result)
+	return report(opts.IO, d, res)
 }
 
-// changedHeaders are the headers of sent that differ from the stored ones:
-// what a resend changed (a fresh signature and timestamp).
-func changedHeaders(stored, sent http.Header) http.Header {
-	var out http.Header
-	for k, vs := range sent {
-		if !slices.Equal(stored[k], vs) {
-			if out == nil {
-				out = http.Header{}
-			}
-			out[k] = vs
-		}
-	}
-	return out
-}
-
-func report(ios *iostreams.IOStreams, d *store.Delivery, a delivery.Attempt, r store.Attempt) error {
+func report(ios *iostreams.IOStreams, d *store.Delivery, res replay.Result) error {
+	r := res.Attempt
 	if ios.JSON() {
-		if err := ios.WriteJSON(map[string]any{"id": d.ID, "event": d.Event, "url": r.URL, "status": r.Status, "duration_ms": r.DurationMS, "ok": a.OK(), "error": r.Error}); err != nil {
+		if err := ios.WriteJSON(map[string]any{"id": d.ID, "event": d.Event, "url": r.URL, "status": r.Status, "duration_ms": r.DurationMS, "ok": res.OK, "error": r.Error}); err != nil {
 			return err
 		}
 	} else {
 		s := ui.New(ios.Out, ios.ColorEnabled())
 		switch {
-		case a.OK():
+		case res.OK:
 			fmt.Fprintf(ios.Out, "%s %s %s → %d %s  %dms\n", s.SuccessIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status), r.DurationMS)
-		case a.Err != nil:
+		case res.Unreachable:
 			fmt.Fprintf(ios.Out, "%s %s %s: %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), termsafe.Line(r.Error))
 		default:
 			fmt.Fprintf(ios.Out, "%s %s %s → %d %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status))
 		}
 	}
 	switch {
-	case a.OK():
+	case res.OK:
 		return nil
-	case a.Err != nil:
+	case res.Unreachable:
 		return &cmdutil.SilentError{Code: cmdutil.ExitUnreachable}
 	}
 	return &cmdutil.SilentError{Code: cmdutil.ExitRejected}

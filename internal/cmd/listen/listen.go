@@ -15,13 +15,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/build"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/devwebhook"
 	"github.com/jasni/jasni-cli/internal/feed"
+	"github.com/jasni/jasni-cli/internal/inspect"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/relay"
+	"github.com/jasni/jasni-cli/internal/replay"
 	"github.com/jasni/jasni-cli/internal/session"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/tunnel"
@@ -72,6 +75,10 @@ type Options struct {
 	NgrokConnectTimeout time.Duration
 	// Ready, when set, is told the tunnel URL once deliveries can arrive.
 	Ready func(url string)
+	// Inspect is the inspector's address ("" for 127.0.0.1:4040 or the
+	// next free port); NoInspect turns it off (--inspect=false).
+	Inspect   string
+	NoInspect bool
 	// Profile is the config profile in use.
 	Profile string
 	// TriggerArgs are what a trigger command line needs besides the secret
@@ -91,6 +98,7 @@ type Deps struct {
 func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	var (
 		forward, events, tunnelKind string
+		inspectFlag                 string
 		headers                     []string
 		printSecret                 bool
 		webhookID                   string
@@ -148,6 +156,9 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 			if err := opts.resolve(cmd, cfg, getenv, forward, events, tunnelKind, headers); err != nil {
 				return err
 			}
+			if opts.Inspect, opts.NoInspect, err = inspect.ParseFlag(inspectFlag); err != nil {
+				return cmdutil.FlagErrorf("%v", err)
+			}
 			if cmd.Flags().Changed("skip-verify") {
 				fmt.Fprintln(f.IOStreams.ErrOut, "warning: --skip-verify is now --no-signature-check (it never meant TLS checks, as it does in other CLIs; --forward-insecure skips those for the app)")
 			}
@@ -191,6 +202,8 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	fl.StringSliceVar(&opts.Paths, "path", nil, "The webhook `path`: only requests to it are verified and forwarded, others get 404 (repeatable; '*' for any; default /webhooks/<provider>)")
 	cmdutil.AddProviderFlag(cmd)
 	fl.StringSliceVar(&opts.Methods, "method", []string{http.MethodPost}, "The HTTP `methods` verified and forwarded, others get 405 (repeatable; '*' for any)")
+	fl.StringVar(&inspectFlag, "inspect", "", "Serve the web inspector on this loopback `address` (default 127.0.0.1:4040, or the next free port; --inspect=false for none)")
+	fl.Lookup("inspect").NoOptDefVal = "true"
 	fl.BoolVar(&printSecret, "print-secret", false, "Print the development webhook's secret and exit")
 	fl.StringVar(&webhookID, "webhook", "", "Point this registered webhook `ID` at the tunnel instead of the development one")
 	cmdutil.AddAPIFlags(cmd)
@@ -390,10 +403,17 @@ func listenRun(ctx context.Context, o *Options) error {
 		return err
 	}
 
-	disp.info(strings.TrimSuffix(o.banner(errOut, s.Tunnel, s.PublicURL, s.History != nil), "\n"))
+	inspectorURL, stopInspector, err := o.startInspector(s, hub)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	defer stopInspector()
+	disp.info(strings.TrimSuffix(o.banner(errOut, s.Tunnel, s.PublicURL, s.History != nil, inspectorURL), "\n"))
 	if o.IO.JSON() {
 		disp.ready(readyObject{Type: "ready", URL: s.PublicURL, BaseURL: s.Tunnel.URL(), Path: o.publicPath(),
-			Public: s.Tunnel.Public(), Provider: o.Provider.Name, Forward: urlString(o.Forward), History: historyPath(s, o)})
+			Public: s.Tunnel.Public(), Provider: o.Provider.Name, Forward: urlString(o.Forward), History: historyPath(s, o),
+			Inspector: inspectorURL})
 	}
 	disp.flush()
 	if o.Ready != nil {
@@ -427,6 +447,37 @@ type readyObject struct {
 	Provider string `json:"provider"`
 	Forward  string `json:"forward,omitempty"`
 	History  string `json:"history,omitempty"`
+	// Inspector is the web inspector's URL, when it runs.
+	Inspector string `json:"inspector,omitempty"`
+}
+
+// startInspector serves the web inspector on the session's history and
+// feed, replaying to --forward; it returns its URL ("" when off).
+func (o *Options) startInspector(s *session.Session, hub *feed.Hub) (string, func(), error) {
+	if o.NoInspect {
+		return "", func() {}, nil
+	}
+	ln, err := inspect.Listen(o.Inspect)
+	if err != nil {
+		return "", nil, err
+	}
+	opts := inspect.Options{Store: s.History, Feed: hub, BaseURL: s.Tunnel.URL(), Version: build.Current().Version}
+	if o.Forward != nil {
+		opts.Replayer = &replay.Replayer{
+			Client:   &http.Client{Transport: forwardTransport(o.ForwardInsecure)},
+			Timeout:  relay.DefaultForwardTimeout,
+			Provider: o.Provider, Keys: o.Keys, Forward: o.Forward, By: store.AttemptByReplay,
+		}
+	} else {
+		opts.NoReplay = "listen has no --forward, so there is no app to replay to: start it with --forward localhost:3000"
+	}
+	srv, err := inspect.New(opts)
+	if err != nil {
+		ln.Close()
+		return "", nil, err
+	}
+	go func() { _ = srv.Serve(ln) }()
+	return inspect.URL(ln), func() { _ = srv.Close() }, nil
 }
 
 func urlString(u *url.URL) string {
@@ -490,7 +541,7 @@ func (o *Options) secretAdvice() string {
 	return "Give your app the one listen uses: jasni listen --print-secret" + o.ProfileArgs
 }
 
-func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool) string {
+func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool, inspector string) string {
 	w := &strings.Builder{}
 	if tun.Public() {
 		fmt.Fprintf(w, "%s Ready! Public URL: %s\n", s.SuccessIcon(), s.Bold(publicURL))
@@ -520,6 +571,9 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	}
 	if o.Paths[0] == relay.Any || len(o.Paths) > 1 || o.Methods[0] != http.MethodPost || len(o.Methods) > 1 {
 		fmt.Fprintf(w, "  Accepting %s to %s; anything else is answered 404 or 405\n", strings.Join(o.Methods, ", "), strings.Join(o.Paths, ", "))
+	}
+	if inspector != "" {
+		fmt.Fprintf(w, "  Inspector: %s\n", inspector)
 	}
 	if history {
 		fmt.Fprintf(w, "  History: %s   Press Ctrl-C to stop.\n", o.HistoryPath)
