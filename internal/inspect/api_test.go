@@ -68,6 +68,7 @@ func TestReplay(t *testing.T) {
 		{"no options", nil, 200, original, true},
 		{"edited, signed again", map[string]any{"body": edited}, 200, edited, true},
 		{"edited, unsigned on purpose", map[string]any{"body": edited, "sign": "none"}, 200, edited, false},
+		{"unsigned on purpose", map[string]any{"sign": "none"}, 200, original, false},
 		{"wrongly signed on purpose", map[string]any{"sign": "wrong"}, 200, original, false},
 		{"edited headers", map[string]any{"headers": map[string][]string{"Content-Type": {"application/json"}, "X-Extra": {"1"}}}, 200, original, true},
 	}

@@ -158,6 +158,7 @@ func (r *Replayer) sign(d *store.Delivery, hdr http.Header, body []byte, e Edit)
 	case SignAsIs:
 		return "", nil
 	case SignNone:
+		hdr.Del(p.Signature.Header) // Sign sets only what it signs with
 		return "", delivery.Sign(hdr, body, signing)
 	case SignWrong:
 		secret, err := p.NewSecret()

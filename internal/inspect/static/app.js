@@ -28,6 +28,12 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+// fill replaces node's children with kids, leaving out the empty ones.
+function fill(node, ...kids) {
+  node.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false)
+    .map((k) => (k instanceof Node ? k : document.createTextNode(String(k)))));
+}
+
 async function api(path, opts) {
   const o = opts || {};
   const headers = { 'X-Jasni-Token': token };
@@ -146,7 +152,7 @@ async function loadList(older) {
   try { ans = await api('/api/deliveries?' + q); } catch (e) { showError($('listpane'), e); return; }
   if (gen !== state.gen) return; // a newer load started
   const tbody = $('rows');
-  if (!older) { tbody.replaceChildren(); state.rows.clear(); }
+  if (!older) { fill(tbody); state.rows.clear(); }
   const frag = document.createDocumentFragment();
   for (const o of ans.deliveries) {
     state.rows.set(o.id, o);
@@ -323,7 +329,7 @@ function bodyView(bytes) {
   if (utf8 && bytes.length <= TREE_MAX) { try { parsed = parseJSON(text); } catch (_) { parsed = null; } }
   const box = el('div');
   const show = (which) => {
-    box.replaceChildren(which === 'tree' ? el('div', { class: 'tree' }, tree(parsed, undefined, 0)) : rawView(segs));
+    fill(box, which === 'tree' ? el('div', { class: 'tree' }, tree(parsed, undefined, 0)) : rawView(segs));
     for (const b of sw.children) b.setAttribute('aria-pressed', String(b.dataset.view === which));
   };
   const sw = el('div', { class: 'switch' },
@@ -378,7 +384,7 @@ async function showDetail(id) {
   let o; let bytes;
   try {
     [o, bytes] = await Promise.all([api(idPath(id)), api(idPath(id) + '/fixture', { raw: true })]);
-  } catch (e) { pane.replaceChildren(); showError(pane, e); return; }
+  } catch (e) { fill(pane); showError(pane, e); return; }
   if (state.current !== id) return;
   const [vt, vc] = verdictLabel(o);
   const fw = o.forward || {};
@@ -388,9 +394,8 @@ async function showDetail(id) {
     picks.push([box, a]);
     return attemptView(a, n, box);
   });
-  const result = el('div', { class: 'result', id: 'replay-result' });
   const editor = el('div', { id: 'editor' });
-  pane.replaceChildren(
+  fill(pane,
     el('h2', null, o.method + ' ', el('span', { class: 'mono' }, o.path)),
     el('dl', { class: 'kv' },
       el('dt', null, 'id'), el('dd', null, o.id),
@@ -404,18 +409,18 @@ async function showDetail(id) {
       fw.skipped ? el('span', { class: 'cause' }, ' · ' + fw.skipped) : null,
       fw.fix ? el('span', { class: 'fix' }, fw.fix) : null),
     el('div', { class: 'actions' },
-      el('button', { id: 'replay-asis', onclick: () => replay(o.id, { sign: 'as-is' }, result) }, 'Replay as received'),
-      el('button', { id: 'replay-fresh', onclick: () => replay(o.id, { sign: 'fresh' }, result) }, 'Replay re-signed'),
-      el('button', { id: 'edit', onclick: () => openEditor(o, bytes, editor, result) }, 'Edit and replay'),
-      el('button', { id: 'curl', onclick: () => copyCurl(o, bytes, result) }, 'Copy as curl'),
+      el('button', { id: 'replay-asis', onclick: () => replay(o.id, { sign: 'as-is' }) }, 'Replay as received'),
+      el('button', { id: 'replay-fresh', onclick: () => replay(o.id, { sign: 'fresh' }) }, 'Replay re-signed'),
+      el('button', { id: 'edit', onclick: () => openEditor(o, bytes, editor) }, 'Edit and replay'),
+      el('button', { id: 'curl', onclick: () => copyCurl(o, bytes) }, 'Copy as curl'),
       el('a', { href: idPath(o.id) + '/fixture', download: '' }, el('button', { tabindex: '-1' }, 'Save as fixture')),
       el('a', { href: idPath(o.id) + '/har', download: '' }, el('button', { tabindex: '-1' }, 'Export HAR'))),
     state.info.no_replay ? el('div', { class: 'muted' }, 'Replay: ' + state.info.no_replay) : null,
-    result, editor,
+    el('div', { class: 'result', id: 'replay-result' }), editor,
     el('h3', null, 'Request headers'), headersView(o.headers),
     el('h3', null, 'Body'), bodyView(bytes),
     el('h3', null, 'Attempts ',
-      attempts.length > 1 ? el('button', { id: 'compare-attempts', onclick: () => compareAttempts(picks, result) }, 'Compare two answers') : null),
+      attempts.length > 1 ? el('button', { id: 'compare-attempts', onclick: () => compareAttempts(picks) }, 'Compare two answers') : null),
     attempts.length ? attempts : el('p', { class: 'muted' }, 'Not sent to an app yet.'));
 }
 
@@ -423,22 +428,28 @@ function showError(where, e) {
   where.prepend(el('p', { class: 'bad error' }, e.message));
 }
 
-async function replay(id, req, result) {
-  result.replaceChildren(el('span', { class: 'muted' }, 'sending…'));
+// The detail's place for what an action says; the detail is drawn again
+// after a replay, so it is looked up each time.
+const resultBox = () => $('replay-result');
+
+async function replay(id, req) {
+  fill(resultBox(), el('span', { class: 'muted' }, 'sending…'));
+  let said;
   try {
     const r = await api(idPath(id) + '/replay', { method: 'POST', json: req });
     const a = r.attempt;
-    result.replaceChildren(el('div', { class: r.ok ? 'ok' : 'bad' },
+    said = [el('div', { class: r.ok ? 'ok' : 'bad' },
       (r.ok ? '✓ ' : '✗ ') + 'replayed: ' + (a.status ? a.status : a.error || 'no answer') + (a.summary ? ' · ' + a.summary : '') + ' · ' + a.duration_ms + ' ms'),
-    r.note ? el('div', { class: 'note' }, r.note) : null);
-    await showDetail(id);
-    $('replay-result').replaceWith(result);
+    r.note ? el('div', { class: 'note' }, r.note) : null];
   } catch (e) {
-    result.replaceChildren(el('div', { class: 'bad' }, '✗ ' + e.message));
+    fill(resultBox(), el('div', { class: 'bad' }, '✗ ' + e.message));
+    return;
   }
+  await showDetail(id);
+  fill(resultBox(), said);
 }
 
-function openEditor(o, bytes, editor, result) {
+function openEditor(o, bytes, editor) {
   const lines = [];
   for (const k of Object.keys(o.headers || {}).sort()) for (const v of o.headers[k]) lines.push(k + ': ' + v);
   const hdr = el('textarea', { id: 'edit-headers', spellcheck: 'false' });
@@ -461,12 +472,12 @@ function openEditor(o, bytes, editor, result) {
       (headers[k] = headers[k] || []).push(line.slice(c + 1).trim());
     }
     err.textContent = '';
-    replay(o.id, { body: body.value, headers, sign: sign.value }, result);
+    replay(o.id, { body: body.value, headers, sign: sign.value });
   } }, 'Send to the app');
-  editor.replaceChildren(el('h3', null, 'Edit and replay'), el('div', { class: 'muted' }, 'Headers, one per line'), hdr,
+  fill(editor, el('h3', null, 'Edit and replay'), el('div', { class: 'muted' }, 'Headers, one per line'), hdr,
     el('div', { class: 'muted' }, 'Body'), body, el('div', { class: 'actions' }, sign, send,
-      el('button', { onclick: () => editor.replaceChildren() }, 'Cancel'),
-      el('button', { onclick: () => showDiff(result, 'as received', decode(bytes).map((s) => s.text).join(''), 'edited', body.value) }, 'Diff against the original')), err);
+      el('button', { onclick: () => fill(editor) }, 'Cancel'),
+      el('button', { onclick: () => showDiff(resultBox(), 'as received', decode(bytes).map((s) => s.text).join(''), 'edited', body.value) }, 'Diff against the original')), err);
 }
 
 function target(o) {
@@ -477,7 +488,7 @@ function target(o) {
 
 function shellQuote(s) { return "'" + s.replace(/'/g, "'\\''") + "'"; }
 
-async function copyCurl(o, bytes, result) {
+async function copyCurl(o, bytes) {
   const parts = ['curl -X ' + o.method + ' ' + shellQuote(target(o))];
   for (const k of Object.keys(o.headers || {}).sort()) {
     if (/^(content-length|x-forwarded-.*|host|connection)$/i.test(k)) continue;
@@ -487,7 +498,7 @@ async function copyCurl(o, bytes, result) {
   const cmd = parts.join(' \\\n  ');
   let copied = false;
   try { await navigator.clipboard.writeText(cmd); copied = true; } catch (_) { /* shown below */ }
-  result.replaceChildren(el('div', { class: 'muted' }, copied ? 'Copied. The signature in it is the original one.' : 'Copy it from here:'), el('pre', { id: 'curl-text' }, cmd));
+  fill(resultBox(), el('div', { class: 'muted' }, copied ? 'Copied. The signature in it is the original one.' : 'Copy it from here:'), el('pre', { id: 'curl-text' }, cmd));
 }
 
 // ---- diffs --------------------------------------------------------------
@@ -527,16 +538,22 @@ function showDiff(where, la, a, lb, b) {
     grid.append(el('div', { class: l === undefined ? 'gap' : kind === 'same' ? '' : 'del' }, l === undefined ? '' : l),
       el('div', { class: r === undefined ? 'gap' : kind === 'same' ? '' : 'add' }, r === undefined ? '' : r));
   }
-  where.replaceChildren(el('div', { class: 'muted' }, changed ? changed + ' lines differ' : 'identical'), grid);
+  fill(where, el('div', { class: 'muted' }, changed ? changed + ' lines differ' : 'identical'), grid);
   where.scrollIntoView({ block: 'nearest' });
 }
 
-function compareAttempts(picks, result) {
+function headerLines(h) {
+  const out = [];
+  for (const k of Object.keys(h || {}).sort()) for (const v of h[k] || []) out.push(k + ': ' + v);
+  return out.join('\n');
+}
+
+function compareAttempts(picks) {
   const chosen = picks.filter(([box]) => box.checked).map(([, a]) => a);
   const pair = chosen.length === 2 ? chosen : picks.length >= 2 ? [picks[picks.length - 2][1], picks[picks.length - 1][1]] : null;
   if (!pair) return;
-  const side = (a) => 'status ' + (a.status || a.error || '') + '\n' + asText(a.headers) + '\n\n' + asText(a.body);
-  showDiff(result, 'attempt by ' + pair[0].by + ' ' + (pair[0].at || ''), side(pair[0]), 'attempt by ' + pair[1].by + ' ' + (pair[1].at || ''), side(pair[1]));
+  const side = (a) => 'status ' + (a.status || a.error || '') + '\n' + headerLines(a.headers) + '\n\n' + asText(a.body);
+  showDiff(resultBox(), 'attempt by ' + pair[0].by + ' ' + (pair[0].at || ''), side(pair[0]), 'attempt by ' + pair[1].by + ' ' + (pair[1].at || ''), side(pair[1]));
 }
 
 async function compareSelected() {
@@ -546,7 +563,7 @@ async function compareSelected() {
   try {
     const [a, b] = await Promise.all(ids.map((id) => api(idPath(id) + '/fixture', { raw: true })));
     const box = el('div');
-    pane.replaceChildren(el('h2', null, 'Bodies compared'), box);
+    fill(pane, el('h2', null, 'Bodies compared'), box);
     showDiff(box, ids[0], asText(decode(a).map((s) => s.text).join('')), ids[1], asText(decode(b).map((s) => s.text).join('')));
   } catch (e) { showError(pane, e); }
 }
