@@ -307,8 +307,9 @@ func startListen(t *testing.T, env []string, args ...string) (url string, stop f
 
 // listening is a running `jasni listen`.
 type listening struct {
-	url     string
-	tryIt   string // the command the banner suggests
+	url       string
+	tryIt     string // the command the banner suggests
+	inspector string // the inspector's URL from the banner
 	cmd     *exec.Cmd
 	out     *clitest.SyncBuffer
 	errText *clitest.SyncBuffer
@@ -336,6 +337,9 @@ func runListen(t *testing.T, env []string, args ...string) *listening {
 		if m := ready.FindStringSubmatch(sc.Text()); m != nil {
 			l.url = m[1]
 		}
+		if m := inspectorLine.FindStringSubmatch(sc.Text()); m != nil {
+			l.inspector = m[1]
+		}
 		// The banner ends with the trigger command to try.
 		if l.url != "" && strings.Contains(sc.Text(), "Try it: ") {
 			l.tryIt = sc.Text()[strings.Index(sc.Text(), "Try it: ")+len("Try it: "):]
@@ -356,6 +360,8 @@ func runListen(t *testing.T, env []string, args ...string) *listening {
 	t.Cleanup(func() { l.stop() })
 	return l
 }
+
+var inspectorLine = regexp.MustCompile(`Inspector: (http://127\.0\.0\.1:\d+)$`)
 
 // stop sends Ctrl-C and waits for listen to exit.
 func (l *listening) stop() (string, string, int) {

@@ -10,6 +10,7 @@ import (
 	configCmd "github.com/jasni/jasni-cli/internal/cmd/config"
 	eventsCmd "github.com/jasni/jasni-cli/internal/cmd/events"
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
+	inspectCmd "github.com/jasni/jasni-cli/internal/cmd/inspect"
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
 	providersCmd "github.com/jasni/jasni-cli/internal/cmd/providers"
 	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
@@ -101,6 +102,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 	cmd.AddCommand(
 		listenCmd.NewCmdListen(f, listenCmd.Deps{}),
 		eventsCmd.NewCmdEvents(f),
+		inspectCmd.NewCmdInspect(f, nil),
 		triggerCmd.NewCmdTrigger(f, nil),
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),
