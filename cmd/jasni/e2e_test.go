@@ -310,11 +310,11 @@ type listening struct {
 	url       string
 	tryIt     string // the command the banner suggests
 	inspector string // the inspector's URL from the banner
-	cmd     *exec.Cmd
-	out     *clitest.SyncBuffer
-	errText *clitest.SyncBuffer
-	rest    chan struct{}
-	stopped bool
+	cmd       *exec.Cmd
+	out       *clitest.SyncBuffer
+	errText   *clitest.SyncBuffer
+	rest      chan struct{}
+	stopped   bool
 }
 
 func runListen(t *testing.T, env []string, args ...string) *listening {
