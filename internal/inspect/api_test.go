@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,57 @@ func TestStream(t *testing.T) {
 	}
 	if strings.Contains(ev, "<img") {
 		t.Errorf("markup in the stream unescaped: %q", ev)
+	}
+}
+
+// A page that stops reading its stream never slows a delivery: the relay
+// answers every one while the stream sits unread. Reading again, the page
+// gets every delivery or is told it missed some (then it reloads the list).
+func TestStalledPageNeverSlowsDeliveries(t *testing.T) {
+	r := newRig(t)
+	resp, err := http.Get(r.url + "/api/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// Nothing is read from resp.Body while 600 deliveries go through,
+	// more than the stream's buffer of 256 events.
+	for i := range 600 {
+		r.send(t, `{"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z","data":{"n":`+strconv.Itoa(i)+`}}`)
+	}
+	last := r.kept(t, 600)[0].ID
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		l := sc.Text()
+		if l == "event: missed" || strings.Contains(l, `"id":"`+last+`"`) && strings.Contains(l, `"answer":200`) {
+			return
+		}
+	}
+	t.Error("the stream ended without the last delivery or word of what it missed")
+}
+
+// A refused delivery carries the provider's explanation, in verify's words.
+func TestRefusedSaysWhy(t *testing.T) {
+	r := newRig(t)
+	req, _ := http.NewRequest(http.MethodPost, r.relayURL, strings.NewReader(`{"event":"email.received","data":{}}`+"\n"))
+	req.Header.Set("X-Webhook-Signature", "00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var l struct {
+		Deliveries []struct {
+			ID      string
+			Verdict string
+			Forward struct{ Skipped, Fix string }
+		}
+	}
+	if err := r.writer.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	r.call(t, "GET", "/api/deliveries?refused=1", nil, &l)
+	if len(l.Deliveries) != 1 || l.Deliveries[0].Verdict != "invalid" || !strings.Contains(l.Deliveries[0].Forward.Skipped, "signature") {
+		t.Fatalf("refused list %+v", l)
 	}
 }

@@ -115,6 +115,19 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
+	// Bytes that are not UTF-8 are shown as such.
+	r.send(t, "{\"event\":\"email.received\",\"data\":{\"bin\":\"\xff\xfe\"}}")
+	bin := r.kept(t, 4)[0].ID
+	var bad string
+	clitest.Do(t, ctx, "a body that is not UTF-8",
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+bin+`"]`)),
+		chromedp.Click(chromedp.CSS(`tr[data-id="`+bin+`"] td.id`)),
+		chromedp.WaitVisible(chromedp.CSS(`#detail pre.raw .bad-byte`)),
+		clitest.Into(&bad, chromedp.Evaluate[string](`[...document.querySelectorAll('#detail pre.raw .bad-byte')].map(e => e.textContent).join('')`)))
+	if bad != `\xff\xfe` {
+		t.Errorf("bytes that are not UTF-8 shown as %q", bad)
+	}
+
 	// Filters: by event type, from the server; by text, in the page.
 	var rows string
 	clitest.Do(t, ctx, "filter by event",

@@ -48,7 +48,7 @@ type rig struct {
 	arrived chan struct{}
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	p, err := provider.Builtin("jasni")
 	if err != nil {
@@ -114,7 +114,7 @@ func newRig(t *testing.T) *rig {
 
 // send posts a signed delivery through the relay and waits for its
 // answer; with extra headers as given.
-func (r *rig) send(t *testing.T, body string, header ...string) {
+func (r *rig) send(t testing.TB, body string, header ...string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, r.relayURL, bytes.NewReader([]byte(body)))
 	req.Header.Set("Content-Type", "application/json")
@@ -133,7 +133,7 @@ func (r *rig) send(t *testing.T, body string, header ...string) {
 
 // kept waits until the history holds n deliveries and returns them,
 // newest first.
-func (r *rig) kept(t *testing.T, n int) []store.Delivery {
+func (r *rig) kept(t testing.TB, n int) []store.Delivery {
 	t.Helper()
 	if err := r.writer.Flush(context.Background()); err != nil {
 		t.Fatal(err)

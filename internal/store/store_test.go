@@ -597,3 +597,15 @@ func TestFormat1History(t *testing.T) {
 		t.Errorf("a new delivery into a migrated history: %v", err)
 	}
 }
+
+// A request with no headers at all is kept like any other (it was taken
+// for a second delivery with the same id, and dropped).
+func TestNoHeaders(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "h.db"), DefaultLimits)
+	d := delivery(time.Now(), "email.received", `{}`)
+	d.Header = nil
+	write(t, s, d)
+	if got, err := s.Get(ctx, d.ID); err != nil || len(got.Header) != 0 {
+		t.Fatalf("Get: %v, %v", got, err)
+	}
+}

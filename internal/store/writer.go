@@ -606,6 +606,11 @@ func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int
 	}
 	header := encodeHeader(w.headerBuf[:0], h)
 	w.headerBuf = header
+	if header == nil {
+		// No headers at all: an empty value, not NULL, which INSERT OR
+		// IGNORE would skip as if the id were taken.
+		header = []byte{}
+	}
 	fwd, attempts, err := outcomeJSON(d)
 	if err != nil {
 		return 0, err
