@@ -203,7 +203,6 @@ func NewCmdListen(f *cmdutil.Factory, deps Deps) *cobra.Command {
 	cmdutil.AddProviderFlag(cmd)
 	fl.StringSliceVar(&opts.Methods, "method", []string{http.MethodPost}, "The HTTP `methods` verified and forwarded, others get 405 (repeatable; '*' for any)")
 	fl.StringVar(&inspectFlag, "inspect", "", "Serve the web inspector on this loopback `address` (default 127.0.0.1:4040, or the next free port; --inspect=false for none)")
-	fl.Lookup("inspect").NoOptDefVal = "true"
 	fl.BoolVar(&printSecret, "print-secret", false, "Print the development webhook's secret and exit")
 	fl.StringVar(&webhookID, "webhook", "", "Point this registered webhook `ID` at the tunnel instead of the development one")
 	cmdutil.AddAPIFlags(cmd)

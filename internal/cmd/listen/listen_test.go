@@ -31,6 +31,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--provider", "voisnap", "--webhook", "wh_1", "--tunnel", "local"}, nil, "--webhook"},
 		{[]string{"--webhook", "wh_1", "--tunnel", "local"}, nil, "--webhook needs a public tunnel"},
 		{[]string{"--print-secret"}, nil, "has no webhook secret yet"},
+		{[]string{"--inspect", "0.0.0.0:4040"}, nil, "loopback only"},
+		{[]string{"--inspect", "localhost:http"}, nil, "not a number"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
