@@ -29,7 +29,10 @@ func NewRequest(url string, body []byte, event string, s Signing, extra http.Hea
 	h := http.Header{}
 	h.Set("Content-Type", p.ContentType)
 	if p.Headers.Event != "" && event != "" {
-		h.Set(p.Headers.Event, event)
+		h.Set(p.Headers.Event, p.EventHeader(event))
+	}
+	for k, v := range p.Headers.Extra {
+		h.Set(k, v)
 	}
 	if p.UserAgent != "" {
 		h.Set("User-Agent", p.UserAgent)

@@ -64,7 +64,7 @@ func Resign(h http.Header, body []byte, p *provider.Provider, explicit, configur
 	if len(explicit) > 0 {
 		r := Resigned{Source: explicit[0].Source}
 		use := explicit
-		if p.Signature.Separator == "" {
+		if !p.MultiSignature() {
 			// One signature per delivery: sign with the secret that verifies,
 			// not merely the first given.
 			use = explicit[:1]
@@ -85,7 +85,7 @@ func Resign(h http.Header, body []byte, p *provider.Provider, explicit, configur
 			return Resigned{Source: s.Source}, sign([]Secret{s})
 		}
 	}
-	if p.Signature.Payload == "{body}" && p.CheckHeader(h) == nil {
+	if p.SignsBodyAlone() && p.CheckHeader(h) == nil {
 		return Resigned{Note: "no configured secret verifies it, so the original signature is sent as it was (" + p.Title + " signs the body alone, so it is still valid)"}, nil
 	}
 	tried := make([]string, len(configured))
@@ -97,7 +97,7 @@ func Resign(h http.Header, body []byte, p *provider.Provider, explicit, configur
 		what = "none of the secrets configured (" + strings.Join(tried, ", ") + ") verifies it"
 	}
 	why := p.Title + " signs a timestamp, so its original signature would be refused as stale"
-	if p.Signature.Payload == "{body}" {
+	if p.SignsBodyAlone() {
 		why = "its own signature is missing or malformed"
 	}
 	return Resigned{}, fmt.Errorf("%w: %s, and %s. Pass the secret it was signed with (--secret), or --as-is to send it unchanged anyway", ErrNoSecretVerifies, what, why)

@@ -30,7 +30,7 @@ type Template struct {
 
 type span struct {
 	off, n int
-	stamp  string // the timestamp's layout ("unix" for seconds); "" for an id
+	stamp  string // the timestamp's layout ("unix" for seconds, "unixms"); "" for an id
 }
 
 // NewTemplate finds ev's fresh values in its body.
@@ -38,7 +38,7 @@ func NewTemplate(ev *payload.Event) *Template {
 	t := &Template{Event: ev.Type, Body: ev.Body}
 	for _, f := range ev.Fresh {
 		quoted := []byte(`"` + f.Value + `"`)
-		if f.Stamp && f.Layout == "unix" {
+		if f.Stamp && (f.Layout == "unix" || f.Layout == "unixms") {
 			quoted = []byte(f.Value) // a number, unquoted
 		}
 		for from := 0; ; {
@@ -93,6 +93,8 @@ func (t *Template) Fill(dst []byte, now time.Time, rng *rand.ChaCha8) []byte {
 		if s.stamp != "" {
 			if s.stamp == "unix" {
 				stamp = strconv.AppendInt(stamp[:0], now.Unix(), 10)
+			} else if s.stamp == "unixms" {
+				stamp = strconv.AppendInt(stamp[:0], now.UnixMilli(), 10)
 			} else {
 				stamp = now.UTC().AppendFormat(stamp[:0], s.stamp)
 			}

@@ -39,7 +39,8 @@ type Event struct {
 // Fresh is one value made new, as it appears in the body (unquoted).
 type Fresh struct {
 	Value string
-	// Stamp marks the envelope timestamp; Layout is its format, or "unix".
+	// Stamp marks the envelope timestamp; Layout is its format, or "unix"
+	// or "unixms".
 	Stamp  bool
 	Layout string
 }
@@ -59,7 +60,7 @@ type Options struct {
 type Envelope struct {
 	Event           string // the event type; "" when only a header carries it
 	Timestamp       string // "" when the body has none
-	TimestampFormat string // rfc3339, rfc3339ms or unix
+	TimestampFormat string // rfc3339, rfc3339ms, unix or unixms
 	ID              string // the event id, new on each send; "" for none
 	IDPrefix        string
 }
@@ -76,6 +77,8 @@ func (e Envelope) format(t time.Time) jsondoc.Value {
 	switch e.TimestampFormat {
 	case "unix":
 		return json.Number(strconv.FormatInt(t.Unix(), 10))
+	case "unixms":
+		return json.Number(strconv.FormatInt(t.UnixMilli(), 10))
 	case "rfc3339":
 		return t.UTC().Format(time.RFC3339)
 	}
@@ -90,6 +93,9 @@ func parseTime(v jsondoc.Value) (time.Time, bool) {
 		return t, err == nil
 	case json.Number:
 		n, err := v.Int64()
+		if n > 1e11 || n < -1e11 { // milliseconds: seconds this large are past the year 5000
+			return time.UnixMilli(n), err == nil
+		}
 		return time.Unix(n, 0), err == nil
 	}
 	return time.Time{}, false
@@ -135,7 +141,8 @@ func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
 		switch env.TimestampFormat {
 		case "rfc3339":
 			f.Layout = time.RFC3339
-		case "unix":
+		case "unix", "unixms":
+			f.Layout = env.TimestampFormat
 		default:
 			f.Layout = TimestampLayout
 		}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -44,11 +43,11 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 	if value == "" {
 		return d.fail("there is no signature", "pass the "+sig.Header+" header's value with --signature")
 	}
-	if cause, fix, ok := p.formatProblem(value); !ok {
-		return d.fail(cause, fix)
-	}
 	h = h.Clone()
 	h.Set(sig.Header, value)
+	if cause, fix, ok := p.formatProblem(h); !ok {
+		return d.fail(cause, fix)
+	}
 
 	key, err := p.ParseKey(secret)
 	if err != nil {
@@ -56,8 +55,12 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 	}
 	// The signature first, whatever the time: a stale but otherwise right
 	// delivery should be called stale, not wrong.
-	err = p.Verify([]Key{key}, body, h, timeOf(h, p, now))
+	err = p.Verify([]Key{key}, body, h, timeOf(h, body, p, now))
 	switch {
+	case errors.Is(err, ErrMissingTimestamp) && p.Signature.Timestamp == "item":
+		return d.fail("the signature header has no "+p.Signature.TimestampItem+"= item, and this scheme signs it", "copy the "+sig.Header+" header whole, as received")
+	case errors.Is(err, ErrMissingTimestamp) && p.Signature.Timestamp == "body":
+		return d.fail("the body has no "+p.Envelope.Timestamp+", and this scheme checks it", "use the raw request body, as received")
 	case errors.Is(err, ErrMissingTimestamp):
 		return d.fail("there is no timestamp, and this scheme signs it", "pass the "+p.Headers.Timestamp+" header's value with --timestamp")
 	case errors.Is(err, ErrMissingID):
@@ -70,7 +73,7 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 		d.Valid = true
 		return d
 	}
-	matches := func(k Key, b []byte) bool { return p.Verify([]Key{k}, b, h, timeOf(h, p, now)) == nil }
+	matches := func(k Key, b []byte) bool { return p.Verify([]Key{k}, b, h, timeOf(h, b, p, now)) == nil }
 	for _, v := range bodyVariants(body) {
 		if matches(key, v.body) {
 			return d.fail(v.cause, v.fix)
@@ -95,24 +98,24 @@ func (d Diagnosis) fail(cause, fix string) Diagnosis {
 
 // timeOf is the timestamp the delivery claims, so that the signature can be
 // checked apart from the window.
-func timeOf(h http.Header, p *Provider, now time.Time) time.Time {
-	if p.Headers.Timestamp != "" {
-		if secs, err := strconv.ParseInt(strings.TrimSpace(h.Get(p.Headers.Timestamp)), 10, 64); err == nil {
-			return time.Unix(secs, 0)
-		}
+func timeOf(h http.Header, body []byte, p *Provider, now time.Time) time.Time {
+	if t, ok := p.ClaimedTime(h, body); ok {
+		return t
 	}
 	return now
 }
 
-// formatProblem says what is wrong with the form of value, in the scheme's
-// terms, before any MAC is computed.
-func (p *Provider) formatProblem(value string) (cause, fix string, ok bool) {
+// formatProblem says what is wrong with the form of the signature header
+// in h, in the scheme's terms, before any MAC is computed.
+func (p *Provider) formatProblem(h http.Header) (cause, fix string, ok bool) {
 	sig := p.Signature
 	copyFix := "copy the " + sig.Header + " header exactly as received"
-	parts := []string{value}
-	if sig.Separator != "" {
-		parts = strings.Split(value, sig.Separator)
+	parts, _, _ := p.signatureValues(h)
+	if sig.Items != "" && len(parts) == 0 {
+		return fmt.Sprintf("the signature header has no %s= item: %s sends items such as %s=…%s%s=…", sig.Item, p.Title, sig.TimestampItem, sig.Items, sig.Item), copyFix, false
 	}
+	size := p.macSize()
+	what := map[string]string{"hmac-sha1": "SHA-1", "hmac-sha256": "SHA-256", "hmac-sha512": "SHA-512"}[sig.Algorithm]
 	var last string
 	for _, part := range parts {
 		part = strings.TrimSpace(part)
@@ -121,7 +124,7 @@ func (p *Provider) formatProblem(value string) (cause, fix string, ok bool) {
 		case !hasPrefix && sig.Prefix != "":
 			last = fmt.Sprintf("the signature does not start with %q, as %s's signatures do", sig.Prefix, p.Title)
 			continue
-		case sig.Prefix == "" && (strings.HasPrefix(part, "sha256=") || strings.HasPrefix(part, "v1,")):
+		case sig.Prefix == "" && sig.Items == "" && (strings.HasPrefix(part, "sha256=") || strings.HasPrefix(part, "v1,") || strings.HasPrefix(part, "t=")):
 			before, _, _ := strings.Cut(part, "=")
 			if strings.HasPrefix(part, "v1,") {
 				before = "v1,"
@@ -130,26 +133,26 @@ func (p *Provider) formatProblem(value string) (cause, fix string, ok bool) {
 				"check which provider sent it (jasni providers list), and verify with --provider", false
 		}
 		if sig.Encoding == "hex" {
-			if b, err := hex.DecodeString(rest); err == nil && len(b) == 32 {
+			if b, err := hex.DecodeString(rest); err == nil && len(b) == size {
 				if rest != strings.ToLower(rest) {
 					return "the signature is in upper case: " + p.Title + " sends lower-case hex, and receivers that compare strings refuse it",
 						"send or compare it in lower case", false
 				}
 				return "", "", true
 			}
-			if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) == 32 {
+			if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) == size {
 				return "the signature is base64, but " + p.Title + " sends hex", copyFix, false
 			}
-			last = "the signature is not a hex SHA-256 (64 hex characters)"
+			last = fmt.Sprintf("the signature is not a hex %s (%d hex characters)", what, 2*size)
 			continue
 		}
-		if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) == 32 {
+		if b, err := base64.StdEncoding.DecodeString(rest); err == nil && len(b) == size {
 			return "", "", true
 		}
-		if b, err := hex.DecodeString(rest); err == nil && len(b) == 32 {
+		if b, err := hex.DecodeString(rest); err == nil && len(b) == size {
 			return "the signature is hex, but " + p.Title + " sends base64", copyFix, false
 		}
-		last = "the signature is not a base64 SHA-256"
+		last = "the signature is not a base64 " + what
 	}
 	return last, copyFix, false
 }

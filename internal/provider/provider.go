@@ -34,12 +34,23 @@ func (p *Provider) loadEvents(fsys fs.FS, where string) error {
 		return err
 	}
 	byName := map[string]Event{}
+	// An event whose name cannot be a file name lives in the file its
+	// spec names.
+	named := map[string]string{}
+	for _, e := range p.Spec.Events {
+		if e.File != "" {
+			named[e.File] = e.Name
+		}
+	}
 	for _, f := range files {
 		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return fmt.Errorf("provider %s: %s: %w", where, f, err)
 		}
 		name := strings.TrimSuffix(f, ".json")
+		if n, ok := named[name]; ok {
+			name = n
+		}
 		if !json.Valid(data) {
 			return fmt.Errorf("provider %s: %s is not valid JSON", where, filepath.Join(where, f))
 		}
@@ -56,7 +67,11 @@ func (p *Provider) loadEvents(fsys fs.FS, where string) error {
 	for _, e := range p.Spec.Events {
 		ev, ok := byName[e.Name]
 		if !ok {
-			return fmt.Errorf("provider %s: provider.toml lists the event %q, but there is no %s.json", where, e.Name, e.Name)
+			file := e.File
+			if file == "" {
+				file = e.Name
+			}
+			return fmt.Errorf("provider %s: provider.toml lists the event %q, but there is no %s.json", where, e.Name, file)
 		}
 		ev.Description = e.Description
 		p.events = append(p.events, ev)

@@ -156,10 +156,10 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		{"name = \"Acme Inc\"\n[signature]\nheader = \"X\"\n", "name \"Acme Inc\""},
 		{base + "encoding = \"base32\"\n", "signature.encoding \"base32\""},
 		{base + "payload = \"{ts}.{body}\"\n", "{ts} is not one of"},
-		{base + "payload = \"{timestamp}.{body}\"\n", "headers.timestamp must name"},
+		{base + "payload = \"{timestamp}.{body}\"\n", "set headers.timestamp to the header that carries it"},
 		{base + "key = \"base64\"\n", "needs signature.key_prefix"},
 		{base + "tolerance = \"5 minutes\"\n", "not a duration"},
-		{base + "tolerance = \"5m\"\n", "the timestamp is not signed"},
+		{base + "tolerance = \"5m\"\n", "no timestamp travels with a delivery"},
 		{base + "colour = \"red\"\n", "unknown field"},
 		{"name = \"acme\"\n[signature\n", "line 2"},
 	}

@@ -3,7 +3,9 @@ package provider
 import (
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha1" //nolint:gosec // the HMAC some providers (Intercom) sign with
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -14,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/jsonpeek"
 )
 
 // Errors from Verify and CheckHeader.
@@ -34,16 +38,26 @@ func (s *Spec) ParseKey(secret string) (Key, error) {
 	if secret == "" {
 		return Key{}, errors.New("the secret is empty")
 	}
-	if s.Signature.Key != "base64" {
+	form := s.Signature.Key
+	if form == "secret" || form == "" {
 		return Key{b: []byte(secret)}, nil
 	}
 	rest, ok := strings.CutPrefix(secret, s.Signature.KeyPrefix)
 	if !ok {
-		return Key{}, fmt.Errorf("a %s secret starts with %q followed by base64; this one does not start with %q", s.Title, s.Signature.KeyPrefix, s.Signature.KeyPrefix)
+		return Key{}, fmt.Errorf("a %s secret starts with %q followed by %s; this one does not start with %q", s.Title, s.Signature.KeyPrefix, form, s.Signature.KeyPrefix)
 	}
-	b, err := base64.StdEncoding.DecodeString(rest)
+	var b []byte
+	var err error
+	if form == "hex" {
+		b, err = hex.DecodeString(rest)
+	} else {
+		b, err = base64.StdEncoding.DecodeString(rest)
+	}
 	if err != nil || len(b) == 0 {
-		return Key{}, fmt.Errorf("a %s secret is %q followed by base64; what follows %q here is not base64", s.Title, s.Signature.KeyPrefix, s.Signature.KeyPrefix)
+		if s.Signature.KeyPrefix == "" {
+			return Key{}, fmt.Errorf("a %s secret is %s; this one is not", s.Title, form)
+		}
+		return Key{}, fmt.Errorf("a %s secret is %q followed by %s; what follows %q here is not %s", s.Title, s.Signature.KeyPrefix, form, s.Signature.KeyPrefix, form)
 	}
 	return Key{b: b}, nil
 }
@@ -54,10 +68,73 @@ type Message struct {
 	Body      []byte
 	Timestamp time.Time
 	ID        string
+	// stamp is the timestamp as it travels, when it was read from a
+	// delivery rather than made.
+	stamp string
+}
+
+// newHash is the scheme's hash for its HMAC.
+func (s *Spec) newHash() func() hash.Hash {
+	switch s.Signature.Algorithm {
+	case "hmac-sha1":
+		return sha1.New
+	case "hmac-sha512":
+		return sha512.New
+	}
+	return sha256.New
+}
+
+// macSize is the size of one MAC.
+func (s *Spec) macSize() int { return s.newHash()().Size() }
+
+// FormatTimestamp writes t as the scheme sends it: Unix seconds,
+// milliseconds or RFC 3339.
+func (s *Spec) FormatTimestamp(t time.Time) string {
+	switch s.Signature.TimestampUnit {
+	case "ms":
+		return strconv.FormatInt(t.UnixMilli(), 10)
+	case "rfc3339":
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return strconv.FormatInt(t.Unix(), 10)
+}
+
+// parseTimestamp reads a timestamp as the scheme sends it.
+func (s *Spec) parseTimestamp(raw string) (time.Time, error) {
+	switch s.Signature.TimestampUnit {
+	case "ms":
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not Unix milliseconds", raw)
+		}
+		return time.UnixMilli(n), nil
+	case "rfc3339":
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", raw)
+		}
+		return t, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not Unix seconds", raw)
+	}
+	return time.Unix(n, 0), nil
+}
+
+// stampOf is m's timestamp as it travels.
+func (s *Spec) stampOf(m Message) string {
+	if m.stamp != "" {
+		return m.stamp
+	}
+	if s.Signature.Timestamp == "body" {
+		return "" // in the body, which is signed whole
+	}
+	return s.FormatTimestamp(m.Timestamp)
 }
 
 // appendPart appends a part of the payload template to buf, with its
-// {timestamp} and {id} filled in from m.
+// {timestamp} and {id} filled in from m (stamp is the timestamp's text).
 func appendPart(buf []byte, part string, m Message) []byte {
 	for part != "" {
 		i := strings.IndexByte(part, '{')
@@ -68,7 +145,7 @@ func appendPart(buf []byte, part string, m Message) []byte {
 		part = part[i:]
 		switch {
 		case strings.HasPrefix(part, "{timestamp}"):
-			buf = strconv.AppendInt(buf, m.Timestamp.Unix(), 10)
+			buf = append(buf, m.stamp...)
 			part = part[len("{timestamp}"):]
 		case strings.HasPrefix(part, "{id}"):
 			buf = append(buf, m.ID...)
@@ -97,25 +174,46 @@ func (s *Spec) Sign(keys []Key, m Message) http.Header {
 	return h
 }
 
-// CheckHeader looks at the headers alone: ErrMissingSignature or
-// ErrMalformedSignature when no body could make them valid.
-func (s *Spec) CheckHeader(h http.Header) error {
-	_, err := s.candidates(h)
-	return err
-}
-
-// candidates are the MACs the signature header carries, decoded.
-func (s *Spec) candidates(h http.Header) ([][]byte, error) {
+// signatureValues are the signatures the header carries, encoded, and the
+// timestamp item's value when the scheme has one.
+func (s *Spec) signatureValues(h http.Header) (sigs []string, stamp string, err error) {
 	raw := strings.TrimSpace(h.Get(s.Signature.Header))
 	if raw == "" {
-		return nil, ErrMissingSignature
+		return nil, "", ErrMissingSignature
 	}
-	parts := []string{raw}
-	if s.Signature.Separator != "" {
-		parts = strings.Split(raw, s.Signature.Separator)
+	sig := s.Signature
+	switch {
+	case sig.Items != "":
+		for _, item := range strings.Split(raw, sig.Items) {
+			name, value, ok := strings.Cut(strings.TrimSpace(item), "=")
+			if !ok {
+				continue
+			}
+			switch name {
+			case sig.Item:
+				sigs = append(sigs, value)
+			case sig.TimestampItem:
+				stamp = value
+			}
+		}
+	case sig.Separator != "":
+		sigs = strings.Split(raw, sig.Separator)
+	default:
+		sigs = []string{raw}
 	}
+	return sigs, stamp, nil
+}
+
+// candidates are the MACs the signature header carries, decoded, and the
+// timestamp item's value.
+func (s *Spec) candidates(h http.Header) ([][]byte, string, error) {
+	sigs, stamp, err := s.signatureValues(h)
+	if err != nil {
+		return nil, "", err
+	}
+	size := s.macSize()
 	var out [][]byte
-	for _, p := range parts {
+	for _, p := range sigs {
 		p, ok := strings.CutPrefix(strings.TrimSpace(p), s.Signature.Prefix)
 		if !ok {
 			continue // another version of the scheme, or garbage
@@ -129,15 +227,92 @@ func (s *Spec) candidates(h http.Header) ([][]byte, error) {
 			// compare the strings, and upper case fails there.
 			b, err = hex.DecodeString(p)
 		}
-		if err == nil && len(b) == sha256.Size {
+		if err == nil && len(b) == size {
 			out = append(out, b)
 		}
 	}
 	if len(out) == 0 {
-		return nil, ErrMalformedSignature
+		return nil, stamp, ErrMalformedSignature
 	}
-	return out, nil
+	return out, stamp, nil
 }
+
+// CheckHeader looks at the headers alone: ErrMissingSignature or
+// ErrMalformedSignature when no body could make them valid.
+func (s *Spec) CheckHeader(h http.Header) error {
+	_, _, err := s.candidates(h)
+	return err
+}
+
+// TimestampText is the timestamp a delivery carries in its headers (a
+// header, or an item of the signature header), as written; "" when it
+// carries none there.
+func (s *Spec) TimestampText(h http.Header) string {
+	switch s.Signature.Timestamp {
+	case "header":
+		return strings.TrimSpace(h.Get(s.Headers.Timestamp))
+	case "item":
+		_, stamp, _ := s.signatureValues(h)
+		return stamp
+	}
+	return ""
+}
+
+// ClaimedTime is the time a delivery says it was sent, from its headers or
+// its body, when it says one.
+func (s *Spec) ClaimedTime(h http.Header, body []byte) (time.Time, bool) {
+	if s.Signature.Timestamp == "body" {
+		return s.bodyTime(body)
+	}
+	raw := s.TimestampText(h)
+	if raw == "" {
+		return time.Time{}, false
+	}
+	t, err := s.parseTimestamp(raw)
+	return t, err == nil
+}
+
+// bodyTime reads envelope.timestamp from the body.
+func (s *Spec) bodyTime(body []byte) (time.Time, bool) {
+	raw := jsonpeek.Find(body, splitPath(s.Envelope.Timestamp))[0]
+	text := strings.Trim(string(raw), `"`)
+	if text == "" {
+		return time.Time{}, false
+	}
+	switch s.Envelope.TimestampFormat {
+	case "unix", "unixms":
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return time.Time{}, false
+		}
+		if s.Envelope.TimestampFormat == "unixms" {
+			return time.UnixMilli(n), true
+		}
+		return time.Unix(n, 0), true
+	}
+	t, err := time.Parse(time.RFC3339Nano, text)
+	return t, err == nil
+}
+
+// SignsBodyAlone reports a scheme whose signature depends on the body
+// alone, with no time limit: a stored delivery's own signature stays valid.
+func (s *Spec) SignsBodyAlone() bool {
+	return s.Signature.Payload == "{body}" && s.Signature.Tolerance.Duration == 0
+}
+
+// EventHeader is what the event header carries for the event name.
+func (s *Spec) EventHeader(name string) string {
+	for _, e := range s.Events {
+		if e.Name == name && e.Header != "" {
+			return e.Header
+		}
+	}
+	return name
+}
+
+// MultiSignature reports whether a delivery may carry several signatures
+// (one per key, during a key rotation).
+func (s *Spec) MultiSignature() bool { return s.Signature.Separator != "" || s.Signature.Items != "" }
 
 // Verify checks a delivery as a receiver following the provider's docs
 // would: the signature against any of keys, and, when the scheme signs a
@@ -157,37 +332,46 @@ type Check struct {
 	macs  []hash.Hash
 	sums  [][]byte
 	after []byte
+	// body is kept when the timestamp to check is in it.
+	body []byte
+	now  time.Time
 }
 
 // NewCheck starts checking a delivery's signature in h with keys, as of
 // now; the body goes to Write.
 func (s *Spec) NewCheck(keys []Key, h http.Header, now time.Time) *Check {
-	c := &Check{spec: s}
-	macs, err := s.candidates(h)
+	c := &Check{spec: s, now: now}
+	macs, stamp, err := s.candidates(h)
 	if err != nil {
 		c.err = err
 		return c
 	}
 	c.sums = macs
-	var m Message
-	if strings.Contains(s.Signature.Payload, "{timestamp}") {
-		raw := strings.TrimSpace(h.Get(s.Headers.Timestamp))
-		if raw == "" {
+	m := Message{stamp: stamp}
+	// The timestamp matters when it is signed or checked; a header the
+	// scheme only sends along is not looked at.
+	used := strings.Contains(s.Signature.Payload, "{timestamp}") || s.Signature.Tolerance.Duration > 0
+	switch ts := s.Signature.Timestamp; {
+	case !used:
+	case ts == "header" || ts == "item":
+		if s.Signature.Timestamp == "header" {
+			m.stamp = strings.TrimSpace(h.Get(s.Headers.Timestamp))
+		}
+		if m.stamp == "" {
 			c.err = ErrMissingTimestamp
 			return c
 		}
-		secs, err := strconv.ParseInt(raw, 10, 64)
+		t, err := s.parseTimestamp(m.stamp)
 		if err != nil {
-			c.err = fmt.Errorf("%w: %s %q is not Unix seconds", ErrMalformedSignature, s.Headers.Timestamp, raw)
+			c.err = fmt.Errorf("%w: the timestamp %v", ErrMalformedSignature, err)
 			return c
 		}
-		m.Timestamp = time.Unix(secs, 0)
-		if tol := s.Signature.Tolerance.Duration; tol > 0 {
-			if skew := now.Sub(m.Timestamp); skew > tol || -skew > tol {
-				c.err = fmt.Errorf("%w (%s off, %s allowed)", ErrStale, skew.Round(time.Second).Abs(), tol)
-				return c
-			}
+		if err := s.fresh(t, now); err != nil {
+			c.err = err
+			return c
 		}
+	case ts == "body":
+		c.body = []byte{}
 	}
 	if strings.Contains(s.Signature.Payload, "{id}") {
 		if m.ID = strings.TrimSpace(h.Get(s.Headers.ID)); m.ID == "" {
@@ -199,17 +383,30 @@ func (s *Spec) NewCheck(keys []Key, h http.Header, now time.Time) *Check {
 	prefix := appendPart(nil, before, m)
 	c.after = appendPart(nil, after, m)
 	for _, k := range keys {
-		mac := hmac.New(sha256.New, k.b)
+		mac := hmac.New(s.newHash(), k.b)
 		mac.Write(prefix)
 		c.macs = append(c.macs, mac)
 	}
 	return c
 }
 
+// fresh checks t against the tolerance.
+func (s *Spec) fresh(t, now time.Time) error {
+	if tol := s.Signature.Tolerance.Duration; tol > 0 {
+		if skew := now.Sub(t); skew > tol || -skew > tol {
+			return fmt.Errorf("%w (%s off, %s allowed)", ErrStale, skew.Round(time.Second).Abs(), tol)
+		}
+	}
+	return nil
+}
+
 // Write takes the next part of the body. It never fails.
 func (c *Check) Write(p []byte) (int, error) {
 	for _, mac := range c.macs {
 		mac.Write(p)
+	}
+	if c.body != nil {
+		c.body = append(c.body, p...)
 	}
 	return len(p), nil
 }
@@ -220,16 +417,27 @@ func (c *Check) Verify() error {
 	if c.err != nil {
 		return c.err
 	}
+	ok := false
 	for _, mac := range c.macs {
 		mac.Write(c.after)
 		want := mac.Sum(nil)
 		for _, got := range c.sums {
 			if hmac.Equal(got, want) {
-				return nil
+				ok = true
 			}
 		}
 	}
-	return ErrMismatch
+	if !ok {
+		return ErrMismatch
+	}
+	if c.body != nil {
+		t, found := c.spec.bodyTime(c.body)
+		if !found {
+			return fmt.Errorf("%w: the body has no %s", ErrMissingTimestamp, c.spec.Envelope.Timestamp)
+		}
+		return c.spec.fresh(t, c.now)
+	}
+	return nil
 }
 
 // Signer signs one delivery after another with the same keys, reusing its
@@ -246,7 +454,7 @@ type Signer struct {
 func (s *Spec) NewSigner(keys []Key) *Signer {
 	g := &Signer{spec: s}
 	for _, k := range keys {
-		g.macs = append(g.macs, hmac.New(sha256.New, k.b))
+		g.macs = append(g.macs, hmac.New(s.newHash(), k.b))
 	}
 	g.before, g.after, _ = strings.Cut(s.Signature.Payload, "{body}")
 	return g
@@ -256,6 +464,7 @@ func (s *Spec) NewSigner(keys []Key) *Signer {
 // would return them; h's other headers are left alone.
 func (g *Signer) SignInto(h http.Header, m Message) {
 	s := g.spec
+	m.stamp = s.stampOf(m)
 	g.sigs = g.sigs[:0]
 	for _, mac := range g.macs {
 		mac.Reset()
@@ -264,19 +473,32 @@ func (g *Signer) SignInto(h http.Header, m Message) {
 		g.write(mac, g.after, m)
 		g.sum = mac.Sum(g.sum[:0])
 		g.sigs = append(g.sigs, s.encode(g.sum))
-		if s.Signature.Separator == "" {
+		if !s.MultiSignature() {
 			break // the scheme carries one signature
 		}
 	}
-	setOne(h, s.Signature.Header, strings.Join(g.sigs, s.Signature.Separator))
-	if s.Headers.Timestamp != "" {
-		setOne(h, s.Headers.Timestamp, strconv.FormatInt(m.Timestamp.Unix(), 10))
+	sig := s.Signature
+	switch {
+	case sig.Items != "":
+		items := make([]string, 0, len(g.sigs)+1)
+		if sig.TimestampItem != "" {
+			items = append(items, sig.TimestampItem+"="+m.stamp)
+		}
+		for _, v := range g.sigs {
+			items = append(items, sig.Item+"="+v)
+		}
+		setOne(h, sig.Header, strings.Join(items, sig.Items))
+	default:
+		setOne(h, sig.Header, strings.Join(g.sigs, sig.Separator))
+	}
+	if s.Headers.Timestamp != "" && sig.Timestamp == "header" {
+		setOne(h, s.Headers.Timestamp, m.stamp)
 	}
 	if s.Headers.ID != "" && m.ID != "" {
 		setOne(h, s.Headers.ID, m.ID)
 	}
 	if len(g.macs) == 0 {
-		h.Del(s.Signature.Header)
+		h.Del(sig.Header)
 	}
 }
 
@@ -307,8 +529,11 @@ func (s *Spec) NewSecret() (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate a secret: %w", err)
 	}
-	if s.Signature.Key == "base64" {
+	switch s.Signature.Key {
+	case "base64":
 		return s.Signature.KeyPrefix + base64.StdEncoding.EncodeToString(b), nil
+	case "hex":
+		return s.Signature.KeyPrefix + hex.EncodeToString(b), nil
 	}
 	return "whsec_" + hex.EncodeToString(b), nil
 }

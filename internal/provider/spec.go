@@ -11,80 +11,113 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/suggest"
 
 	"github.com/pelletier/go-toml/v2"
 )
 
 // Spec is a provider.toml, as written.
 type Spec struct {
-	Name          string   `toml:"name"`
-	Title         string   `toml:"title"`
-	Docs          string   `toml:"docs"`
-	UserAgent     string   `toml:"user_agent"`
-	ContentType   string   `toml:"content_type"`
-	ResponseLimit Duration `toml:"response_limit"`
+	Name          string   `toml:"name" json:"name,omitempty"`
+	Title         string   `toml:"title" json:"title,omitempty"`
+	Docs          string   `toml:"docs" json:"docs,omitempty"`
+	UserAgent     string   `toml:"user_agent" json:"user_agent,omitempty"`
+	ContentType   string   `toml:"content_type" json:"content_type,omitempty"`
+	ResponseLimit Duration `toml:"response_limit" json:"response_limit,omitempty"`
 	// Retries are the waits before each attempt, the first one included
 	// (usually 0s): their count is the number of attempts.
-	Retries []Duration `toml:"retries"`
+	Retries []Duration `toml:"retries" json:"retries,omitempty"`
 	// Exhausted says what the provider does when every retry failed.
-	Exhausted string `toml:"exhausted"`
+	Exhausted string `toml:"exhausted" json:"exhausted,omitempty"`
 
-	Signature SignatureSpec `toml:"signature"`
-	Headers   HeaderSpec    `toml:"headers"`
-	Envelope  EnvelopeSpec  `toml:"envelope"`
+	Signature SignatureSpec `toml:"signature" json:"signature,omitempty"`
+	Headers   HeaderSpec    `toml:"headers" json:"headers,omitempty"`
+	Envelope  EnvelopeSpec  `toml:"envelope" json:"envelope,omitempty"`
 	// Events lists event types in the order to show them, with a line
 	// each; event files not listed follow by name.
-	Events []EventSpec `toml:"events"`
+	Events []EventSpec `toml:"events" json:"events,omitempty"`
 }
 
 // EventSpec describes one event type.
 type EventSpec struct {
-	Name        string `toml:"name"`
-	Description string `toml:"description"`
+	Name        string `toml:"name" json:"name,omitempty"`
+	Description string `toml:"description" json:"description,omitempty"`
+	// File is the event's file, without .json, when the name cannot be one
+	// (Shopify's orders/create); default the name.
+	File string `toml:"file" json:"file,omitempty"`
+	// Header is what the event header carries for it, when that differs
+	// from the name (GitHub's pull_request for pull_request.opened).
+	Header string `toml:"header" json:"header,omitempty"`
 }
 
 // SignatureSpec says how a delivery is signed.
 type SignatureSpec struct {
 	// Header carries the signature.
-	Header string `toml:"header"`
+	Header string `toml:"header" json:"header,omitempty"`
+	// Algorithm is the MAC: hmac-sha256 (the default), hmac-sha1 or
+	// hmac-sha512.
+	Algorithm string `toml:"algorithm" json:"algorithm,omitempty"`
 	// Payload is what is signed: {body}, {timestamp} and {id} in a template,
-	// e.g. "{timestamp}.{body}".
-	Payload string `toml:"payload"`
+	// e.g. "{timestamp}.{body}". {timestamp} is the timestamp as it travels
+	// (Unix seconds, milliseconds or RFC 3339 text).
+	Payload string `toml:"payload" json:"payload,omitempty"`
 	// Encoding of the MAC: hex (lower case) or base64.
-	Encoding string `toml:"encoding"`
+	Encoding string `toml:"encoding" json:"encoding,omitempty"`
 	// Prefix comes before the encoded MAC, e.g. "sha256=" or "v1,".
-	Prefix string `toml:"prefix"`
+	Prefix string `toml:"prefix" json:"prefix,omitempty"`
 	// Key is how the secret becomes the HMAC key: "secret" (the whole string
-	// as UTF-8 bytes) or "base64" (the base64 after KeyPrefix).
-	Key       string `toml:"key"`
-	KeyPrefix string `toml:"key_prefix"`
+	// as UTF-8 bytes), "base64" (the base64 after KeyPrefix) or "hex" (the
+	// hex after KeyPrefix).
+	Key       string `toml:"key" json:"key,omitempty"`
+	KeyPrefix string `toml:"key_prefix" json:"key_prefix,omitempty"`
+	// Items, when set, makes the header a list of name=value items split
+	// by it ("," for Stripe's t=…,v1=…; ";" for Paddle's ts=…;h1=…): Item
+	// names the items that hold a signature (any may match), and
+	// TimestampItem the one that holds the timestamp.
+	Items         string `toml:"items" json:"items,omitempty"`
+	Item          string `toml:"item" json:"item,omitempty"`
+	TimestampItem string `toml:"timestamp_item" json:"timestamp_item,omitempty"`
+	// Timestamp says where the signed or checked timestamp travels:
+	// "header" (headers.timestamp), "item" (TimestampItem of the signature
+	// header) or "body" (envelope.timestamp). Default: item when
+	// timestamp_item is set, else header when headers.timestamp is.
+	Timestamp string `toml:"timestamp" json:"timestamp,omitempty"`
+	// TimestampUnit is how a header or item writes it: s (Unix seconds,
+	// the default), ms, or rfc3339.
+	TimestampUnit string `toml:"timestamp_unit" json:"timestamp_unit,omitempty"`
 	// Separator splits several signatures in one header (key rotation).
-	Separator string `toml:"separator"`
+	Separator string `toml:"separator" json:"separator,omitempty"`
 	// Tolerance is how far the timestamp may be from now; 0 means the
 	// timestamp is not signed and not checked.
-	Tolerance Duration `toml:"tolerance"`
+	Tolerance Duration `toml:"tolerance" json:"tolerance,omitempty"`
 }
 
 // HeaderSpec names the headers that travel with a delivery.
 type HeaderSpec struct {
-	Timestamp string `toml:"timestamp"` // Unix seconds
-	ID        string `toml:"id"`        // the delivery id, the same on a retry
-	Event     string `toml:"event"`     // the event type
+	Timestamp string `toml:"timestamp" json:"timestamp,omitempty"` // see signature.timestamp_unit
+	ID        string `toml:"id" json:"id,omitempty"`               // the delivery id, the same on a retry
+	Event     string `toml:"event" json:"event,omitempty"`         // the event type
+	// Extra are constant headers every delivery carries (Shopify's shop
+	// domain and API version).
+	Extra map[string]string `toml:"extra" json:"extra,omitempty"`
 }
 
 // EnvelopeSpec says where things sit in the body, as dotted paths.
 type EnvelopeSpec struct {
-	Event           string `toml:"event"`
-	ID              string `toml:"id"`
-	IDPrefix        string `toml:"id_prefix"`
-	Timestamp       string `toml:"timestamp"`
-	TimestampFormat string `toml:"timestamp_format"` // rfc3339, rfc3339ms or unix
+	Event           string `toml:"event" json:"event,omitempty"`
+	ID              string `toml:"id" json:"id,omitempty"`
+	IDPrefix        string `toml:"id_prefix" json:"id_prefix,omitempty"`
+	Timestamp       string `toml:"timestamp" json:"timestamp,omitempty"`
+	TimestampFormat string `toml:"timestamp_format" json:"timestamp_format,omitempty"` // rfc3339, rfc3339ms, unix or unixms
 	// Dedup is what identifies one event across retries: body paths, or
 	// "header:id" for the delivery id header.
-	Dedup []string `toml:"dedup"`
+	Dedup []string `toml:"dedup" json:"dedup,omitempty"`
 }
 
 // Duration reads "5m", "30s" or "0s" from TOML.
@@ -108,7 +141,58 @@ var (
 	namePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	headerPattern   = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 	placeholderExpr = regexp.MustCompile(`\{[^}]*\}`)
+	fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 )
+
+// unknownField says which field of provider.toml is not one, and which
+// fields its table has.
+func unknownField(e toml.DecodeError) string {
+	key := e.Key()
+	row, _ := e.Position()
+	t := reflect.TypeOf(Spec{})
+	where := "the top level"
+	for _, k := range key[:max(len(key)-1, 0)] {
+		f, ok := fieldByTag(t, k)
+		if !ok {
+			break
+		}
+		t = f.Type
+		for t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		where = "[" + strings.Join(key[:len(key)-1], ".") + "]"
+	}
+	var names []string
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			if tag := t.Field(i).Tag.Get("toml"); tag != "" {
+				names = append(names, tag)
+			}
+		}
+	}
+	name := strings.Join(key, ".")
+	msg := fmt.Sprintf("line %d: unknown field %q in %s", row, name, where)
+	if len(names) > 0 {
+		sort.Strings(names)
+		msg += "; the fields there are: " + strings.Join(names, ", ")
+		if near := suggest.Closest(key[len(key)-1], names); near != "" {
+			msg += " (did you mean " + near + "?)"
+		}
+	}
+	return msg
+}
+
+func fieldByTag(t reflect.Type, tag string) (reflect.StructField, bool) {
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("toml") == tag {
+			return t.Field(i), true
+		}
+	}
+	return reflect.StructField{}, false
+}
 
 // ParseSpec reads a provider.toml; file names it in errors.
 func ParseSpec(file string, data []byte) (*Spec, error) {
@@ -122,8 +206,8 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 			return nil, fmt.Errorf("%s: line %d, column %d: %s", file, row, col, de.Error())
 		}
 		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) {
-			return nil, fmt.Errorf("%s: unknown field: %s", file, strings.TrimSpace(sm.String()))
+		if errors.As(err, &sm) && len(sm.Errors) > 0 {
+			return nil, fmt.Errorf("%s: %s", file, unknownField(sm.Errors[0]))
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -145,6 +229,13 @@ func (s *Spec) check() error {
 	if !headerPattern.MatchString(sig.Header) {
 		return fmt.Errorf("signature.header %q is not a header name", sig.Header)
 	}
+	switch sig.Algorithm {
+	case "":
+		sig.Algorithm = "hmac-sha256"
+	case "hmac-sha256", "hmac-sha1", "hmac-sha512":
+	default:
+		return fmt.Errorf("signature.algorithm %q: use hmac-sha256, hmac-sha1 or hmac-sha512", sig.Algorithm)
+	}
 	if sig.Payload == "" {
 		sig.Payload = "{body}"
 	}
@@ -156,6 +247,11 @@ func (s *Spec) check() error {
 	if strings.Count(sig.Payload, "{body}") != 1 {
 		return fmt.Errorf("signature.payload %q must hold {body} once", sig.Payload)
 	}
+	for field, v := range map[string]string{"signature.prefix": sig.Prefix, "signature.key_prefix": sig.KeyPrefix, "signature.item": sig.Item, "signature.timestamp_item": sig.TimestampItem} {
+		if ph := placeholderExpr.FindString(v); ph != "" {
+			return fmt.Errorf("%s %q: placeholders such as %s belong in signature.payload; this is sent as written", field, v, ph)
+		}
+	}
 	switch sig.Encoding {
 	case "":
 		sig.Encoding = "hex"
@@ -166,27 +262,72 @@ func (s *Spec) check() error {
 	switch sig.Key {
 	case "":
 		sig.Key = "secret"
-	case "secret":
+	case "secret", "hex":
 	case "base64":
 		if sig.KeyPrefix == "" {
 			return errors.New("signature.key = \"base64\" needs signature.key_prefix (for example \"whsec_\")")
 		}
 	default:
-		return fmt.Errorf("signature.key %q: use secret (the whole string) or base64 (after key_prefix)", sig.Key)
+		return fmt.Errorf("signature.key %q: use secret (the whole string), base64 (after key_prefix) or hex (after key_prefix)", sig.Key)
+	}
+	if sig.Items != "" {
+		if sig.Item == "" {
+			return fmt.Errorf("signature.items %q makes the header a list of name=value items: signature.item must name the one that holds the signature (Stripe's v1)", sig.Items)
+		}
+		if sig.Separator != "" {
+			return errors.New("signature.separator and signature.items both split the header: with items, several signatures are several items of the same name")
+		}
+	} else if sig.Item != "" || sig.TimestampItem != "" {
+		return errors.New("signature.item and signature.timestamp_item name items of a combined header: set signature.items to the character between them")
 	}
 	for field, h := range map[string]string{"headers.timestamp": s.Headers.Timestamp, "headers.id": s.Headers.ID, "headers.event": s.Headers.Event} {
 		if h != "" && !headerPattern.MatchString(h) {
 			return fmt.Errorf("%s %q is not a header name", field, h)
 		}
 	}
-	if strings.Contains(sig.Payload, "{timestamp}") && s.Headers.Timestamp == "" {
-		return errors.New("signature.payload signs {timestamp}, so headers.timestamp must name the header that carries it")
+	for name := range s.Headers.Extra {
+		if !headerPattern.MatchString(name) {
+			return fmt.Errorf("headers.extra: %q is not a header name", name)
+		}
+	}
+	switch sig.Timestamp {
+	case "":
+		switch {
+		case sig.TimestampItem != "":
+			sig.Timestamp = "item"
+		case s.Headers.Timestamp != "":
+			sig.Timestamp = "header"
+		}
+	case "item":
+		if sig.TimestampItem == "" {
+			return errors.New("signature.timestamp = \"item\" needs signature.timestamp_item: the item of the signature header that holds it (Stripe's t)")
+		}
+	case "header":
+		if s.Headers.Timestamp == "" {
+			return errors.New("signature.timestamp = \"header\" needs headers.timestamp: the header that carries it")
+		}
+	case "body":
+		if s.Envelope.Timestamp == "" {
+			return errors.New("signature.timestamp = \"body\" needs envelope.timestamp: the body field that holds it")
+		}
+	default:
+		return fmt.Errorf("signature.timestamp %q: use header, item or body", sig.Timestamp)
+	}
+	switch sig.TimestampUnit {
+	case "":
+		sig.TimestampUnit = "s"
+	case "s", "ms", "rfc3339":
+	default:
+		return fmt.Errorf("signature.timestamp_unit %q: use s (Unix seconds), ms (Unix milliseconds) or rfc3339", sig.TimestampUnit)
+	}
+	if strings.Contains(sig.Payload, "{timestamp}") && sig.Timestamp == "" {
+		return errors.New("signature.payload signs {timestamp}: set headers.timestamp to the header that carries it, or signature.timestamp_item to the item of the signature header")
 	}
 	if strings.Contains(sig.Payload, "{id}") && s.Headers.ID == "" {
 		return errors.New("signature.payload signs {id}, so headers.id must name the header that carries it")
 	}
-	if sig.Tolerance.Duration > 0 && !strings.Contains(sig.Payload, "{timestamp}") {
-		return errors.New("signature.tolerance is set but the timestamp is not signed: add {timestamp} to signature.payload, or drop the tolerance")
+	if sig.Tolerance.Duration > 0 && sig.Timestamp == "" {
+		return errors.New("signature.tolerance is set but no timestamp travels with a delivery: set headers.timestamp, signature.timestamp_item or signature.timestamp = \"body\", or drop the tolerance")
 	}
 	for field, key := range map[string]string{"envelope.event": s.Envelope.Event, "envelope.id": s.Envelope.ID, "envelope.timestamp": s.Envelope.Timestamp} {
 		if strings.Contains(key, ".") {
@@ -196,9 +337,14 @@ func (s *Spec) check() error {
 	switch s.Envelope.TimestampFormat {
 	case "":
 		s.Envelope.TimestampFormat = "rfc3339"
-	case "rfc3339", "rfc3339ms", "unix":
+	case "rfc3339", "rfc3339ms", "unix", "unixms":
 	default:
-		return fmt.Errorf("envelope.timestamp_format %q: use rfc3339, rfc3339ms or unix", s.Envelope.TimestampFormat)
+		return fmt.Errorf("envelope.timestamp_format %q: use rfc3339, rfc3339ms, unix or unixms", s.Envelope.TimestampFormat)
+	}
+	for _, e := range s.Events {
+		if e.File != "" && !fileNamePattern.MatchString(e.File) {
+			return fmt.Errorf("events %q: file %q: a file name without .json, of letters, digits, dots, dashes and underscores", e.Name, e.File)
+		}
 	}
 	for _, d := range s.Envelope.Dedup {
 		if d == "header:id" && s.Headers.ID == "" {
