@@ -174,7 +174,9 @@ func TestDefects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.recv.secret, tt.recv.seen = secret, map[string]bool{}
-			results := run(t, "jasni", secret, tt.recv, Config{})
+			// Response time has a test of its own: on a loaded machine a
+			// loopback answer can take a second, which must not fail this one.
+			results := run(t, "jasni", secret, tt.recv, Config{SlowAfter: time.Hour})
 			for name, r := range results {
 				want := Pass
 				switch {

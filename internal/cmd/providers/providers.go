@@ -51,14 +51,7 @@ type summary struct {
 	Error     string `json:"error,omitempty"`
 }
 
-func describe(p *provider.Provider) string {
-	sig := p.Signature
-	s := fmt.Sprintf("%s: %s%s HMAC-SHA256 of %s", sig.Header, sig.Prefix, sig.Encoding, sig.Payload)
-	if sig.Tolerance.Duration > 0 {
-		s += fmt.Sprintf(", within %s", sig.Tolerance)
-	}
-	return s
-}
+func describe(p *provider.Provider) string { return p.Summary() }
 
 func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
@@ -145,30 +138,12 @@ func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 			}
 			w := ios.Out
 			s := ui.New(w, ios.ColorEnabled())
-			sig := p.Signature
 			fmt.Fprintf(w, "%s %s\n", s.Bold(p.Title), s.Muted("("+p.Name+")"))
 			if p.Docs != "" {
 				fmt.Fprintf(w, "Docs        %s\n", p.Docs)
 			}
-			fmt.Fprintf(w, "Signature   %s: %s<%s of HMAC-SHA256 over %q>", sig.Header, sig.Prefix, sig.Encoding, sig.Payload)
-			if sig.Separator != "" {
-				fmt.Fprintf(w, ", several separated by %q", sig.Separator)
-			}
-			fmt.Fprintln(w)
-			key := "the whole secret string, as UTF-8"
-			if sig.Key == "base64" {
-				key = "the base64 after " + sig.KeyPrefix
-			}
-			fmt.Fprintf(w, "Key         %s\n", key)
-			if sig.Tolerance.Duration > 0 {
-				fmt.Fprintf(w, "Window      the timestamp within %s of now\n", sig.Tolerance)
-			} else {
-				fmt.Fprintln(w, "Window      none: the timestamp is not signed")
-			}
-			for _, h := range []struct{ label, name string }{{"Timestamp", p.Headers.Timestamp}, {"Delivery id", p.Headers.ID}, {"Event", p.Headers.Event}} {
-				if h.name != "" {
-					fmt.Fprintf(w, "%-11s %s\n", h.label, h.name)
-				}
+			for _, f := range p.Describe() {
+				fmt.Fprintf(w, "%-11s %s\n", f.Label, f.Text)
 			}
 			if p.UserAgent != "" {
 				fmt.Fprintf(w, "User-Agent  %s\n", p.UserAgent)

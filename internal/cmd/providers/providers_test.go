@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/jasni/jasni-cli/internal/clitest"
+	"github.com/jasni/jasni-cli/internal/provider"
 )
 
 func TestProviders(t *testing.T) {
@@ -26,11 +27,12 @@ func TestProviders(t *testing.T) {
 		BuiltIn bool   `json:"built_in"`
 		Error   string `json:"error"`
 	}
-	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &list) != nil || len(list) != 6 {
+	builtins := len(provider.BuiltinNames())
+	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &list) != nil || len(list) != builtins+2 {
 		t.Fatalf("list: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
-	if list[4].Name != "acme" || list[4].BuiltIn || !strings.Contains(list[5].Error, "no provider.toml") {
-		t.Errorf("folders: %+v", list[4:])
+	if list[builtins].Name != "acme" || list[builtins].BuiltIn || !strings.Contains(list[builtins+1].Error, "no provider.toml") {
+		t.Errorf("folders: %+v", list[builtins:])
 	}
 
 	res = clitest.Run(t, clitest.Options{Env: env}, "providers", "show", "standard")

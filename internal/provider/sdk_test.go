@@ -1,0 +1,148 @@
+package provider_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/provider"
+)
+
+// sdkCase is one request to testdata/sdk/sdk.js, which runs the
+// provider's own code.
+type sdkCase struct {
+	Op        string            `json:"op"`
+	Provider  string            `json:"provider"`
+	Secret    string            `json:"secret"`
+	Body      string            `json:"body"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	ID        string            `json:"id,omitempty"`
+	Timestamp int64             `json:"timestamp,omitempty"`
+	// Now is the verifier's clock, in Unix milliseconds.
+	Now int64 `json:"now,omitempty"`
+}
+
+type sdkResult struct {
+	OK      bool              `json:"ok"`
+	Error   string            `json:"error"`
+	Headers map[string]string `json:"headers"`
+}
+
+// runSDK runs the cases through the providers' npm packages, installed by
+// `npm ci` in testdata/sdk (.ci/run does); without node or them the test
+// is skipped, unless JASNI_REQUIRE_SDK is set, as in CI.
+func runSDK(t *testing.T, cases []sdkCase) []sdkResult {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	_, modErr := os.Stat(filepath.Join("testdata", "sdk", "node_modules"))
+	if err != nil || modErr != nil {
+		if os.Getenv("JASNI_REQUIRE_SDK") != "" {
+			t.Fatalf("the providers' SDKs are not installed: run npm ci --prefix internal/provider/testdata/sdk (node: %v)", err)
+		}
+		t.Skip("the providers' SDKs are not installed (npm ci --prefix internal/provider/testdata/sdk); JASNI_REQUIRE_SDK=1 makes this a failure")
+	}
+	in, _ := json.Marshal(cases)
+	cmd := exec.Command(node, "sdk.js")
+	cmd.Dir = filepath.Join("testdata", "sdk")
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sdk.js: %v\n%s", err, stderr.String())
+	}
+	var res []sdkResult
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(cases) {
+		t.Fatalf("sdk.js answered %s (%v)", out, err)
+	}
+	return res
+}
+
+func flat(h http.Header) map[string]string {
+	out := map[string]string{}
+	for k := range h {
+		out[k] = h.Get(k)
+	}
+	return out
+}
+
+// The secrets as each provider hands them out.
+var sdkSecrets = map[string]string{
+	"stripe":   "whsec_5f1c8e2a9b3d4c7e6f0a1b2c3d4e5f60",
+	"svix":     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	"resend":   "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	"standard": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	"github":   "It's a Secret to Everybody",
+	"paddle":   "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI",
+}
+
+// TestProviderSDKs: what jasni signs, each provider's own verifier accepts,
+// and refuses once tampered with; what the provider's own code signs (where
+// it publishes a signer), jasni verifies, and refuses once tampered with.
+func TestProviderSDKs(t *testing.T) {
+	type sent struct {
+		provider string
+		body     string
+		tampered bool
+	}
+	var cases []sdkCase
+	var what []sent
+	now := time.Now()
+	for name, secret := range sdkSecrets {
+		p, err := provider.Builtin(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		k, err := p.ParseKey(secret)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, ev := range p.Events() {
+			h := p.Sign([]provider.Key{k}, provider.Message{Body: ev.JSON, Timestamp: now, ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"})
+			for _, tampered := range []bool{false, true} {
+				body := string(ev.JSON)
+				if tampered {
+					body = body[:len(body)-1] + " " + body[len(body)-1:]
+				}
+				cases = append(cases, sdkCase{Op: "verify", Provider: name, Secret: secret, Body: body, Headers: flat(h), Now: now.UnixMilli()})
+				what = append(what, sent{name, ev.Name, tampered})
+			}
+			cases = append(cases, sdkCase{Op: "sign", Provider: name, Secret: secret, Body: string(ev.JSON), ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", Timestamp: now.Unix()})
+			what = append(what, sent{name, ev.Name, false})
+		}
+	}
+	res := runSDK(t, cases)
+	for i, c := range cases {
+		w, r := what[i], res[i]
+		switch c.Op {
+		case "verify":
+			if r.OK == w.tampered {
+				t.Errorf("%s %s (tampered: %v): the provider's verifier says ok=%v %s", w.provider, w.body, w.tampered, r.OK, r.Error)
+			}
+		case "sign":
+			if r.Headers == nil {
+				if r.Error != "no signer for "+w.provider {
+					t.Errorf("%s: the provider's signer failed: %s", w.provider, r.Error)
+				}
+				continue
+			}
+			p, _ := provider.Builtin(w.provider)
+			k, _ := p.ParseKey(c.Secret)
+			h := http.Header{}
+			for name, v := range r.Headers {
+				h.Set(name, v)
+			}
+			if err := p.Verify([]provider.Key{k}, []byte(c.Body), h, now); err != nil {
+				t.Errorf("%s %s: jasni refuses what the provider's own code signed (%v): %v", w.provider, w.body, r.Headers, err)
+			}
+			if err := p.Verify([]provider.Key{k}, []byte(c.Body+" "), h, now); err == nil {
+				t.Errorf("%s %s: jasni accepts a tampered copy", w.provider, w.body)
+			}
+		}
+	}
+}
