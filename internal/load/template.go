@@ -91,11 +91,12 @@ func (t *Template) Fill(dst []byte, now time.Time, rng *rand.ChaCha8) []byte {
 	for _, s := range t.spans {
 		field := dst[s.off : s.off+s.n]
 		if s.stamp != "" {
-			if s.stamp == "unix" {
+			switch s.stamp {
+			case "unix":
 				stamp = strconv.AppendInt(stamp[:0], now.Unix(), 10)
-			} else if s.stamp == "unixms" {
+			case "unixms":
 				stamp = strconv.AppendInt(stamp[:0], now.UnixMilli(), 10)
-			} else {
+			default:
 				stamp = now.UTC().AppendFormat(stamp[:0], s.stamp)
 			}
 			if len(stamp) == s.n {

@@ -33,6 +33,9 @@ func FuzzVerify(f *testing.F) {
 			}
 			_ = s.Verify([]Key{k}, body, h, now)
 			_ = s.CheckHeader(h)
+			if s.Signature.Timestamp == "body" {
+				continue // the time is the body's own, which a fuzzed body lacks
+			}
 			if id == "" {
 				id = "msg_1"
 			}
