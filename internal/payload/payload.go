@@ -10,7 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -150,13 +150,20 @@ func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
 	}
 	if !opts.KeepIDs {
 		if env.ID != "" {
-			if _, ok := doc.Get(env.ID); ok {
-				id, err := randomHex(12)
+			if old, ok := doc.Get(env.ID); ok {
+				var id string
+				var err error
+				if o, isString := old.(string); isString && strings.HasPrefix(o, env.IDPrefix) && len(o) > len(env.IDPrefix) {
+					id, err = freshLike(o) // the same shape: prefix, length, alphabet
+				} else {
+					id, err = randomHex(12)
+					id = env.IDPrefix + id
+				}
 				if err != nil {
 					return nil, err
 				}
-				doc.Set(env.ID, env.IDPrefix+id)
-				fresh = append(fresh, Fresh{Value: env.IDPrefix + id})
+				doc.Set(env.ID, id)
+				fresh = append(fresh, Fresh{Value: id})
 			}
 		}
 		if data, ok := doc.Get("data"); ok {
@@ -388,6 +395,11 @@ func refreshIDs(data *jsondoc.Object) error {
 	return nil
 }
 
+// freshLike makes a new id in old's shape, so an app that checks the
+// form of ids takes it: the same prefix (up to the last "_"), length and
+// alphabet (digits, hex, letters of each case; dashes and the like kept
+// where they were), a UUID of the same version, an email-style message id
+// at the same domain.
 func freshLike(old string) (string, error) {
 	if strings.HasPrefix(old, "<") && strings.HasSuffix(old, ">") && strings.Contains(old, "@") {
 		domain := old[strings.LastIndex(old, "@")+1 : len(old)-1]
@@ -397,15 +409,61 @@ func freshLike(old string) (string, error) {
 		}
 		return "<" + local + "@" + domain + ">", nil
 	}
-	if old != "" && strings.Trim(old, "0123456789") == "" {
-		n, err := rand.Int(rand.Reader, big.NewInt(900000))
-		if err != nil {
-			return "", fmt.Errorf("generate id: %w", err)
-		}
-		return n.Add(n, big.NewInt(100000)).String(), nil
+	prefix := ""
+	if i := strings.LastIndexByte(old, '_'); i >= 0 && i < len(old)-1 {
+		prefix = old[:i+1]
 	}
-	return randomHex(max(8, len(old)/2))
+	rest := old[len(prefix):]
+	if rest == "" {
+		id, err := randomHex(12)
+		return prefix + id, err
+	}
+	if strings.Trim(rest, "0123456789") == "" && len(rest) < 6 {
+		// A short number: six digits, so that copies sent under load
+		// stay apart.
+		rest += strings.Repeat("0", 6-len(rest))
+	}
+	noise := make([]byte, len(rest))
+	if _, err := rand.Read(noise); err != nil {
+		return "", fmt.Errorf("generate id: %w", err)
+	}
+	const (
+		digits = "0123456789"
+		lower  = "abcdefghijklmnopqrstuvwxyz"
+		upper  = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		hexLow = "0123456789abcdef"
+		hexUp  = "0123456789ABCDEF"
+	)
+	hexLower := strings.Trim(rest, hexLow+"-") == "" && strings.ContainsAny(rest, "abcdef")
+	hexUpper := strings.Trim(rest, hexUp+"-") == "" && strings.ContainsAny(rest, "ABCDEF")
+	uuid := uuidPattern.MatchString(rest)
+	out := []byte(rest)
+	for i, c := range out {
+		pick := func(set string) byte { return set[int(noise[i])%len(set)] }
+		switch {
+		case uuid && (i == 14 || i == 8 || i == 13 || i == 18 || i == 23):
+			// the version digit and the dashes stay
+		case uuid && i == 19:
+			out[i] = "89ab"[noise[i]%4]
+		case hexLower && strings.IndexByte(hexLow, c) >= 0:
+			out[i] = pick(hexLow)
+		case hexUpper && strings.IndexByte(hexUp, c) >= 0:
+			out[i] = pick(hexUp)
+		case c >= '0' && c <= '9':
+			out[i] = pick(digits)
+			if i == 0 && strings.Trim(rest, digits) == "" && out[i] == '0' {
+				out[i] = '1' // a number keeps its length
+			}
+		case c >= 'a' && c <= 'z':
+			out[i] = pick(lower)
+		case c >= 'A' && c <= 'Z':
+			out[i] = pick(upper)
+		}
+	}
+	return prefix + string(out), nil
 }
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func randomHex(n int) (string, error) {
 	b := make([]byte, n)

@@ -2,6 +2,7 @@ package payload
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,44 @@ func TestFromFile(t *testing.T) {
 				t.Errorf("body = %s\nwant   %s", ev.Body, tt.wantBody)
 			}
 		})
+	}
+}
+
+// A fresh id keeps the old one's shape: apps check ids' forms.
+func TestFreshIDKeepsShape(t *testing.T) {
+	// shape is each character's class: digit, lower, upper, or itself.
+	shape := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= '0' && r <= '9':
+				return '9'
+			case r >= 'a' && r <= 'z':
+				return 'a'
+			case r >= 'A' && r <= 'Z':
+				return 'A'
+			}
+			return r
+		}, s)
+	}
+	for _, old := range []string{"invoice_WF7WtCLFFtd8ubcTgboSFNql", "evt_3QJZbUFp9sTlXg7y1aB2cD3e", "820982911946154508", "cus_R8m2Xk4nWqYz1A"} {
+		got, err := freshLike(old)
+		if err != nil || got == old || shape(got) != shape(old) {
+			t.Errorf("freshLike(%q) = %q, %v: want a new id of the shape %s", old, got, err, shape(old))
+		}
+	}
+	tests := []struct {
+		old  string
+		want *regexp.Regexp
+	}{
+		{"txn_01hv8wptq8987qeep44cyrewp9", regexp.MustCompile(`^txn_[0-9a-z]{26}$`)},
+		{"6761188f-7520-42d8-8898-ff6fc54ce618", regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)},
+		{"42", regexp.MustCompile(`^[1-9][0-9]{5}$`)},
+		{"<abc@mail.example.com>", regexp.MustCompile(`^<[0-9a-f]{24}@mail\.example\.com>$`)},
+	}
+	for _, tt := range tests {
+		got, err := freshLike(tt.old)
+		if err != nil || !tt.want.MatchString(got) || got == tt.old {
+			t.Errorf("freshLike(%q) = %q, %v; want %s", tt.old, got, err, tt.want)
+		}
 	}
 }
