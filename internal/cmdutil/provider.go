@@ -46,6 +46,21 @@ func ParseKeys(p *provider.Provider, secrets []string, source string) ([]provide
 	return keys, nil
 }
 
+// SigningKeys is ParseKeys for a command that signs: an ed25519 public
+// key, which only verifies, is refused.
+func SigningKeys(p *provider.Provider, secrets []string, source string) ([]provider.Key, error) {
+	keys, err := ParseKeys(p, secrets, source)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if !k.CanSign() {
+			return nil, FlagErrorf("the secret from %s: %v", source, provider.ErrPublicKey)
+		}
+	}
+	return keys, nil
+}
+
 // ParseUnixTime reads a --timestamp value: Unix seconds.
 func ParseUnixTime(flag, value string, now time.Time) (time.Time, error) {
 	secs, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)

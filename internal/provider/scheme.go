@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1" //nolint:gosec // the HMAC some providers (Intercom) sign with
@@ -30,13 +31,37 @@ var (
 	ErrMissingID          = errors.New("no delivery id header")
 )
 
-// Key is a secret made into the HMAC key the provider's way.
-type Key struct{ b []byte }
+// Key is a secret made into the HMAC key the provider's way; for ed25519,
+// a public key, with its private key when it can sign.
+type Key struct {
+	b    []byte
+	pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
+}
+
+// CanSign reports whether the key can sign (not an ed25519 public key).
+func (k Key) CanSign() bool { return k.pub == nil || k.priv != nil }
+
+// ErrPublicKey is signing with an ed25519 public key.
+var ErrPublicKey = errors.New("this is a public key, which verifies but cannot sign: give the private key (jasni providers show names its form)")
+
+func (s *Spec) isEd25519() bool { return s.Signature.Algorithm == "ed25519" }
 
 // ParseKey turns a secret into a key, or says why it cannot be one.
 func (s *Spec) ParseKey(secret string) (Key, error) {
 	if secret == "" {
 		return Key{}, errors.New("the secret is empty")
+	}
+	if s.isEd25519() {
+		b, err := hex.DecodeString(strings.TrimPrefix(secret, s.Signature.KeyPrefix))
+		switch {
+		case err == nil && len(b) == ed25519.PublicKeySize:
+			return Key{pub: b}, nil
+		case err == nil && len(b) == ed25519.PrivateKeySize:
+			priv := ed25519.PrivateKey(b)
+			return Key{pub: priv.Public().(ed25519.PublicKey), priv: priv}, nil
+		}
+		return Key{}, fmt.Errorf("a %s key is hex: 64 characters for the public key that verifies, 128 for the private key that signs (seed and public key); this is neither", s.Title)
 	}
 	form := s.Signature.Key
 	if form == "secret" || form == "" {
@@ -84,8 +109,13 @@ func (s *Spec) newHash() func() hash.Hash {
 	return sha256.New
 }
 
-// macSize is the size of one MAC.
-func (s *Spec) macSize() int { return s.newHash()().Size() }
+// macSize is the size of one MAC or signature.
+func (s *Spec) macSize() int {
+	if s.isEd25519() {
+		return ed25519.SignatureSize
+	}
+	return s.newHash()().Size()
+}
 
 // FormatTimestamp writes t as the scheme sends it: Unix seconds,
 // milliseconds or RFC 3339.
@@ -335,6 +365,9 @@ type Check struct {
 	// body is kept when the timestamp to check is in it.
 	body []byte
 	now  time.Time
+	// signed is the message an ed25519 signature covers, as it arrives.
+	signed []byte
+	pubs   []ed25519.PublicKey
 }
 
 // NewCheck starts checking a delivery's signature in h with keys, as of
@@ -382,6 +415,14 @@ func (s *Spec) NewCheck(keys []Key, h http.Header, now time.Time) *Check {
 	before, after, _ := strings.Cut(s.Signature.Payload, "{body}")
 	prefix := appendPart(nil, before, m)
 	c.after = appendPart(nil, after, m)
+	if s.isEd25519() {
+		// A signature is checked over the whole message at once.
+		c.signed = append([]byte{}, prefix...)
+		for _, k := range keys {
+			c.pubs = append(c.pubs, k.pub)
+		}
+		return c
+	}
 	for _, k := range keys {
 		mac := hmac.New(s.newHash(), k.b)
 		mac.Write(prefix)
@@ -408,6 +449,9 @@ func (c *Check) Write(p []byte) (int, error) {
 	if c.body != nil {
 		c.body = append(c.body, p...)
 	}
+	if c.pubs != nil {
+		c.signed = append(c.signed, p...)
+	}
 	return len(p), nil
 }
 
@@ -418,6 +462,16 @@ func (c *Check) Verify() error {
 		return c.err
 	}
 	ok := false
+	if c.pubs != nil {
+		msg := append(c.signed, c.after...)
+		for _, pub := range c.pubs {
+			for _, sig := range c.sums {
+				if pub != nil && ed25519.Verify(pub, msg, sig) {
+					ok = true
+				}
+			}
+		}
+	}
 	for _, mac := range c.macs {
 		mac.Write(c.after)
 		want := mac.Sum(nil)
@@ -448,11 +502,21 @@ type Signer struct {
 	before, after string
 	buf, sum      []byte
 	sigs          []string
+	privs         []ed25519.PrivateKey
 }
 
 // NewSigner returns a Signer for keys (not safe for concurrent use).
 func (s *Spec) NewSigner(keys []Key) *Signer {
 	g := &Signer{spec: s}
+	if s.isEd25519() {
+		for _, k := range keys {
+			if k.priv != nil {
+				g.privs = append(g.privs, k.priv)
+			}
+		}
+		g.before, g.after, _ = strings.Cut(s.Signature.Payload, "{body}")
+		return g
+	}
 	for _, k := range keys {
 		g.macs = append(g.macs, hmac.New(s.newHash(), k.b))
 	}
@@ -466,6 +530,17 @@ func (g *Signer) SignInto(h http.Header, m Message) {
 	s := g.spec
 	m.stamp = s.stampOf(m)
 	g.sigs = g.sigs[:0]
+	if len(g.privs) > 0 {
+		msg := appendPart(nil, g.before, m)
+		msg = append(msg, m.Body...)
+		msg = appendPart(msg, g.after, m)
+		for _, priv := range g.privs {
+			g.sigs = append(g.sigs, s.encode(ed25519.Sign(priv, msg)))
+			if !s.MultiSignature() {
+				break
+			}
+		}
+	}
 	for _, mac := range g.macs {
 		mac.Reset()
 		g.write(mac, g.before, m)
@@ -497,7 +572,7 @@ func (g *Signer) SignInto(h http.Header, m Message) {
 	if s.Headers.ID != "" && m.ID != "" {
 		setOne(h, s.Headers.ID, m.ID)
 	}
-	if len(g.macs) == 0 {
+	if len(g.macs) == 0 && len(g.privs) == 0 {
 		h.Del(sig.Header)
 	}
 }
@@ -528,6 +603,13 @@ func (s *Spec) NewSecret() (string, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate a secret: %w", err)
+	}
+	if s.isEd25519() {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", fmt.Errorf("generate a key: %w", err)
+		}
+		return s.Signature.KeyPrefix + hex.EncodeToString(priv), nil
 	}
 	switch s.Signature.Key {
 	case "base64":

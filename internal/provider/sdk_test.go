@@ -25,6 +25,8 @@ type sdkCase struct {
 	Timestamp int64             `json:"timestamp,omitempty"`
 	// Now is the verifier's clock, in Unix milliseconds.
 	Now int64 `json:"now,omitempty"`
+	// PublicKey verifies an ed25519 signature (the secret is the private key).
+	PublicKey string `json:"public_key,omitempty"`
 }
 
 type sdkResult struct {
@@ -79,6 +81,8 @@ var sdkSecrets = map[string]string{
 	"standard": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 	"github":   "It's a Secret to Everybody",
 	"paddle":   "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI",
+	// A private key (seed and public key); its public half is the last 64.
+	"discord": "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
 }
 
 // TestProviderSDKs: what jasni signs, each provider's own verifier accepts,
@@ -109,7 +113,11 @@ func TestProviderSDKs(t *testing.T) {
 				if tampered {
 					body = body[:len(body)-1] + " " + body[len(body)-1:]
 				}
-				cases = append(cases, sdkCase{Op: "verify", Provider: name, Secret: secret, Body: body, Headers: flat(h), Now: now.UnixMilli()})
+				c := sdkCase{Op: "verify", Provider: name, Secret: secret, Body: body, Headers: flat(h), Now: now.UnixMilli()}
+				if len(secret) == 128 {
+					c.PublicKey = secret[64:]
+				}
+				cases = append(cases, c)
 				what = append(what, sent{name, ev.Name, tampered})
 			}
 			cases = append(cases, sdkCase{Op: "sign", Provider: name, Secret: secret, Body: string(ev.JSON), ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", Timestamp: now.Unix()})

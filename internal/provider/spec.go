@@ -61,7 +61,8 @@ type SignatureSpec struct {
 	// Header carries the signature.
 	Header string `toml:"header" json:"header,omitempty"`
 	// Algorithm is the MAC: hmac-sha256 (the default), hmac-sha1 or
-	// hmac-sha512.
+	// hmac-sha512; or ed25519, a signature jasni makes with a private key
+	// and listen checks with the public key (Discord's).
 	Algorithm string `toml:"algorithm" json:"algorithm,omitempty"`
 	// Payload is what is signed: {body}, {timestamp} and {id} in a template,
 	// e.g. "{timestamp}.{body}". {timestamp} is the timestamp as it travels
@@ -233,8 +234,13 @@ func (s *Spec) check() error {
 	case "":
 		sig.Algorithm = "hmac-sha256"
 	case "hmac-sha256", "hmac-sha1", "hmac-sha512":
+	case "ed25519":
+		if sig.Key != "" && sig.Key != "hex" {
+			return fmt.Errorf("signature.key %q: an ed25519 key is hex (a 32-byte public key verifies, a 64-byte private key signs)", sig.Key)
+		}
+		sig.Key = "hex"
 	default:
-		return fmt.Errorf("signature.algorithm %q: use hmac-sha256, hmac-sha1 or hmac-sha512", sig.Algorithm)
+		return fmt.Errorf("signature.algorithm %q: use hmac-sha256, hmac-sha1, hmac-sha512 or ed25519", sig.Algorithm)
 	}
 	if sig.Payload == "" {
 		sig.Payload = "{body}"

@@ -96,7 +96,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			if len(secrets) == 0 {
 				return cmdutil.FlagErrorf("no webhook secret: pass the endpoint's --secret (or set WEBHOOK_SECRET)")
 			}
-			if opts.Keys, err = cmdutil.ParseKeys(opts.Provider, secrets[:1], source); err != nil {
+			if opts.Keys, err = cmdutil.SigningKeys(opts.Provider, secrets[:1], source); err != nil {
 				return err
 			}
 			if opts.JUnit != "" {

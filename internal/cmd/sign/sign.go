@@ -91,6 +91,9 @@ func signRun(opts *Options) error {
 	}
 	p := opts.Provider
 	key, err := p.ParseKey(opts.Secret)
+	if err == nil && !key.CanSign() {
+		err = provider.ErrPublicKey
+	}
 	if err != nil {
 		return cmdutil.FlagErrorf("--secret: %v", err)
 	}

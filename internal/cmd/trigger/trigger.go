@@ -388,7 +388,7 @@ func (t *tally) count(a delivery.Attempt) {
 // response limit as the default --timeout, and --timestamp.
 func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 	if !o.Unsigned {
-		keys, err := cmdutil.ParseKeys(o.Provider, append([]string{o.Secret}, o.MoreSecrets...), o.SecretSource)
+		keys, err := cmdutil.SigningKeys(o.Provider, append([]string{o.Secret}, o.MoreSecrets...), o.SecretSource)
 		if err != nil {
 			return err
 		}

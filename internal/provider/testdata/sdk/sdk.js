@@ -1,6 +1,6 @@
 // The providers' own code, driven by internal/provider/sdk_test.go: reads a
 // JSON array of cases on stdin, answers a JSON array of results on stdout.
-//   {op: "verify", provider, secret, body, headers, now}  -> {ok, error}
+//   {op: "verify", provider, secret, body, headers, now, public_key}  -> {ok, error}
 //   {op: "sign", provider, secret, body, id, timestamp} -> {headers}
 // Each provider's verifier is the one its docs tell receivers to use.
 'use strict';
@@ -28,6 +28,11 @@ const verifiers = {
     const paddle = new Paddle('pdl_sdbx_apikey_unused', { logLevel: 'none' });
     if (!(await paddle.webhooks.isSignatureValid(c.body, c.secret, c.headers['Paddle-Signature'] || ''))) throw new Error('signature is not valid');
   },
+};
+
+verifiers.discord = async (c) => {
+  const { verifyKey } = require('discord-interactions');
+  if (!(await verifyKey(c.body, c.headers['X-Signature-Ed25519'] || '', c.headers['X-Signature-Timestamp'] || '', c.public_key))) throw new Error('signature does not match');
 };
 
 const signers = {
