@@ -21,7 +21,7 @@ func FuzzVerify(f *testing.F) {
 			}
 			secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 			if s.Signature.Algorithm == "ed25519" {
-				secret = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+				secret = ed25519Private
 			}
 			k, err := s.ParseKey(secret)
 			if err != nil {

@@ -275,6 +275,9 @@ func TestSignerMatchesSign(t *testing.T) {
 			t.Fatal(err)
 		}
 		secrets := []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_dGVzdHNlY3JldGtleQ=="}
+		if p.Signature.Algorithm == "ed25519" {
+			secrets = []string{ed25519Private, ed25519Private}
+		}
 		var keys []Key
 		for _, s := range secrets {
 			k, err := p.ParseKey(s)
@@ -309,7 +312,11 @@ func TestCheckInPieces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, err := p.ParseKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+		secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		if p.Signature.Algorithm == "ed25519" {
+			secret = ed25519Private
+		}
+		k, err := p.ParseKey(secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -337,3 +344,6 @@ func TestCheckInPieces(t *testing.T) {
 		}
 	}
 }
+
+// ed25519Private is RFC 8032's first test key: seed, then public key.
+const ed25519Private = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
