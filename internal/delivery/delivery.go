@@ -30,6 +30,8 @@ var JasniSchedule = []time.Duration{0, 10 * time.Second, 60 * time.Second, 5 * t
 
 // Request is one delivery, ready to send.
 type Request struct {
+	// Method is POST when empty.
+	Method string
 	URL    string
 	Body   []byte
 	Header http.Header
@@ -108,7 +110,11 @@ func (s *Sender) attempt(ctx context.Context, client *http.Client, req Request) 
 		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 		defer cancel()
 	}
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodPost, req.URL, bytes.NewReader(req.Body))
+	method := req.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, method, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
 		return Attempt{Err: &TransportError{URL: req.URL, Err: err}}
 	}

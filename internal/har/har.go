@@ -5,6 +5,7 @@
 package har
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -149,7 +150,7 @@ func entries(d *store.Delivery, base string) []Entry {
 		e := Entry{
 			StartedDateTime: a.At.UTC().Format(time.RFC3339Nano),
 			Time:            float64(a.DurationMS),
-			Request:         request(http.MethodPost, a.URL, h, body, int64(len(body))),
+			Request:         request(cmp.Or(d.Method, http.MethodPost), a.URL, h, body, int64(len(body))),
 			Response:        response(a, a.Status),
 			Timings:         Timings{Wait: float64(a.DurationMS)},
 			DeliveryID:      d.ID,

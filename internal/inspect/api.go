@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -24,6 +23,9 @@ const (
 	maxLimit      = 1000
 	maxExport     = 200
 	maxReplayBody = 16 << 20
+	// maxExportBytes bounds the bodies one HAR export holds, which are in
+	// memory while it is written.
+	maxExportBytes = 64 << 20
 )
 
 type apiErr struct {
@@ -96,11 +98,14 @@ func parseQuery(r *http.Request) (store.Query, error) {
 	default:
 		return q, errors.New("refused: want true or false")
 	}
-	if verdict := v.Get("verdict"); verdict != "" {
+	switch verdict := v.Get("verdict"); verdict {
+	case "":
+	case "valid", "invalid", "missing":
 		q.Verdict = store.Verdict(verdict)
-		if verdict == "unchecked" {
-			q.Verdict = store.VerdictSkipped
-		}
+	case "unchecked", string(store.VerdictSkipped):
+		q.Verdict = store.VerdictSkipped
+	default:
+		return q, errors.New("verdict: want valid, invalid, missing or unchecked")
 	}
 	if st := v.Get("status"); st != "" {
 		var err error
@@ -188,9 +193,18 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 	}
 	var req replayRequest
 	if r.ContentLength != 0 {
-		dec := json.NewDecoder(io.LimitReader(r.Body, 2*maxReplayBody))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 2*maxReplayBody))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		err := dec.Decode(&req)
+		if err == nil && dec.More() {
+			err = errors.New("text after the object")
+		}
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			apiError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a replay request is at most %d MiB", 2*maxReplayBody>>20))
+			return
+		case err != nil:
 			apiError(w, http.StatusBadRequest, "bad_request", "the body must be a JSON object with body, body_base64, headers and sign: "+err.Error())
 			return
 		}
@@ -263,8 +277,8 @@ func headerOf(m map[string][]string) (http.Header, error) {
 			return nil, fmt.Errorf("header %q: a name is letters, digits and !#$%%&'*+-.^_`|~ only", k)
 		}
 		for _, v := range vs {
-			if strings.ContainsAny(v, "\r\n\x00") {
-				return nil, fmt.Errorf("header %s: a value cannot hold a line break or NUL", k)
+			if strings.IndexFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) >= 0 {
+				return nil, fmt.Errorf("header %s: a value cannot hold a control character (a line break, NUL, ...)", k)
 			}
 			h.Add(k, v)
 		}
@@ -305,8 +319,16 @@ func (s *Server) harMany(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("ids: at most %d deliveries at once", maxExport))
 		return
 	}
-	var ds []*store.Delivery
+	var (
+		ds   []*store.Delivery
+		seen = map[string]bool{}
+		size int64
+	)
 	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		if !idPattern.MatchString(id) {
 			apiError(w, http.StatusBadRequest, "bad_query", "ids: not a delivery id")
 			return
@@ -318,6 +340,16 @@ func (s *Server) harMany(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			apiError(w, http.StatusInternalServerError, "history", err.Error())
+			return
+		}
+		for _, a := range d.Attempts {
+			size += int64(len(a.Body))
+			if a.Sent != nil {
+				size += int64(len(a.Sent.Body))
+			}
+		}
+		if size += int64(len(d.Body)); size > maxExportBytes {
+			apiError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the deliveries chosen hold more than %d MiB of bodies: export fewer at a time", maxExportBytes>>20))
 			return
 		}
 		ds = append(ds, d)

@@ -112,6 +112,7 @@ func TestReplay(t *testing.T) {
 		{"unknown field", map[string]any{"url": "http://evil.example"}, 400},
 		{"bad header name", map[string]any{"headers": map[string][]string{"Bad Name": {"x"}}}, 400},
 		{"header value with a line break", map[string]any{"headers": map[string][]string{"X-A": {"a\r\nX-B: b"}}}, 400},
+		{"header value with a control character", map[string]any{"headers": map[string][]string{"X-A": {"a\u0001b"}}}, 400},
 		{"body and body_base64", map[string]any{"body": "a", "body_base64": "YQ=="}, 400},
 	}
 	for _, tt := range bad {
@@ -196,7 +197,7 @@ func TestHAR(t *testing.T) {
 			}
 		}
 	}
-	if st := r.call(t, "GET", "/api/export.har?ids="+ds[1].ID+","+ds[0].ID, nil, &h); st != 200 {
+	if st := r.call(t, "GET", "/api/export.har?ids="+ds[1].ID+","+ds[0].ID+","+ds[1].ID, nil, &h); st != 200 {
 		t.Fatalf("status %d", st)
 	}
 	if h.Log.Version != "1.2" || h.Log.Creator.Name != "jasni" || len(h.Log.Entries) != 3 {
@@ -303,5 +304,55 @@ func TestRefusedSaysWhy(t *testing.T) {
 	r.call(t, "GET", "/api/deliveries?refused=1", nil, &l)
 	if len(l.Deliveries) != 1 || l.Deliveries[0].Verdict != "invalid" || !strings.Contains(l.Deliveries[0].Forward.Skipped, "signature") {
 		t.Fatalf("refused list %+v", l)
+	}
+}
+
+// Text after the replay object is refused, not ignored.
+func TestReplayTrailingText(t *testing.T) {
+	r := newRig(t)
+	r.send(t, `{"event":"email.received","timestamp":"2024-01-15T10:30:00.000Z","data":{}}`)
+	id := r.kept(t, 1)[0].ID
+	req, _ := http.NewRequest("POST", r.url+"/api/deliveries/"+id+"/replay", strings.NewReader(`{"sign":"none"} and more`))
+	req.Header.Set("X-Jasni-Token", r.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+}
+
+// At most a few pages follow the stream: each costs the relay an encoding
+// of every delivery.
+func TestStreamsAreCapped(t *testing.T) {
+	r := newRig(t)
+	var open []*http.Response
+	defer func() {
+		for _, resp := range open {
+			resp.Body.Close()
+		}
+	}()
+	for i := 0; ; i++ {
+		resp, err := http.Get(r.url + "/api/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			resp.Body.Close()
+			if i < 4 {
+				t.Fatalf("only %d pages may follow the stream", i)
+			}
+			return
+		}
+		// Wait for the stream's first event, so it is counted.
+		if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, resp)
+		if i > 100 {
+			t.Fatal("no cap on the pages that follow the stream")
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -57,6 +58,8 @@ type Server struct {
 	srv   *http.Server
 	ln    net.Listener
 	done  chan struct{}
+	// streams counts the pages following /api/stream.
+	streams atomic.Int32
 }
 
 // New makes an inspector; Serve starts it.
@@ -169,7 +172,8 @@ func (s *Server) Close() error {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.page)
-	mux.Handle("GET /static/", staticFiles())
+	mux.Handle("GET /static/app.js", staticFiles())
+	mux.Handle("GET /static/app.css", staticFiles())
 	mux.HandleFunc("GET /api/deliveries", s.list)
 	mux.HandleFunc("GET /api/deliveries/{id}", s.get)
 	mux.HandleFunc("POST /api/deliveries/{id}/replay", s.replay)
@@ -213,7 +217,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 // loopbackHost reports a Host of 127.0.0.1, ::1 or localhost, with or
 // without a port.
 func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return false
+		}
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")

@@ -16,6 +16,9 @@ import (
 // misses deliveries (it is told, and reloads the list), and how long one
 // write may wait before a page that stopped reading is cut off.
 const (
+	// maxStreams bounds the pages that follow the stream at once: each
+	// one costs the relay an encoding of every delivery.
+	maxStreams    = 8
 	streamBuffer  = 256
 	writeDeadline = 5 * time.Second
 	keepAlive     = 15 * time.Second
@@ -27,6 +30,12 @@ const (
 // delivery; without a feed (jasni inspect) it reads the history for new
 // deliveries every PollEvery.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	if s.streams.Add(1) > maxStreams {
+		s.streams.Add(-1)
+		apiError(w, http.StatusServiceUnavailable, "too_many_pages", fmt.Sprintf("%d inspector pages are following deliveries already: close one", maxStreams))
+		return
+	}
+	defer s.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")

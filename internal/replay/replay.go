@@ -144,7 +144,7 @@ func (r *Replayer) Prepare(d *store.Delivery, e Edit) (delivery.Request, string,
 	if err != nil {
 		return delivery.Request{}, "", err
 	}
-	return delivery.Request{URL: target, Body: body, Header: hdr}, note, nil
+	return delivery.Request{Method: d.Method, URL: target, Body: body, Header: hdr}, note, nil
 }
 
 func (r *Replayer) sign(d *store.Delivery, hdr http.Header, body []byte, e Edit) (string, error) {

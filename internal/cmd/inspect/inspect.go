@@ -74,8 +74,12 @@ func NewCmdInspect(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 					return err
 				}
 			}
-			if opts.Addr, _, err = inspector.ParseFlag(addr); err != nil {
+			var off bool
+			if opts.Addr, off, err = inspector.ParseFlag(addr); err != nil {
 				return cmdutil.FlagErrorf("%v", err)
+			}
+			if off {
+				return cmdutil.FlagErrorf("--inspect %s: jasni inspect is the inspector; give it an address, or leave --inspect out", addr)
 			}
 			if opts.Timeout <= 0 {
 				return cmdutil.FlagErrorf("--timeout must be more than 0, e.g. 30s")
