@@ -128,6 +128,17 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("bytes that are not UTF-8 shown as %q", bad)
 	}
 
+	// A name written to read backwards is shown with its control character.
+	r.send(t, "{\"event\":\"\u202eevil.gpj\",\"data\":{}}")
+	spoof := r.kept(t, 5)[0].ID
+	var cell string
+	clitest.Do(t, ctx, "a bidi override",
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+spoof+`"]`)),
+		clitest.Into(&cell, chromedp.Evaluate[string](`document.querySelector('tr[data-id="`+spoof+`"]').children[2].textContent`)))
+	if cell != `\u{202e}evil.gpj` {
+		t.Errorf("event shown as %q, want the override visible", cell)
+	}
+
 	// Filters: by event type, from the server; by text, in the page.
 	var rows string
 	clitest.Do(t, ctx, "filter by event",

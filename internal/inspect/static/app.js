@@ -5,6 +5,7 @@
 const token = document.querySelector('meta[name="jasni-token"]').content;
 const $ = (id) => document.getElementById(id);
 const PAGE = 200;
+const MAX_ROWS = 1000; // the live list keeps the newest; older ones are a click away
 const TREE_MAX = 2 << 20; // bodies larger than this are shown raw only
 
 const state = {
@@ -12,18 +13,27 @@ const state = {
   oldest: '', info: {}, refusedNew: 0, gen: 0,
 };
 
-// el builds an element; children that are not nodes become text nodes.
+// visible shows the characters that would change how text reads (bidi
+// controls, zero-width characters) or would not show at all (control
+// characters) as \u{…}: a name that reads backwards is a spoof.
+const hidden = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+function visible(s) {
+  return s.replace(hidden, (c) => '\\u{' + c.codePointAt(0).toString(16).padStart(4, '0') + '}');
+}
+
+// el builds an element; children that are not nodes become text nodes,
+// with hidden characters made visible.
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'class') e.className = v;
     else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : String(v));
+    else e.setAttribute(k, v === true ? '' : visible(String(v)));
   }
   for (const c of kids.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    e.append(c instanceof Node ? c : document.createTextNode(visible(String(c))));
   }
   return e;
 }
@@ -31,7 +41,7 @@ function el(tag, attrs, ...kids) {
 // fill replaces node's children with kids, leaving out the empty ones.
 function fill(node, ...kids) {
   node.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false)
-    .map((k) => (k instanceof Node ? k : document.createTextNode(String(k)))));
+    .map((k) => (k instanceof Node ? k : document.createTextNode(visible(String(k))))));
 }
 
 async function api(path, opts) {
@@ -192,21 +202,60 @@ function setTab(refused) {
 
 // ---- the live stream ----------------------------------------------------
 
+// Deliveries that arrive in a burst are drawn once per frame, so the page
+// keeps up; the list keeps the newest MAX_ROWS.
+let pending = [];
+function flushPending() {
+  const batch = pending;
+  pending = [];
+  const f = filters();
+  let reopen = false;
+  for (const o of batch) {
+    if (!!o.rejected !== state.refused) {
+      if (o.rejected) { state.refusedNew++; $('refused-count').textContent = '+' + state.refusedNew; }
+      continue;
+    }
+    if (!matches(o, f)) continue;
+    upsert(o, true);
+    if (state.current === o.id) reopen = true;
+  }
+  const rows = $('rows');
+  while (rows.children.length > MAX_ROWS) {
+    const last = rows.lastElementChild;
+    state.rows.delete(last.dataset.id);
+    state.oldest = rows.children[rows.children.length - 2].dataset.id;
+    last.remove();
+    $('more').hidden = false;
+  }
+  // The open delivery is drawn again, unless the user is editing it.
+  if (reopen && !$('edit-body')) showDetail(state.current);
+}
+
+// A hidden tab lets go of its stream (a browser holds six connections to
+// a host, and each open page keeps one), and catches up when shown again.
+let stream = null;
+document.addEventListener('visibilitychange', () => {
+  if (document.hidden && stream) {
+    stream.close();
+    stream = null;
+    $('conn').textContent = '○ paused while hidden';
+    $('conn').className = 'conn';
+  } else if (!document.hidden && !stream) {
+    loadList(false);
+    connect();
+  }
+});
+
 function connect() {
   const es = new EventSource('/api/stream');
+  stream = es;
   es.addEventListener('hello', () => {
     $('conn').textContent = '● live';
     $('conn').className = 'conn live';
   });
   es.addEventListener('delivery', (ev) => {
-    const o = JSON.parse(ev.data);
-    if (!!o.rejected !== state.refused) {
-      if (o.rejected) { state.refusedNew++; $('refused-count').textContent = '+' + state.refusedNew; }
-      return;
-    }
-    if (!matches(o, filters())) return;
-    upsert(o, true);
-    if (state.current === o.id) showDetail(o.id);
+    pending.push(JSON.parse(ev.data));
+    if (pending.length === 1) requestAnimationFrame(flushPending);
   });
   es.addEventListener('missed', () => loadList(false));
   es.onerror = () => {
@@ -335,7 +384,7 @@ function bodyView(bytes) {
   const sw = el('div', { class: 'switch' },
     parsed ? el('button', { 'data-view': 'tree', onclick: () => show('tree') }, 'JSON tree') : null,
     el('button', { 'data-view': 'raw', onclick: () => show('raw') }, 'Raw'),
-    !utf8 ? el('span', { class: 'warn' }, ' not UTF-8: bytes that are not are shown as \\xNN') : null);
+    !utf8 ? el('span', { class: 'warn' }, ' This body is not UTF-8: the bytes that are not are shown as \\xNN.') : null);
   show(parsed ? 'tree' : 'raw');
   return el('div', null, sw, box);
 }
@@ -388,6 +437,7 @@ async function showDetail(id) {
   if (state.current !== id) return;
   const [vt, vc] = verdictLabel(o);
   const fw = o.forward || {};
+  const noReplay = !!state.info.no_replay;
   const picks = [];
   const attempts = (o.attempts || []).map((a, n) => {
     const box = el('input', { type: 'checkbox', 'aria-label': 'compare' });
@@ -409,12 +459,12 @@ async function showDetail(id) {
       fw.skipped ? el('span', { class: 'cause' }, ' · ' + fw.skipped) : null,
       fw.fix ? el('span', { class: 'fix' }, fw.fix) : null),
     el('div', { class: 'actions' },
-      el('button', { id: 'replay-asis', onclick: () => replay(o.id, { sign: 'as-is' }) }, 'Replay as received'),
-      el('button', { id: 'replay-fresh', onclick: () => replay(o.id, { sign: 'fresh' }) }, 'Replay re-signed'),
-      el('button', { id: 'edit', onclick: () => openEditor(o, bytes, editor) }, 'Edit and replay'),
+      el('button', { id: 'replay-asis', disabled: noReplay, onclick: () => replay(o.id, { sign: 'as-is' }) }, 'Replay as received'),
+      el('button', { id: 'replay-fresh', disabled: noReplay, onclick: () => replay(o.id, { sign: 'fresh' }) }, 'Replay re-signed'),
+      el('button', { id: 'edit', disabled: noReplay, onclick: () => openEditor(o, bytes, editor) }, 'Edit and replay'),
       el('button', { id: 'curl', onclick: () => copyCurl(o, bytes) }, 'Copy as curl'),
-      el('a', { href: idPath(o.id) + '/fixture', download: '' }, el('button', { tabindex: '-1' }, 'Save as fixture')),
-      el('a', { href: idPath(o.id) + '/har', download: '' }, el('button', { tabindex: '-1' }, 'Export HAR'))),
+      el('a', { class: 'button', href: idPath(o.id) + '/fixture', download: '' }, 'Save as fixture'),
+      el('a', { class: 'button', href: idPath(o.id) + '/har', download: '' }, 'Export HAR')),
     state.info.no_replay ? el('div', { class: 'muted' }, 'Replay: ' + state.info.no_replay) : null,
     el('div', { class: 'result', id: 'replay-result' }), editor,
     el('h3', null, 'Request headers'), headersView(o.headers),
@@ -445,8 +495,17 @@ async function replay(id, req) {
     fill(resultBox(), el('div', { class: 'bad' }, '✗ ' + e.message));
     return;
   }
+  // The detail is drawn again with the new attempt; an open editor stays
+  // open, with what was typed in it.
+  const kept = $('edit-body') ? { headers: $('edit-headers').value, body: $('edit-body').value, sign: $('edit-sign').value } : null;
   await showDetail(id);
   fill(resultBox(), said);
+  if (kept) {
+    $('edit').click();
+    $('edit-headers').value = kept.headers;
+    if (!$('edit-body').disabled) $('edit-body').value = kept.body;
+    $('edit-sign').value = kept.sign;
+  }
 }
 
 function openEditor(o, bytes, editor) {
@@ -455,7 +514,12 @@ function openEditor(o, bytes, editor) {
   const hdr = el('textarea', { id: 'edit-headers', spellcheck: 'false' });
   hdr.value = lines.join('\n');
   const body = el('textarea', { id: 'edit-body', spellcheck: 'false' });
-  body.value = decode(bytes).map((s) => s.text).join('');
+  const utf8 = isUTF8(bytes);
+  body.value = utf8 ? new TextDecoder().decode(bytes) : '';
+  if (!utf8) {
+    body.disabled = true;
+    body.placeholder = 'This body is not UTF-8, so it cannot be edited as text here: it is sent as received, byte for byte. Edit the headers, or the signing.';
+  }
   const sign = el('select', { id: 'edit-sign' },
     el('option', { value: 'fresh' }, 'sign with the secret listen verifies with (fresh timestamp)'),
     el('option', { value: 'none' }, 'send unsigned (the app should refuse it)'),
@@ -463,7 +527,7 @@ function openEditor(o, bytes, editor) {
     el('option', { value: 'as-is' }, 'send the headers exactly as written'));
   const err = el('div', { class: 'bad' });
   const send = el('button', { id: 'edit-send', onclick: () => {
-    const headers = {};
+    const headers = Object.create(null); // a header named __proto__ is a header
     for (const [n, line] of hdr.value.split('\n').entries()) {
       if (!line.trim()) continue;
       const c = line.indexOf(':');
@@ -472,12 +536,18 @@ function openEditor(o, bytes, editor) {
       (headers[k] = headers[k] || []).push(line.slice(c + 1).trim());
     }
     err.textContent = '';
-    replay(o.id, { body: body.value, headers, sign: sign.value });
+    const req = { headers, sign: sign.value };
+    if (utf8) req.body = body.value;
+    replay(o.id, req);
   } }, 'Send to the app');
   fill(editor, el('h3', null, 'Edit and replay'), el('div', { class: 'muted' }, 'Headers, one per line'), hdr,
     el('div', { class: 'muted' }, 'Body'), body, el('div', { class: 'actions' }, sign, send,
       el('button', { onclick: () => fill(editor) }, 'Cancel'),
       el('button', { onclick: () => showDiff(resultBox(), 'as received', decode(bytes).map((s) => s.text).join(''), 'edited', body.value) }, 'Diff against the original')), err);
+}
+
+function isUTF8(bytes) {
+  try { new TextDecoder('utf-8', { fatal: true }).decode(bytes); return true; } catch (_) { return false; }
 }
 
 function target(o) {
@@ -494,11 +564,16 @@ async function copyCurl(o, bytes) {
     if (/^(content-length|x-forwarded-.*|host|connection)$/i.test(k)) continue;
     for (const v of o.headers[k]) parts.push('-H ' + shellQuote(k + ': ' + v));
   }
-  parts.push('--data-binary ' + shellQuote(decode(bytes).map((s) => s.text).join('')));
+  const text = isUTF8(bytes) ? new TextDecoder().decode(bytes) : null;
+  const inline = text !== null && !text.includes('\u0000') && bytes.length <= 64 * 1024;
+  const file = (/^[A-Za-z0-9_.-]{1,100}$/.test(o.event || '') ? o.event : 'delivery') + '.json';
+  parts.push('--data-binary ' + (inline ? shellQuote(text) : '@' + file));
   const cmd = parts.join(' \\\n  ');
   let copied = false;
   try { await navigator.clipboard.writeText(cmd); copied = true; } catch (_) { /* shown below */ }
-  fill(resultBox(), el('div', { class: 'muted' }, copied ? 'Copied. The signature in it is the original one.' : 'Copy it from here:'), el('pre', { id: 'curl-text' }, cmd));
+  fill(resultBox(), el('div', { class: 'muted' }, (copied ? 'Copied. ' : 'Copy it from here. ') + 'The signature in it is the original one.' +
+    (inline ? '' : ' The body is read from ' + file + ' (it is ' + (text === null ? 'not UTF-8' : 'too long for a command line') + '): save it there with Save as fixture.')),
+  el('pre', { id: 'curl-text' }, cmd));
 }
 
 // ---- diffs --------------------------------------------------------------
@@ -564,7 +639,8 @@ async function compareSelected() {
     const [a, b] = await Promise.all(ids.map((id) => api(idPath(id) + '/fixture', { raw: true })));
     const box = el('div');
     fill(pane, el('h2', null, 'Bodies compared'), box);
-    showDiff(box, ids[0], asText(decode(a).map((s) => s.text).join('')), ids[1], asText(decode(b).map((s) => s.text).join('')));
+    const label = (id) => { const o = state.rows.get(id); return (o && o.event ? o.event + ' ' : '') + id; };
+    showDiff(box, label(ids[0]), asText(decode(a).map((s) => s.text).join('')), label(ids[1]), asText(decode(b).map((s) => s.text).join('')));
   } catch (e) { showError(pane, e); }
 }
 
