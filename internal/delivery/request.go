@@ -34,6 +34,9 @@ func NewRequest(url string, body []byte, event string, s Signing, extra http.Hea
 	for k, v := range p.Headers.Extra {
 		h.Set(k, v)
 	}
+	if name, value, ok := p.HandshakeHeader(event); ok {
+		h.Set(name, value)
+	}
 	if p.UserAgent != "" {
 		h.Set("User-Agent", p.UserAgent)
 	}

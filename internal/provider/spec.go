@@ -37,6 +37,7 @@ type Spec struct {
 	Exhausted string `toml:"exhausted" json:"exhausted,omitempty"`
 
 	Signature SignatureSpec `toml:"signature" json:"signature,omitempty"`
+	Handshake HandshakeSpec `toml:"handshake" json:"handshake,omitempty"`
 	Headers   HeaderSpec    `toml:"headers" json:"headers,omitempty"`
 	Envelope  EnvelopeSpec  `toml:"envelope" json:"envelope,omitempty"`
 	// Events lists event types in the order to show them, with a line
@@ -346,6 +347,9 @@ func (s *Spec) check() error {
 	case "rfc3339", "rfc3339ms", "unix", "unixms":
 	default:
 		return fmt.Errorf("envelope.timestamp_format %q: use rfc3339, rfc3339ms, unix or unixms", s.Envelope.TimestampFormat)
+	}
+	if err := s.Handshake.check(); err != nil {
+		return err
 	}
 	for _, e := range s.Events {
 		if e.File != "" && !fileNamePattern.MatchString(e.File) {

@@ -12,6 +12,7 @@ package relay
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -245,6 +246,24 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	d.Duplicate = r.seen.check(r.provider.DedupKey(req.Header, body))
 	r.cfg.Feed.Publish(feed.Verified, d, nil)
+
+	// A handshake (Slack's url_verification, Zoom's url_validation,
+	// Discord's PING, Twitch's verification) proves the endpoint is the
+	// app's: listen answers it as the provider requires, and it never
+	// reaches the app as a delivery.
+	if answer, ctype, ok := r.provider.HandshakeAnswer(req.Header, body, r.cfg.Keys); ok {
+		d.Event = clip(cmp.Or(r.provider.Handshake.Event, d.Event, "handshake"))
+		d.Answer = http.StatusOK
+		d.Forward = &store.Attempt{Skipped: "a " + r.provider.Title + " handshake, answered by listen"}
+		if recorded, err := r.record(d, rd); err == nil && recorded {
+			r.cfg.Recorder.Finish(d)
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(d.Answer)
+		_, _ = w.Write(answer)
+		r.tell(d)
+		return
+	}
 
 	// Not forwarded: the delivery is answered 200 only once it is in the
 	// history, since that 200 tells the sender it need not send it again.
