@@ -15,6 +15,9 @@ func (s *Spec) Describe() []Fact {
 	sig := s.Signature
 	mac := strings.ToUpper(sig.Algorithm)
 	value := fmt.Sprintf("%s<%s of %s over %q>", sig.Prefix, sig.Encoding, mac, sig.Payload)
+	if sig.Algorithm == "ed25519" {
+		value = fmt.Sprintf("%s<%s of the Ed25519 signature of %q>", sig.Prefix, sig.Encoding, sig.Payload)
+	}
 	var out []Fact
 	switch {
 	case sig.Items != "":
@@ -29,10 +32,12 @@ func (s *Spec) Describe() []Fact {
 		out = append(out, Fact{"Signature", sig.Header + ": " + value})
 	}
 	key := "the whole secret string, as UTF-8"
-	switch sig.Key {
-	case "base64":
+	switch {
+	case sig.Algorithm == "ed25519":
+		key = "hex: the public key (64 characters) verifies, the private key (128: seed and public key) signs"
+	case sig.Key == "base64":
 		key = "the base64 after " + sig.KeyPrefix + ", decoded"
-	case "hex":
+	case sig.Key == "hex":
 		key = "the hex after " + sig.KeyPrefix + ", decoded"
 		if sig.KeyPrefix == "" {
 			key = "the secret's hex, decoded"
@@ -59,6 +64,9 @@ func (s *Spec) Describe() []Fact {
 	}
 	if s.Headers.Event != "" {
 		out = append(out, Fact{"Event", s.Headers.Event})
+	}
+	if hs := s.Handshake; hs.Match != "" {
+		out = append(out, Fact{"Handshake", fmt.Sprintf("%s (when %s), answered by listen with %s", hs.Event, hs.Match, hs.Answer)})
 	}
 	extra := make([]string, 0, len(s.Headers.Extra))
 	for k, v := range s.Headers.Extra {
