@@ -35,6 +35,22 @@ verifiers.discord = async (c) => {
   if (!(await verifyKey(c.body, c.headers['X-Signature-Ed25519'] || '', c.headers['X-Signature-Timestamp'] || '', c.public_key))) throw new Error('signature does not match');
 };
 
+verifiers.shopify = async (c) => {
+  require('@shopify/shopify-api/adapters/node');
+  const { shopifyApi, ApiVersion } = require('@shopify/shopify-api');
+  const shopify = shopifyApi({ apiKey: 'unused', apiSecretKey: c.secret, scopes: [], hostName: 'localhost', apiVersion: ApiVersion.October24, isEmbeddedApp: false, logger: { level: 0 } });
+  const r = await shopify.webhooks.validate({ rawBody: c.body, rawRequest: { headers: lower(c.headers), method: 'POST', url: '/webhooks/shopify' }, rawResponse: {} });
+  if (!r.valid) throw new Error('not valid: ' + r.reason + ' ' + JSON.stringify(r.missingHeaders || []));
+};
+verifiers.slack = async (c) => {
+  const { verifySlackRequest } = require('@slack/bolt');
+  verifySlackRequest({ signingSecret: c.secret, body: c.body, headers: lower(c.headers) });
+};
+verifiers.linear = async (c) => {
+  const { LinearWebhookClient } = await import('@linear/sdk/webhooks');
+  new LinearWebhookClient(c.secret).verify(Buffer.from(c.body), c.headers['Linear-Signature'] || '');
+};
+
 const signers = {
   async stripe(c) {
     const stripe = require('stripe')('sk_test_unused');
