@@ -82,9 +82,9 @@ var sdkSecrets = map[string]string{
 	"standard": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 	"github":   "It's a Secret to Everybody",
 	"paddle":   "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI",
-	"shopify": "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",
-	"slack":   "8f742231b10e8888abcd99yyyzzz85a5",
-	"linear":  "lin_wh_8FZk3Qx2Vn7Rp4Ls9Tb6Yc1Md5Hg0Wj",
+	"shopify":  "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",
+	"slack":    "8f742231b10e8888abcd99yyyzzz85a5",
+	"linear":   "lin_wh_8FZk3Qx2Vn7Rp4Ls9Tb6Yc1Md5Hg0Wj",
 	// A private key (seed and public key); its public half is the last 64.
 	"discord": "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
 }
