@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/spf13/cobra"
 )
@@ -44,6 +45,19 @@ func ParseKeys(p *provider.Provider, secrets []string, source string) ([]provide
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// ResignSecrets are what signs a stored delivery again (events resend, the
+// inspector): the --secret values, and the secrets of the environment and
+// profile, tried in turn.
+func ResignSecrets(cfg *config.Config, flagSecrets []string) (given, configured []delivery.Secret) {
+	for _, s := range flagSecrets {
+		given = append(given, delivery.Secret{Value: s, Source: "--secret"})
+	}
+	for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
+		configured = append(configured, delivery.Secret(v))
+	}
+	return given, configured
 }
 
 // SigningKeys is ParseKeys for a command that signs: an ed25519 public

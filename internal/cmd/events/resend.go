@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
-	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/provider"
@@ -92,12 +91,7 @@ func NewCmdResend(f *cmdutil.Factory, runF func(*ResendOptions) error) *cobra.Co
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
 			}
-			for _, s := range secrets {
-				opts.Secrets = append(opts.Secrets, delivery.Secret{Value: s, Source: "--secret"})
-			}
-			for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
-				opts.Configured = append(opts.Configured, delivery.Secret(v))
-			}
+			opts.Secrets, opts.Configured = cmdutil.ResignSecrets(cfg, secrets)
 			if opts.History, err = historyFor(f); err != nil {
 				return err
 			}

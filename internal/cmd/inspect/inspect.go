@@ -13,7 +13,6 @@ import (
 
 	"github.com/jasni/jasni-cli/internal/build"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
-	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	inspector "github.com/jasni/jasni-cli/internal/inspect"
 	"github.com/jasni/jasni-cli/internal/iostreams"
@@ -91,12 +90,7 @@ func NewCmdInspect(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
 			}
-			for _, s := range secrets {
-				opts.Secrets = append(opts.Secrets, delivery.Secret{Value: s, Source: "--secret"})
-			}
-			for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
-				opts.Configured = append(opts.Configured, delivery.Secret(v))
-			}
+			opts.Secrets, opts.Configured = cmdutil.ResignSecrets(cfg, secrets)
 			if opts.HistoryPath, err = store.DefaultPath(f.Getenv); err != nil {
 				return err
 			}
