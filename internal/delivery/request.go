@@ -19,6 +19,8 @@ type Signing struct {
 	Timestamp time.Time
 	// ID is the delivery id for providers that send one; "" makes a new one.
 	ID string
+	// URL is where it is sent, for schemes that sign it; NewRequest sets it.
+	URL string
 }
 
 // NewRequest builds a delivery the way the provider sends one: its content
@@ -26,6 +28,13 @@ type Signing struct {
 // top and removed taken away (--header).
 func NewRequest(url string, body []byte, event string, s Signing, extra http.Header, removed []string) (Request, error) {
 	p := s.Provider
+	body, err := p.WireBody(body)
+	if err != nil {
+		return Request{}, err
+	}
+	if s.URL == "" {
+		s.URL = url
+	}
 	h := http.Header{}
 	h.Set("Content-Type", p.ContentType)
 	if p.Headers.Event != "" && event != "" {
@@ -56,7 +65,7 @@ func NewRequest(url string, body []byte, event string, s Signing, extra http.Hea
 // body, replacing any there.
 func Sign(h http.Header, body []byte, s Signing) error {
 	p := s.Provider
-	msg := provider.Message{Body: body, Timestamp: s.Timestamp, ID: s.ID}
+	msg := provider.Message{Body: body, Timestamp: s.Timestamp, ID: s.ID, URL: s.URL}
 	if msg.Timestamp.IsZero() {
 		msg.Timestamp = time.Now()
 	}

@@ -154,7 +154,9 @@ func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
 				var id string
 				var err error
 				if o, isString := old.(string); isString && strings.HasPrefix(o, env.IDPrefix) && len(o) > len(env.IDPrefix) {
-					id, err = freshLike(o) // the same shape: prefix, length, alphabet
+					// The same shape: prefix, length, alphabet.
+					id, err = freshLike(o[len(env.IDPrefix):])
+					id = env.IDPrefix + id
 				} else {
 					id, err = randomHex(12)
 					id = env.IDPrefix + id

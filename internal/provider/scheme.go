@@ -9,11 +9,15 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +97,9 @@ type Message struct {
 	Body      []byte
 	Timestamp time.Time
 	ID        string
+	// URL is the delivery's URL as the sender addressed it, for schemes
+	// that sign it (Twilio's).
+	URL string
 	// stamp is the timestamp as it travels, when it was read from a
 	// delivery rather than made.
 	stamp string
@@ -180,6 +187,11 @@ func appendPart(buf []byte, part string, m Message) []byte {
 		case strings.HasPrefix(part, "{id}"):
 			buf = append(buf, m.ID...)
 			part = part[len("{id}"):]
+		case strings.HasPrefix(part, "{url}"):
+			buf = append(buf, m.URL...)
+			part = part[len("{url}"):]
+		case strings.HasPrefix(part, "{params}"):
+			part = part[len("{params}"):] // written apart: formParams
 		default:
 			buf = append(buf, '{')
 			part = part[1:]
@@ -348,9 +360,41 @@ func (s *Spec) MultiSignature() bool { return s.Signature.Separator != "" || s.S
 // would: the signature against any of keys, and, when the scheme signs a
 // timestamp, that it is within the tolerance of now.
 func (s *Spec) Verify(keys []Key, body []byte, h http.Header, now time.Time) error {
-	c := s.NewCheck(keys, h, now)
+	return s.VerifyURL(keys, body, h, now, "")
+}
+
+// VerifyURL is Verify for a delivery sent to url, which some schemes sign.
+func (s *Spec) VerifyURL(keys []Key, body []byte, h http.Header, now time.Time, target string) error {
+	c := s.NewCheckURL(keys, h, now, target)
 	_, _ = c.Write(body)
 	return c.Verify()
+}
+
+// SignsURL reports a scheme that signs the URL the delivery was sent to.
+func (s *Spec) SignsURL() bool { return strings.Contains(s.Signature.Payload, "{url}") }
+
+// signsParams reports a scheme that signs a form's fields, not its bytes.
+func (s *Spec) signsParams() bool { return strings.Contains(s.Signature.Payload, "{params}") }
+
+// formParams is what {params} stands for: the fields of a form body,
+// sorted by name, each name followed by its value (Twilio's).
+func formParams(body []byte) []byte {
+	values, _ := url.ParseQuery(string(body))
+	names := make([]string, 0, len(values))
+	for k := range values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []byte
+	for _, k := range names {
+		vs := slices.Clone(values[k])
+		sort.Strings(vs)
+		for _, v := range vs {
+			out = append(out, k...)
+			out = append(out, v...)
+		}
+	}
+	return out
 }
 
 // Check is Verify fed the body as it arrives, so that a body is verified
@@ -368,11 +412,19 @@ type Check struct {
 	// signed is the message an ed25519 signature covers, as it arrives.
 	signed []byte
 	pubs   []ed25519.PublicKey
+	// form is the body of a scheme that signs its fields, not its bytes.
+	form []byte
 }
 
 // NewCheck starts checking a delivery's signature in h with keys, as of
 // now; the body goes to Write.
 func (s *Spec) NewCheck(keys []Key, h http.Header, now time.Time) *Check {
+	return s.NewCheckURL(keys, h, now, "")
+}
+
+// NewCheckURL is NewCheck for a delivery sent to url, which some schemes
+// sign.
+func (s *Spec) NewCheckURL(keys []Key, h http.Header, now time.Time, target string) *Check {
 	c := &Check{spec: s, now: now}
 	macs, stamp, err := s.candidates(h)
 	if err != nil {
@@ -380,7 +432,10 @@ func (s *Spec) NewCheck(keys []Key, h http.Header, now time.Time) *Check {
 		return c
 	}
 	c.sums = macs
-	m := Message{stamp: stamp}
+	m := Message{stamp: stamp, URL: target}
+	if s.signsParams() {
+		c.form = []byte{}
+	}
 	// The timestamp matters when it is signed or checked; a header the
 	// scheme only sends along is not looked at.
 	used := strings.Contains(s.Signature.Payload, "{timestamp}") || s.Signature.Tolerance.Duration > 0
@@ -443,6 +498,10 @@ func (s *Spec) fresh(t, now time.Time) error {
 
 // Write takes the next part of the body. It never fails.
 func (c *Check) Write(p []byte) (int, error) {
+	if c.form != nil {
+		c.form = append(c.form, p...)
+		return len(p), nil
+	}
 	for _, mac := range c.macs {
 		mac.Write(p)
 	}
@@ -473,6 +532,9 @@ func (c *Check) Verify() error {
 		}
 	}
 	for _, mac := range c.macs {
+		if c.form != nil {
+			mac.Write(formParams(c.form))
+		}
 		mac.Write(c.after)
 		want := mac.Sum(nil)
 		for _, got := range c.sums {
@@ -544,7 +606,11 @@ func (g *Signer) SignInto(h http.Header, m Message) {
 	for _, mac := range g.macs {
 		mac.Reset()
 		g.write(mac, g.before, m)
-		mac.Write(m.Body)
+		if s.signsParams() {
+			mac.Write(formParams(m.Body))
+		} else {
+			mac.Write(m.Body)
+		}
 		g.write(mac, g.after, m)
 		g.sum = mac.Sum(g.sum[:0])
 		g.sigs = append(g.sigs, s.encode(g.sum))
@@ -618,4 +684,29 @@ func (s *Spec) NewSecret() (string, error) {
 		return s.Signature.KeyPrefix + hex.EncodeToString(b), nil
 	}
 	return "whsec_" + hex.EncodeToString(b), nil
+}
+
+// WireBody is an event's body as the provider sends it: the event file
+// itself, or for a form provider the file's fields, form-encoded.
+func (s *Spec) WireBody(body []byte) ([]byte, error) {
+	if !s.Form() {
+		return body, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("a %s event is an object of form fields: %w", s.Title, err)
+	}
+	values := url.Values{}
+	for k, raw := range fields {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			values.Set(k, str)
+			continue
+		}
+		if len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') {
+			return nil, fmt.Errorf("a %s event is an object of form fields: %s holds an object or array, which a form cannot carry", s.Title, k)
+		}
+		values.Set(k, string(raw))
+	}
+	return []byte(values.Encode()), nil
 }

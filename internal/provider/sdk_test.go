@@ -28,6 +28,8 @@ type sdkCase struct {
 	Now int64 `json:"now,omitempty"`
 	// PublicKey verifies an ed25519 signature (the secret is the private key).
 	PublicKey string `json:"public_key,omitempty"`
+	// URL is where it was sent, for schemes that sign it.
+	URL string `json:"url,omitempty"`
 }
 
 type sdkResult struct {
@@ -74,6 +76,9 @@ func flat(h http.Header) map[string]string {
 	return out
 }
 
+// sdkURL is where the SDK test's deliveries are sent (Twilio signs it).
+const sdkURL = "https://example.ngrok.app/webhooks/twilio?source=sms"
+
 // The secrets as each provider hands them out.
 var sdkSecrets = map[string]string{
 	"stripe":   "whsec_5f1c8e2a9b3d4c7e6f0a1b2c3d4e5f60",
@@ -116,24 +121,24 @@ func TestProviderSDKs(t *testing.T) {
 				now = t // the fixture's own time: the verifier's clock is set to it
 			}
 			// What jasni trigger sends: the provider's headers, signed.
-			req, err := delivery.NewRequest("http://127.0.0.1/", ev.JSON, ev.Name, delivery.Signing{Provider: p, Keys: []provider.Key{k}, Timestamp: now, ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"}, nil, nil)
+			req, err := delivery.NewRequest(sdkURL, ev.JSON, ev.Name, delivery.Signing{Provider: p, Keys: []provider.Key{k}, Timestamp: now, ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			h := req.Header
 			for _, tampered := range []bool{false, true} {
-				body := string(ev.JSON)
+				body := string(req.Body)
 				if tampered {
 					body = body[:len(body)-1] + " " + body[len(body)-1:]
 				}
-				c := sdkCase{Op: "verify", Provider: name, Secret: secret, Body: body, Headers: flat(h), Now: now.UnixMilli()}
+				c := sdkCase{Op: "verify", Provider: name, Secret: secret, Body: body, Headers: flat(h), Now: now.UnixMilli(), URL: sdkURL}
 				if len(secret) == 128 {
 					c.PublicKey = secret[64:]
 				}
 				cases = append(cases, c)
 				what = append(what, sent{name, ev.Name, tampered})
 			}
-			cases = append(cases, sdkCase{Op: "sign", Provider: name, Secret: secret, Body: string(ev.JSON), ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", Timestamp: now.Unix()})
+			cases = append(cases, sdkCase{Op: "sign", Provider: name, Secret: secret, Body: string(req.Body), ID: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", Timestamp: now.Unix(), URL: sdkURL})
 			what = append(what, sent{name, ev.Name, false})
 		}
 	}
@@ -158,10 +163,10 @@ func TestProviderSDKs(t *testing.T) {
 			for name, v := range r.Headers {
 				h.Set(name, v)
 			}
-			if err := p.Verify([]provider.Key{k}, []byte(c.Body), h, now); err != nil {
+			if err := p.VerifyURL([]provider.Key{k}, []byte(c.Body), h, now, c.URL); err != nil {
 				t.Errorf("%s %s: jasni refuses what the provider's own code signed (%v): %v", w.provider, w.body, r.Headers, err)
 			}
-			if err := p.Verify([]provider.Key{k}, []byte(c.Body+" "), h, now); err == nil {
+			if err := p.VerifyURL([]provider.Key{k}, []byte(c.Body+"&x=1"), h, now, c.URL); err == nil {
 				t.Errorf("%s %s: jasni accepts a tampered copy", w.provider, w.body)
 			}
 		}

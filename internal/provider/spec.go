@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -146,6 +147,13 @@ var (
 	fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 )
 
+// Form reports a provider whose deliveries are HTML forms
+// (application/x-www-form-urlencoded): its event files hold the fields as
+// a JSON object of strings, sent form-encoded.
+func (s *Spec) Form() bool {
+	return strings.HasPrefix(strings.ToLower(s.ContentType), "application/x-www-form-urlencoded")
+}
+
 // unknownField says which field of provider.toml is not one, and which
 // fields its table has.
 func unknownField(e toml.DecodeError) string {
@@ -247,12 +255,23 @@ func (s *Spec) check() error {
 		sig.Payload = "{body}"
 	}
 	for _, ph := range placeholderExpr.FindAllString(sig.Payload, -1) {
-		if ph != "{body}" && ph != "{timestamp}" && ph != "{id}" {
-			return fmt.Errorf("signature.payload %q: %s is not one of {body}, {timestamp}, {id}", sig.Payload, ph)
+		if !slices.Contains([]string{"{body}", "{timestamp}", "{id}", "{url}", "{params}"}, ph) {
+			return fmt.Errorf("signature.payload %q: %s is not one of {body}, {timestamp}, {id}, {url}, {params}", sig.Payload, ph)
 		}
 	}
-	if strings.Count(sig.Payload, "{body}") != 1 {
+	switch {
+	case strings.Contains(sig.Payload, "{params}"):
+		if strings.Contains(sig.Payload, "{body}") || !strings.HasSuffix(sig.Payload, "{params}") {
+			return fmt.Errorf("signature.payload %q: {params} (the form's fields, sorted) ends the payload, and stands for the body", sig.Payload)
+		}
+		if !s.Form() {
+			return fmt.Errorf("signature.payload %q signs {params}, the fields of a form: set content_type = \"application/x-www-form-urlencoded\"", sig.Payload)
+		}
+	case strings.Count(sig.Payload, "{body}") != 1:
 		return fmt.Errorf("signature.payload %q must hold {body} once", sig.Payload)
+	}
+	if strings.Count(sig.Payload, "{url}") > 1 || strings.Contains(sig.Payload, "{url}") && !strings.HasPrefix(sig.Payload, "{url}") {
+		return fmt.Errorf("signature.payload %q: {url} starts the payload, once", sig.Payload)
 	}
 	for field, v := range map[string]string{"signature.prefix": sig.Prefix, "signature.key_prefix": sig.KeyPrefix, "signature.item": sig.Item, "signature.timestamp_item": sig.TimestampItem} {
 		if ph := placeholderExpr.FindString(v); ph != "" {

@@ -56,8 +56,11 @@ type Config struct {
 	// Provider says how deliveries are signed and where their event type and
 	// dedup key are; nil means Jasni. Keys verify (any of them may match);
 	// when empty, Secret is made into the one key.
-	Provider   *provider.Provider
-	Keys       []provider.Key
+	Provider *provider.Provider
+	Keys     []provider.Key
+	// PublicURL is where senders reach listen (the tunnel's URL), for
+	// schemes that sign the URL they send to.
+	PublicURL  string
 	Secret     string
 	SkipVerify bool
 	// Forward is the app's URL; nil makes the relay a verifying sink that answers 200.
@@ -195,7 +198,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// The signature is computed as the body arrives.
 	var check *provider.Check
 	if !r.cfg.SkipVerify {
-		check = r.provider.NewCheck(r.cfg.Keys, req.Header, r.cfg.Now())
+		check = r.provider.NewCheckURL(r.cfg.Keys, req.Header, r.cfg.Now(), r.signedURL(req))
 	}
 	body, rd, err := r.readBody(w, req, check)
 	defer rd.release()
@@ -449,6 +452,8 @@ func (r *Relay) diagnose(body []byte, h http.Header, err error) (why, fix string
 		return "unsigned: there is no " + r.provider.Signature.Header + " header", "sign it with the webhook's secret (jasni trigger does)"
 	case errors.Is(err, provider.ErrStale), errors.Is(err, provider.ErrMissingTimestamp), errors.Is(err, provider.ErrMissingID):
 		return why + ": " + err.Error(), ""
+	case r.provider.SignsURL():
+		return why, fmt.Sprintf("%s signs the URL it sends to, with the form's fields: send to exactly %s, the URL listen is at", r.provider.Title, r.signedURL(nil))
 	case r.cfg.Secret == "" || len(body) > maxDiagnosedBody || !r.diagnoses.allow(r.cfg.Now()):
 		return why, ""
 	}
@@ -457,6 +462,20 @@ func (r *Relay) diagnose(body []byte, h http.Header, err error) (why, fix string
 		return why, "" // another key verified it: the failure was not this secret's
 	}
 	return why + ": " + dg.Cause, dg.Fix
+}
+
+// signedURL is the URL a sender addressed req to, as schemes that sign it
+// see it: listen's public URL and the path (the path only, when req is
+// nil); "" for schemes that do not sign it.
+func (r *Relay) signedURL(req *http.Request) string {
+	if !r.provider.SignsURL() {
+		return ""
+	}
+	path := r.cfg.Paths[0]
+	if req != nil {
+		path = req.URL.RequestURI()
+	}
+	return r.cfg.PublicURL + path
 }
 
 // maxDiagnosedBody bounds the bodies diagnosed: the diagnosis re-serialises

@@ -118,6 +118,7 @@ func Start(ctx context.Context, o Options) (_ *Session, err error) {
 
 	cfg := o.Relay
 	cfg.Feed = o.Feed
+	cfg.PublicURL = s.Tunnel.URL()
 	cfg.OnRecordError = o.Report.RecordRefused
 	if s.writer != nil {
 		cfg.Recorder = s.writer

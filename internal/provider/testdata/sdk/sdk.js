@@ -1,6 +1,6 @@
 // The providers' own code, driven by internal/provider/sdk_test.go: reads a
 // JSON array of cases on stdin, answers a JSON array of results on stdout.
-//   {op: "verify", provider, secret, body, headers, now, public_key}  -> {ok, error}
+//   {op: "verify", provider, secret, body, headers, now, public_key, url}  -> {ok, error}
 //   {op: "sign", provider, secret, body, id, timestamp} -> {headers}
 // Each provider's verifier is the one its docs tell receivers to use.
 'use strict';
@@ -51,6 +51,12 @@ verifiers.linear = async (c) => {
   new LinearWebhookClient(c.secret).verify(Buffer.from(c.body), c.headers['Linear-Signature'] || '');
 };
 
+verifiers.twilio = async (c) => {
+  const twilio = require('twilio');
+  const params = Object.fromEntries(new URLSearchParams(c.body));
+  if (!twilio.validateRequest(c.secret, c.headers['X-Twilio-Signature'] || '', c.url, params)) throw new Error('signature does not match');
+};
+
 const signers = {
   async stripe(c) {
     const stripe = require('stripe')('sk_test_unused');
@@ -64,6 +70,10 @@ const signers = {
   async standard(c) {
     const { Webhook } = require('standardwebhooks');
     return { 'webhook-id': c.id, 'webhook-timestamp': String(c.timestamp), 'webhook-signature': new Webhook(c.secret.replace(/^whsec_/, '')).sign(c.id, new Date(c.timestamp * 1000), c.body) };
+  },
+  async twilio(c) {
+    const twilio = require('twilio');
+    return { 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(c.secret, c.url, Object.fromEntries(new URLSearchParams(c.body))) };
   },
   async github(c) {
     const { sign } = await import('@octokit/webhooks-methods');
