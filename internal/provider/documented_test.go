@@ -106,3 +106,15 @@ func TestLinearBodyTimestamp(t *testing.T) {
 		t.Error("2 minutes later: accepted, want stale")
 	}
 }
+
+// Every built-in is checked against its provider's own code or documented
+// algorithm (the reference documents' three by the e2e receivers).
+func TestEveryProviderIsChecked(t *testing.T) {
+	documented := map[string]bool{"zoom": true, "lemonsqueezy": true, "intercom": true, "twitch": true}
+	reference := map[string]bool{"jasni": true, "generic": true, "voisnap": true}
+	for _, name := range provider.BuiltinNames() {
+		if _, sdk := sdkSecrets[name]; !sdk && !documented[name] && !reference[name] {
+			t.Errorf("%s is checked against nothing: add it to sdkSecrets (sdk_test.go) or TestDocumentedAlgorithms", name)
+		}
+	}
+}
