@@ -164,6 +164,14 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		{base + "tolerance = \"5 minutes\"\n", "not a duration"},
 		{base + "tolerance = \"5m\"\n", "no timestamp travels with a delivery"},
 		{base + "colour = \"red\"\n", "unknown field"},
+		{base + "prefix = \"t={timestamp},v1=\"\n", "placeholders such as {timestamp} belong in signature.payload"},
+		{base + "encodign = \"hex\"\n", "the fields there are: "},
+		{base + "encodign = \"hex\"\n", "did you mean encoding?"},
+		{"name = \"acme\"\ntitel = \"Acme\"\n[signature]\nheader = \"X\"\n", "did you mean title?"},
+		{base + "items = \",\"\n", "signature.item must name"},
+		{base + "algorithm = \"md5\"\n", "use hmac-sha256, hmac-sha1, hmac-sha512 or ed25519"},
+		{base + "timestamp_unit = \"days\"\n", "signature.timestamp_unit \"days\""},
+		{base + "[handshake]\nmatch = \"type=url_verification\"\n", "want \"body:PATH=VALUE\""},
 		{"name = \"acme\"\n[signature\n", "line 2"},
 	}
 	for _, tt := range tests {

@@ -48,3 +48,17 @@ func TestProviders(t *testing.T) {
 		t.Errorf("unknown: %d %s", res.Code, res.Stderr)
 	}
 }
+
+// providers show --output json uses provider.toml's own field names, as
+// every other JSON jasni prints does.
+func TestShowJSONFieldNames(t *testing.T) {
+	res := clitest.Run(t, clitest.Options{}, "providers", "show", "stripe", "--output", "json")
+	var got map[string]any
+	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &got) != nil {
+		t.Fatalf("exit %d: %s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	sig, _ := got["signature"].(map[string]any)
+	if got["name"] != "stripe" || sig["header"] != "Stripe-Signature" || sig["timestamp_item"] != "t" || got["Name"] != nil {
+		t.Errorf("show -o json: %s", res.Stdout)
+	}
+}
