@@ -164,6 +164,15 @@ func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
 				if err != nil {
 					return nil, err
 				}
+				// Fields that repeat the id (Twilio's SmsSid and
+				// SmsMessageSid beside MessageSid) take the new one too.
+				if o, isString := old.(string); isString {
+					for i, m := range doc.Members {
+						if v, ok := m.Value.(string); ok && v == o {
+							doc.Members[i].Value = id
+						}
+					}
+				}
 				doc.Set(env.ID, id)
 				fresh = append(fresh, Fresh{Value: id})
 			}
