@@ -52,10 +52,13 @@ type Attempt struct {
 	Location string
 	// Err is set when no response arrived; it is a *TransportError.
 	Err error
+	// Wrong says why a 2xx answer is not the one the sender expects (an
+	// answer to a handshake that is not the provider's); "" when it is.
+	Wrong string
 }
 
-// OK reports a 2xx answer.
-func (a Attempt) OK() bool { return a.Err == nil && a.Status >= 200 && a.Status < 300 }
+// OK reports a 2xx answer that is what the sender expects.
+func (a Attempt) OK() bool { return a.Err == nil && a.Status >= 200 && a.Status < 300 && a.Wrong == "" }
 
 // Sender sends deliveries. The zero value is not usable: Client is required.
 type Sender struct {
@@ -66,6 +69,9 @@ type Sender struct {
 	Schedule []time.Duration
 	// Wait pauses between attempts; tests replace it. Nil uses a timer.
 	Wait func(ctx context.Context, d time.Duration) error
+	// Expect, when set, judges a 2xx answer's body: why it is not the one
+	// the sender expects, or "".
+	Expect func(header http.Header, body []byte) string
 }
 
 // Send delivers req, retrying on the schedule until an attempt gets 2xx. It
@@ -91,6 +97,9 @@ func (s *Sender) Send(ctx context.Context, req Request, onAttempt func(Attempt))
 		}
 		last = s.attempt(ctx, client, req)
 		last.Number, last.Of = i+1, len(schedule)
+		if s.Expect != nil && last.Err == nil && last.Status >= 200 && last.Status < 300 {
+			last.Wrong = s.Expect(last.Header, last.Body)
+		}
 		if err := ctx.Err(); err != nil {
 			return last, err
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -134,4 +135,30 @@ func (s *Spec) HandshakeHeader(event string) (name, value string, ok bool) {
 		return "", "", false
 	}
 	return name, value, true
+}
+
+// JudgeHandshakeAnswer says why an app's answer to the handshake request
+// (h, body) is not the one the provider requires, or "" when it is: the
+// same text, or the same JSON.
+func (s *Spec) JudgeHandshakeAnswer(h http.Header, body []byte, keys []Key, answer []byte) string {
+	want, _, ok := s.HandshakeAnswer(h, body, keys)
+	if !ok {
+		return ""
+	}
+	if strings.Contains(s.Handshake.ContentType, "json") {
+		var a, b any
+		if json.Unmarshal(answer, &a) == nil && json.Unmarshal(want, &b) == nil && reflect.DeepEqual(a, b) {
+			return ""
+		}
+	} else if strings.TrimSpace(string(answer)) == strings.TrimSpace(string(want)) {
+		return ""
+	}
+	return fmt.Sprintf("answered the %s handshake with %q; %s requires %q", s.Handshake.Event, clipAnswer(answer), s.Title, want)
+}
+
+func clipAnswer(b []byte) string {
+	if len(b) > 120 {
+		return string(b[:120]) + "…"
+	}
+	return string(b)
 }

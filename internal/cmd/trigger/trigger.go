@@ -316,6 +316,13 @@ func triggerRun(ctx context.Context, opts *Options) error {
 			added[path] = append(added[path], ev.Type)
 		}
 		width = max(width, len(ev.Type))
+		sender.Expect = nil
+		if opts.Provider.IsHandshake(req.Header, req.Body) {
+			// A handshake is answered in a way the provider requires.
+			sender.Expect = func(_ http.Header, answer []byte) string {
+				return opts.Provider.JudgeHandshakeAnswer(req.Header, req.Body, opts.Keys, answer)
+			}
+		}
 		for i := 1; i <= opts.Repeat; i++ {
 			repeat := 0
 			if opts.Repeat > 1 {
@@ -543,6 +550,9 @@ func detail(a delivery.Attempt) string {
 
 // describeStatus says why an answer counts as a failure.
 func describeStatus(a delivery.Attempt) string {
+	if a.Wrong != "" {
+		return a.Wrong
+	}
 	if a.Status >= 300 && a.Status < 400 {
 		return fmt.Sprintf("redirect to %q not followed (Jasni does not follow redirects): use the final URL", a.Location)
 	}
