@@ -30,7 +30,16 @@ type Diagnosis struct {
 // hex, a timestamp outside the window, a body that was re-serialised or
 // gained a newline, a secret used in the wrong form.
 func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.Time) Diagnosis {
+	return p.DiagnoseURL(secret, body, h, now, "")
+}
+
+// DiagnoseURL is Diagnose for a delivery sent to target, which some
+// schemes sign (Twilio's).
+func (p *Provider) DiagnoseURL(secret string, body []byte, h http.Header, now time.Time, target string) Diagnosis {
 	var d Diagnosis
+	if p.SignsURL() && target == "" {
+		return d.fail(p.Title+" signs the URL it sent the delivery to, and none was given", "pass the URL "+p.Title+" was given, exactly, with --url")
+	}
 	sig := p.Signature
 	received := h.Get(sig.Header)
 	value := strings.TrimSpace(received)
@@ -55,7 +64,7 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 	}
 	// The signature first, whatever the time: a stale but otherwise right
 	// delivery should be called stale, not wrong.
-	err = p.Verify([]Key{key}, body, h, timeOf(h, body, p, now))
+	err = p.VerifyURL([]Key{key}, body, h, timeOf(h, body, p, now), target)
 	switch {
 	case errors.Is(err, ErrMissingTimestamp) && p.Signature.Timestamp == "item":
 		return d.fail("the signature header has no "+p.Signature.TimestampItem+"= item, and this scheme signs it", "copy the "+sig.Header+" header whole, as received")
@@ -66,14 +75,14 @@ func (p *Provider) Diagnose(secret string, body []byte, h http.Header, now time.
 	case errors.Is(err, ErrMissingID):
 		return d.fail("there is no delivery id, and this scheme signs it", "pass the "+p.Headers.ID+" header's value with --id")
 	case err == nil:
-		if err := p.Verify([]Key{key}, body, h, now); errors.Is(err, ErrStale) {
+		if err := p.VerifyURL([]Key{key}, body, h, now, target); errors.Is(err, ErrStale) {
 			return d.fail(fmt.Sprintf("the signature matches, but %v: a receiver following the docs refuses it", err),
 				"check the sender's and receiver's clocks, or whether this is an old delivery being replayed")
 		}
 		d.Valid = true
 		return d
 	}
-	matches := func(k Key, b []byte) bool { return p.Verify([]Key{k}, b, h, timeOf(h, b, p, now)) == nil }
+	matches := func(k Key, b []byte) bool { return p.VerifyURL([]Key{k}, b, h, timeOf(h, b, p, now), target) == nil }
 	for _, v := range bodyVariants(body) {
 		if matches(key, v.body) {
 			return d.fail(v.cause, v.fix)

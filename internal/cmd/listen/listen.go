@@ -588,6 +588,10 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 		if o.SkipVerify && o.Secret == "" {
 			secretArgs = " --unsigned"
 		}
+		if len(o.Keys) > 0 && !o.Keys[0].CanSign() {
+			// A public key verifies; trigger signs with the private one.
+			secretArgs = " --secret PRIVATE_KEY"
+		}
 		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s%s%s\n", publicURL, o.TriggerArgs, secretArgs)
 	}
 	return w.String()

@@ -23,10 +23,12 @@ func NewCmdProviders(f *cmdutil.Factory) *cobra.Command {
 		Short: "List the webhook providers and show what each one sends",
 		Long: cmdutil.Doc(`
 			A provider is how one webhook sender signs and shapes its deliveries. jasni
-			comes with jasni, generic, voisnap and standard (Standard Webhooks); any other
-			HMAC provider is a folder holding a provider.toml and one JSON file per event
+			comes with Jasni's, the reference documents' (generic, voisnap), Standard
+			Webhooks and the real providers people receive webhooks from (Stripe, GitHub,
+			Slack, Shopify, Discord, Twilio and more: "jasni providers list" names them).
+			Any other is a folder holding a provider.toml and one JSON file per event
 			type, given to --provider by its path or kept by name in the providers folder
-			beside the config file.
+			beside the config file (a built-in of the same name comes first).
 		`),
 	}
 	cmd.AddCommand(newCmdList(f), newCmdShow(f))

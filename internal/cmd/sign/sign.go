@@ -24,6 +24,8 @@ type Options struct {
 	// schemes that sign them; zero means a fresh one and now.
 	ID        string
 	Timestamp time.Time
+	// URL is where it is sent, for schemes that sign it (Twilio's).
+	URL string
 }
 
 func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -65,6 +67,9 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
 			}
+			if opts.Provider.SignsURL() && opts.URL == "" {
+				return cmdutil.FlagErrorf("%s signs the URL it sends to: pass --url, exactly as %s was given it", opts.Provider.Title, opts.Provider.Title)
+			}
 			if ts != "" {
 				if opts.Timestamp, err = cmdutil.ParseUnixTime("--timestamp", ts, opts.Now()); err != nil {
 					return err
@@ -80,6 +85,7 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	config.BindFlag(cmd.Flags(), "secret", config.KeyWebhookSecret)
 	cmd.Flags().StringVar(&opts.ID, "id", "", "Delivery `id` to sign with, for schemes that sign one (default: a new one)")
 	cmd.Flags().StringVar(&ts, "timestamp", "", "Unix `time` to sign with, for schemes that sign one (default: now)")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "The URL it is sent to, for schemes that sign it (Twilio's)")
 	cmdutil.AddProviderFlag(cmd)
 	return cmd
 }
@@ -97,7 +103,7 @@ func signRun(opts *Options) error {
 	if err != nil {
 		return cmdutil.FlagErrorf("--secret: %v", err)
 	}
-	sign := delivery.Signing{Provider: p, Keys: []provider.Key{key}, Timestamp: opts.Now(), ID: opts.ID}
+	sign := delivery.Signing{Provider: p, Keys: []provider.Key{key}, Timestamp: opts.Now(), ID: opts.ID, URL: opts.URL}
 	if !opts.Timestamp.IsZero() {
 		sign.Timestamp = opts.Timestamp
 	}

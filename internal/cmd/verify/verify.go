@@ -26,6 +26,8 @@ type Options struct {
 	Signature string
 	Timestamp string
 	ID        string
+	// URL is where it was sent, for schemes that sign it (Twilio's).
+	URL string
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -86,6 +88,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	cmd.Flags().StringVar(&opts.Signature, "signature", "", "The signature header's value as received")
 	cmd.Flags().StringVar(&opts.Timestamp, "timestamp", "", "The timestamp header's value, for schemes that sign it (Unix seconds)")
 	cmd.Flags().StringVar(&opts.ID, "id", "", "The delivery id header's value, for schemes that sign it")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "The URL the provider sent it to, for schemes that sign it (Twilio's)")
 	cmdutil.AddProviderFlag(cmd)
 	return cmd
 }
@@ -104,7 +107,7 @@ func verifyRun(opts *Options) error {
 	if p.Headers.ID != "" && opts.ID != "" {
 		h.Set(p.Headers.ID, opts.ID)
 	}
-	d := p.Diagnose(opts.Secret, body, h, opts.Now())
+	d := p.DiagnoseURL(opts.Secret, body, h, opts.Now(), opts.URL)
 	if opts.IO.JSON() {
 		if err := opts.IO.WriteJSONIndent(d); err != nil {
 			return err

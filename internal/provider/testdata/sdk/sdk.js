@@ -26,7 +26,8 @@ const verifiers = {
   async paddle(c) {
     const { Paddle } = require('@paddle/paddle-node-sdk');
     const paddle = new Paddle('pdl_sdbx_apikey_unused', { logLevel: 'none' });
-    if (!(await paddle.webhooks.isSignatureValid(c.body, c.secret, c.headers['Paddle-Signature'] || ''))) throw new Error('signature is not valid');
+    // unmarshal, as Paddle's docs show: the signature, then the event parsed.
+    await paddle.webhooks.unmarshal(c.body, c.secret, c.headers['Paddle-Signature'] || '');
   },
 };
 
