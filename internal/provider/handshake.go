@@ -34,6 +34,7 @@ type HandshakeSpec struct {
 var (
 	answerPart        = regexp.MustCompile(`\{(hmac:)?body:([A-Za-z0-9_.-]+)\}`)
 	answerPlaceholder = regexp.MustCompile(`\{[a-z]+:[^{}"]*\}`)
+	bareWord          = regexp.MustCompile(`\{[A-Za-z_][A-Za-z0-9_.]*\}`)
 )
 
 // check validates the handshake and fills in defaults.
@@ -50,6 +51,9 @@ func (h *HandshakeSpec) check() error {
 	}
 	if kind == "header" && !headerPattern.MatchString(strings.SplitN(strings.TrimPrefix(h.Match, "header:"), "=", 2)[0]) {
 		return fmt.Errorf("handshake.match %q: not a header name", h.Match)
+	}
+	if ph := bareWord.FindString(h.Answer); ph != "" {
+		return fmt.Errorf("handshake.answer %q: %s would be sent as written; a field of the request's body is {body:%s}", h.Answer, ph, strings.Trim(ph, "{}"))
 	}
 	// JSON answers hold braces of their own: a placeholder is {kind:…}.
 	for _, ph := range answerPlaceholder.FindAllString(h.Answer, -1) {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -54,8 +55,15 @@ func (p *Provider) loadEvents(fsys fs.FS, where string) error {
 		if !json.Valid(data) {
 			return fmt.Errorf("provider %s: %s is not valid JSON", where, filepath.Join(where, f))
 		}
+		if !p.Form() && !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+			return fmt.Errorf("provider %s: %s is not a JSON object: an event file holds one event (a file that is not an event does not belong beside provider.toml)", where, filepath.Join(where, f))
+		}
 		if p.Envelope.Event != "" {
-			if got, _ := jsonpeek.String(data, splitPath(p.Envelope.Event)...); got != name {
+			got, found := jsonpeek.String(data, splitPath(p.Envelope.Event)...)
+			switch {
+			case !found:
+				return fmt.Errorf("provider %s: %s has no %q, where envelope.event says the event type is", where, filepath.Join(where, f), p.Envelope.Event)
+			case got != name:
 				return fmt.Errorf("provider %s: %s says its event type (%s) is %q; the file name says %q", where, filepath.Join(where, f), p.Envelope.Event, got, name)
 			}
 		}
@@ -65,6 +73,11 @@ func (p *Provider) loadEvents(fsys fs.FS, where string) error {
 		return fmt.Errorf("provider %s: no event files (<event type>.json) beside provider.toml", where)
 	}
 	for _, e := range p.Spec.Events {
+		if e.File != "" {
+			if _, err := fs.Stat(fsys, e.File+".json"); err != nil {
+				return fmt.Errorf("provider %s: provider.toml says the event %q is in %s.json, but there is no such file", where, e.Name, e.File)
+			}
+		}
 		ev, ok := byName[e.Name]
 		if !ok {
 			file := e.File

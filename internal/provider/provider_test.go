@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -172,6 +173,10 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		{base + "algorithm = \"md5\"\n", "use hmac-sha256, hmac-sha1, hmac-sha512 or ed25519"},
 		{base + "timestamp_unit = \"days\"\n", "signature.timestamp_unit \"days\""},
 		{base + "[handshake]\nmatch = \"type=url_verification\"\n", "want \"body:PATH=VALUE\""},
+		{base + "[handshake]\nmatch = \"body:type=url_verification\"\nanswer = \"{challenge}\"\n", "{body:challenge}"},
+		{"name = \"acme\"\nretries = \"1h\"\n[signature]\nheader = \"X\"\n", `retries is a TOML string here, but it takes a list of durations`},
+		{base + "[envelope]\ndedup = \"id\"\n", "envelope.dedup is a TOML string here, but it takes a list of strings"},
+		{base + "[[events]]\ndescription = \"x\"\n", "events: entry 1 has no name"},
 		{"name = \"acme\"\n[signature\n", "line 2"},
 	}
 	for _, tt := range tests {
@@ -355,3 +360,31 @@ func TestCheckInPieces(t *testing.T) {
 
 // ed25519Private is RFC 8032's first test key: seed, then public key.
 const ed25519Private = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+
+// A folder's event files are checked one by one, each mistake named.
+func TestFolderFileErrors(t *testing.T) {
+	spec := "name = \"acme\"\n[signature]\nheader = \"X\"\n[envelope]\nevent = \"type\"\n"
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  string
+	}{
+		{"not an object", fstest.MapFS{"README.json": {Data: []byte(`[1,2]`)}}, "README.json is not a JSON object"},
+		{"no event field", fstest.MapFS{"a.json": {Data: []byte(`{"data":{}}`)}}, `a.json has no "type"`},
+		{"a file that is not there", fstest.MapFS{"a.json": {Data: []byte(`{"type":"a"}`)}, "extra.toml": {Data: []byte(``)}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.files["provider.toml"] = &fstest.MapFile{Data: []byte(spec)}
+			_, err := FromFS(tt.files, "acme")
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+	withFile := spec + "[[events]]\nname = \"orders/create\"\nfile = \"orders-create\"\n"
+	_, err := FromFS(fstest.MapFS{"provider.toml": {Data: []byte(withFile)}, "orders.json": {Data: []byte(`{"type":"orders"}`)}}, "acme")
+	if err == nil || !strings.Contains(err.Error(), "is in orders-create.json, but there is no such file") {
+		t.Errorf("an event's file missing: %v", err)
+	}
+}

@@ -154,6 +154,69 @@ func (s *Spec) Form() bool {
 	return strings.HasPrefix(strings.ToLower(s.ContentType), "application/x-www-form-urlencoded")
 }
 
+// goType reads the Go type out of go-toml's "cannot decode" message.
+var goType = regexp.MustCompile(`cannot decode TOML (\w+) into struct field (\S+) of type (\S+)`)
+
+// wrongType says what a field of the wrong type should be, in TOML's
+// terms rather than Go's.
+func wrongType(e *toml.DecodeError) string {
+	m := goType.FindStringSubmatch(e.Error())
+	if m == nil {
+		return strings.TrimPrefix(e.Error(), "toml: ")
+	}
+	want := map[string]string{
+		"string":               "a string in quotes",
+		"[]string":             `a list of strings, such as ["a", "b"]`,
+		"[]provider.Duration":  `a list of durations, such as ["0s", "1m", "5m"]`,
+		"provider.Duration":    `a duration in quotes, such as "5m"`,
+		"map[string]string":    "a table of strings",
+		"[]provider.EventSpec": "[[events]] entries",
+	}[m[3]]
+	if want == "" {
+		want = "another kind of value"
+	}
+	name := strings.Join(e.Key(), ".")
+	if name == "" {
+		name = tomlPath(m[2])
+	}
+	return fmt.Sprintf("%s is a TOML %s here, but it takes %s", name, m[1], want)
+}
+
+// tomlPath turns go-toml's Go field path (provider.EnvelopeSpec.Dedup)
+// into the file's (envelope.dedup).
+func tomlPath(goPath string) string {
+	parts := strings.Split(goPath, ".")
+	if len(parts) < 2 {
+		return "this value"
+	}
+	owner, field := parts[len(parts)-2], parts[len(parts)-1]
+	var find func(t reflect.Type, prefix []string) []string
+	find = func(t reflect.Type, prefix []string) []string {
+		for t.Kind() == reflect.Slice || t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		if f, ok := t.FieldByName(field); ok && t.Name() == owner {
+			return append(prefix, f.Tag.Get("toml"))
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if tag := f.Tag.Get("toml"); tag != "" {
+				if p := find(f.Type, append(slices.Clone(prefix), tag)); p != nil {
+					return p
+				}
+			}
+		}
+		return nil
+	}
+	if p := find(reflect.TypeOf(Spec{}), nil); p != nil {
+		return strings.Join(p, ".")
+	}
+	return "this value"
+}
+
 // unknownField says which field of provider.toml is not one, and which
 // fields its table has.
 func unknownField(e toml.DecodeError) string {
@@ -213,7 +276,7 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
-			return nil, fmt.Errorf("%s: line %d, column %d: %s", file, row, col, de.Error())
+			return nil, fmt.Errorf("%s: line %d, column %d: %s", file, row, col, wrongType(de))
 		}
 		var sm *toml.StrictMissingError
 		if errors.As(err, &sm) && len(sm.Errors) > 0 {
@@ -370,7 +433,10 @@ func (s *Spec) check() error {
 	if err := s.Handshake.check(); err != nil {
 		return err
 	}
-	for _, e := range s.Events {
+	for i, e := range s.Events {
+		if e.Name == "" {
+			return fmt.Errorf("events: entry %d has no name: give each [[events]] the event type it describes", i+1)
+		}
 		if e.File != "" && !fileNamePattern.MatchString(e.File) {
 			return fmt.Errorf("events %q: file %q: a file name without .json, of letters, digits, dots, dashes and underscores", e.Name, e.File)
 		}
