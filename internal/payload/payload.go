@@ -127,7 +127,9 @@ func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
 	var fresh []Fresh
 	env := opts.env()
 	now := opts.Now.UTC().Truncate(time.Millisecond)
-	if env.Timestamp != "" {
+	// An event that has no timestamp field (Slack's url_verification,
+	// beside events that have one) is sent without one, as the provider does.
+	if _, has := doc.Get(env.Timestamp); env.Timestamp != "" && has {
 		if old, ok := doc.Get(env.Timestamp); ok {
 			if then, ok := parseTime(old); ok {
 				if data, ok := doc.Get("data"); ok {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -89,7 +90,13 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 					list = append(list, summary{Name: e.Name(), Error: err.Error()})
 					continue
 				}
-				list = append(list, summary{p.Name, p.Title, false, describe(p), len(p.Events()), ""})
+				if slices.Contains(provider.BuiltinNames(), e.Name()) {
+					list = append(list, summary{Name: e.Name(), Error: "a built-in provider has this name, and --provider " + e.Name() + " finds the built-in: rename the folder to use it"})
+					continue
+				}
+				// --provider finds a folder by its own name, whatever the
+				// name inside says.
+				list = append(list, summary{e.Name(), p.Title, false, describe(p), len(p.Events()), ""})
 			}
 			ios := f.IOStreams
 			if ios.JSON() {
