@@ -109,3 +109,32 @@ func TestHandshakes(t *testing.T) {
 		})
 	}
 }
+
+// With --no-signature-check, anyone can send: a handshake is not answered
+// (Zoom's answer is an HMAC made with the secret, which would sign
+// whatever a stranger asked), it is forwarded like any request.
+func TestHandshakeNotAnsweredUnverified(t *testing.T) {
+	const secret = "s3cr3t-token"
+	p, _ := provider.Builtin("zoom")
+	k, _ := p.ParseKey(secret)
+	got := make(chan string, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer app.Close()
+	h := start(t, relay.Config{Provider: p, Keys: []provider.Key{k}, Secret: secret, SkipVerify: true, Forward: mustURL(app.URL), Paths: []string{"/webhooks/zoom"}})
+	forged := `{"payload":{"plainToken":"v0:1700000000:{\"event\":\"meeting.started\"}"},"event_ts":1700000000000,"event":"endpoint.url_validation"}`
+	resp, err := http.Post(h.url+"/webhooks/zoom", "application/json", strings.NewReader(forged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "encryptedToken") {
+		t.Fatalf("an unverified handshake was answered with an HMAC of the secret: %s", body)
+	}
+	if b := <-got; b != forged {
+		t.Errorf("the app got %q", b)
+	}
+}

@@ -254,7 +254,10 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// Discord's PING, Twitch's verification) proves the endpoint is the
 	// app's: listen answers it as the provider requires, and it never
 	// reaches the app as a delivery.
-	if answer, ctype, ok := r.provider.HandshakeAnswer(req.Header, body, r.cfg.Keys); ok {
+	// Only a verified one: the answer can hold an HMAC made with the
+	// secret (Zoom's), which must never be made for whoever asks, or it
+	// would sign any delivery they chose.
+	if answer, ctype, ok := r.provider.HandshakeAnswer(req.Header, body, r.cfg.Keys); ok && d.Verdict == store.VerdictValid {
 		d.Event = clip(cmp.Or(r.provider.Handshake.Event, d.Event, "handshake"))
 		d.Answer = http.StatusOK
 		d.Forward = &store.Attempt{Skipped: "a " + r.provider.Title + " handshake, answered by listen"}
