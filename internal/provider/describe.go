@@ -65,6 +65,21 @@ func (s *Spec) Describe() []Fact {
 	if s.Headers.Event != "" {
 		out = append(out, Fact{"Event", s.Headers.Event})
 	}
+	if a := s.API; s.HasAPI() {
+		where := a.BaseURL + a.Path
+		if a.BaseURL == "" {
+			where = "--api-url + " + a.Path
+		}
+		who := "made by " + s.Title + ", shown once"
+		if a.Secret == "client" {
+			who = "made by jasni and sent"
+		}
+		text := fmt.Sprintf("%s (secret %s)", where, who)
+		if a.TestPath != "" {
+			text += "; test deliveries at " + a.TestPath
+		}
+		out = append(out, Fact{"Webhooks", text})
+	}
 	if hs := s.Handshake; hs.Match != "" {
 		out = append(out, Fact{"Handshake", fmt.Sprintf("%s (when %s), answered by listen with %s", hs.Event, hs.Match, hs.Answer)})
 	}

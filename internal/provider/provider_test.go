@@ -177,6 +177,11 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		{"name = \"acme\"\nretries = \"1h\"\n[signature]\nheader = \"X\"\n", `retries is a TOML string here, but it takes a list of durations`},
 		{base + "[envelope]\ndedup = \"id\"\n", "envelope.dedup is a TOML string here, but it takes a list of strings"},
 		{base + "[[events]]\ndescription = \"x\"\n", "events: entry 1 has no name"},
+		{base + "[api]\nbase_url = \"https://api.example.com/v1\"\npath = \"/webhooks\"\n", "api.base_url"},
+		{base + "[api]\npath = \"webhooks\"\n", "api.path \"webhooks\": a path from the API's origin"},
+		{base + "[api]\npath = \"/v1/webhooks\"\nsecret = \"me\"\n", "api.secret \"me\""},
+		{base + "[api]\npath = \"/v1/webhooks\"\nupdate_method = \"POST\"\n", "use PATCH or PUT"},
+		{base + "[api]\ntest_path = \"/v1/webhooks/test\"\n", "api.path is missing"},
 		{"name = \"acme\"\n[signature\n", "line 2"},
 	}
 	for _, tt := range tests {
@@ -386,5 +391,20 @@ func TestFolderFileErrors(t *testing.T) {
 	_, err := FromFS(fstest.MapFS{"provider.toml": {Data: []byte(withFile)}, "orders.json": {Data: []byte(`{"type":"orders"}`)}}, "acme")
 	if err == nil || !strings.Contains(err.Error(), "is in orders-create.json, but there is no such file") {
 		t.Errorf("an event's file missing: %v", err)
+	}
+}
+
+// Jasni's folder describes Jasni's API, and generic's the guide's: the
+// secret made by the provider or by the client, a test endpoint or none.
+func TestBuiltinAPIs(t *testing.T) {
+	j, g := builtin(t, "jasni"), builtin(t, "generic")
+	if !j.HasAPI() || j.API.BaseURL != "https://api.jasni.ai" || j.API.Path != "/api/v1/webhooks" || j.API.Secret != "provider" || j.API.KeyPrefix != "jsk_" || j.API.TestPath != "" {
+		t.Errorf("jasni's API: %+v", j.API)
+	}
+	if !g.HasAPI() || g.API.BaseURL != "" || g.API.Path != "/v1/webhooks" || g.API.Secret != "client" || g.API.TestPath != "/v1/webhooks/test" || g.API.UpdateMethod != "PATCH" {
+		t.Errorf("generic's API: %+v", g.API)
+	}
+	if builtin(t, "stripe").HasAPI() {
+		t.Error("stripe has no [api] yet")
 	}
 }

@@ -39,6 +39,8 @@ type Spec struct {
 
 	Signature SignatureSpec `toml:"signature" json:"signature,omitempty"`
 	Handshake HandshakeSpec `toml:"handshake" json:"handshake,omitempty"`
+	// API says how the provider's webhook registrations are managed.
+	API APISpec `toml:"api" json:"api,omitempty"`
 	Headers   HeaderSpec    `toml:"headers" json:"headers,omitempty"`
 	Envelope  EnvelopeSpec  `toml:"envelope" json:"envelope,omitempty"`
 	// Events lists event types in the order to show them, with a line
@@ -431,6 +433,9 @@ func (s *Spec) check() error {
 		return fmt.Errorf("envelope.timestamp_format %q: use rfc3339, rfc3339ms, unix or unixms", s.Envelope.TimestampFormat)
 	}
 	if err := s.Handshake.check(); err != nil {
+		return err
+	}
+	if err := s.API.check(); err != nil {
 		return err
 	}
 	for i, e := range s.Events {
