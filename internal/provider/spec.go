@@ -40,9 +40,9 @@ type Spec struct {
 	Signature SignatureSpec `toml:"signature" json:"signature,omitempty"`
 	Handshake HandshakeSpec `toml:"handshake" json:"handshake,omitempty"`
 	// API says how the provider's webhook registrations are managed.
-	API APISpec `toml:"api" json:"api,omitempty"`
-	Headers   HeaderSpec    `toml:"headers" json:"headers,omitempty"`
-	Envelope  EnvelopeSpec  `toml:"envelope" json:"envelope,omitempty"`
+	API      APISpec      `toml:"api" json:"api,omitempty"`
+	Headers  HeaderSpec   `toml:"headers" json:"headers,omitempty"`
+	Envelope EnvelopeSpec `toml:"envelope" json:"envelope,omitempty"`
 	// Events lists event types in the order to show them, with a line
 	// each; event files not listed follow by name.
 	Events []EventSpec `toml:"events" json:"events,omitempty"`
