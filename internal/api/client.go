@@ -41,6 +41,8 @@ type Client struct {
 	// OnRetry, when set, is told before each wait for a retry, so the user
 	// knows why nothing happens for a while.
 	OnRetry func(status int, wait time.Duration, retry, of int)
+	// Contract is how the API manages webhooks; New sets Jasni's.
+	Contract Contract
 }
 
 // MaxRetryWait is the longest the client waits before a retry. An API that
@@ -62,6 +64,7 @@ func New(baseURL, apiKey string, httpClient *http.Client, userAgent string) *Cli
 		HTTP:      &sameOrigin,
 		UserAgent: userAgent,
 		Retries:   3,
+		Contract:  JasniContract,
 	}
 }
 
@@ -149,7 +152,11 @@ func (c *Client) send(ctx context.Context, method, path string, payload []byte) 
 	if err != nil {
 		return nil, nil, &Error{Kind: KindBadURL, Host: c.BaseURL, Err: err}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	if name, ok := strings.CutPrefix(c.Contract.Auth, "header:"); ok {
+		req.Header.Set(name, c.APIKey)
+	} else {
+		req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.UserAgent)
 	if payload != nil {
@@ -200,6 +207,13 @@ func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error
 		}
 		return e
 	}
+	if out == nil && len(bytes.TrimSpace(data)) == 0 {
+		return nil // a 2xx with nothing to say (a delete answered 204)
+	}
+	if w, ok := out.(*whole); ok && jsonErr != nil && json.Valid(data) {
+		w.raw = data // not an object (an API answering a bare list): no envelope to read
+		return nil
+	}
 	if jsonErr != nil {
 		return &Error{Kind: KindMalformed, Host: host, Status: resp.StatusCode, Message: describeNonJSON(resp, data)}
 	}
@@ -207,6 +221,10 @@ func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error
 		return &Error{Kind: KindAPI, Host: host, Status: resp.StatusCode, Message: errorMessage(env)}
 	}
 	if out == nil {
+		return nil
+	}
+	if w, ok := out.(*whole); ok {
+		w.raw = data // the caller picks what it needs, where the contract says
 		return nil
 	}
 	if len(env.Data) == 0 || string(env.Data) == "null" {

@@ -1,11 +1,16 @@
 package api
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/jasni/jasni-cli/internal/jsonpeek"
 )
 
 // Webhook is a registration. Secret is only ever set by CreateWebhook.
@@ -34,41 +39,90 @@ type UpdateParams struct {
 	Active      *bool    `json:"active,omitempty"`
 }
 
-const webhooksPath = "/api/v1/webhooks"
+// Contract is how one provider's API manages webhook registrations:
+// where, how the key is sent, and where the webhook sits in an answer.
+type Contract struct {
+	// Path is the webhooks collection; PATH/{id} updates and deletes.
+	Path string
+	// Auth is "bearer" (Authorization: Bearer KEY) or "header:NAME".
+	Auth         string
+	UpdateMethod string
+	// Object and List are where the webhook, and the list, may sit in an
+	// answer, tried in turn: dotted paths from the top, "" the top itself.
+	Object, List []string
+	// TestPath, when set, asks for a test delivery.
+	TestPath string
+}
 
-type webhookData struct {
-	Webhook *Webhook `json:"webhook"`
+// JasniContract is Jasni's API: answers are {"success", "data": {...}}.
+var JasniContract = Contract{
+	Path: "/api/v1/webhooks", Auth: "bearer", UpdateMethod: http.MethodPatch,
+	Object: []string{"data.webhook"}, List: []string{"data.webhooks", "data"},
+}
+
+// whole asks do for the answer as a whole, its errors checked.
+type whole struct{ raw json.RawMessage }
+
+// pick finds the first of paths in raw that holds a value of kind ('{'
+// for an object, '[' for a list).
+func pick(raw json.RawMessage, paths []string, kind byte) (json.RawMessage, bool) {
+	for _, p := range paths {
+		v := raw
+		if p != "" {
+			v = jsonpeek.Find(raw, strings.Split(p, "."))[0]
+		}
+		if t := bytes.TrimSpace(v); len(t) > 0 && t[0] == kind {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// webhookIn reads the webhook out of an answer, where the contract says.
+func (c *Client) webhookIn(w whole, needID bool) (*Webhook, error) {
+	where := strings.Join(c.Contract.Object, " or ")
+	raw, ok := pick(w.raw, c.Contract.Object, '{')
+	if !ok {
+		return nil, fmt.Errorf("the answer has no webhook (looked at %s)", cmp.Or(where, "the top level"))
+	}
+	var hook Webhook
+	if err := json.Unmarshal(raw, &hook); err != nil {
+		return nil, fmt.Errorf("the webhook in the answer is not one: %v", err)
+	}
+	if needID && hook.ID == "" {
+		return nil, fmt.Errorf("the webhook in the answer has no id (looked at %s)", cmp.Or(where, "the top level"))
+	}
+	return &hook, nil
 }
 
 func (c *Client) CreateWebhook(ctx context.Context, p CreateParams) (*Webhook, error) {
-	var d webhookData
-	if err := c.do(ctx, http.MethodPost, webhooksPath, p, &d); err != nil {
+	var w whole
+	if err := c.do(ctx, http.MethodPost, c.Contract.Path, p, &w); err != nil {
 		return nil, fmt.Errorf("create webhook: %w", err)
 	}
-	if d.Webhook == nil || d.Webhook.ID == "" {
-		return nil, errors.New(`create webhook: the answer has no "webhook" with an id`)
+	hook, err := c.webhookIn(w, true)
+	if err != nil {
+		return nil, fmt.Errorf("create webhook: %w", err)
 	}
-	return d.Webhook, nil
+	return hook, nil
 }
 
-// ListWebhooks accepts the list as data.webhooks or as data itself: the
-// Jasni docs do not spell the list out, so both plausible shapes are read.
+// ListWebhooks reads the list where the contract says: Jasni's docs do not
+// spell the list out, so data.webhooks and data are both read.
 func (c *Client) ListWebhooks(ctx context.Context) ([]Webhook, error) {
-	var raw json.RawMessage
-	if err := c.do(ctx, http.MethodGet, webhooksPath, nil, &raw); err != nil {
+	var w whole
+	if err := c.do(ctx, http.MethodGet, c.Contract.Path, nil, &w); err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
-	var wrapped struct {
-		Webhooks []Webhook `json:"webhooks"`
+	raw, ok := pick(w.raw, c.Contract.List, '[')
+	if !ok {
+		return nil, fmt.Errorf("list webhooks: the answer has no list of webhooks (looked at %s)", strings.Join(c.Contract.List, " or "))
 	}
-	if json.Unmarshal(raw, &wrapped) == nil && wrapped.Webhooks != nil {
-		return wrapped.Webhooks, nil
+	var list []Webhook
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("list webhooks: the list in the answer is not one of webhooks: %v", err)
 	}
-	var bare []Webhook
-	if err := json.Unmarshal(raw, &bare); err != nil {
-		return nil, fmt.Errorf(`list webhooks: the answer's data is neither a list nor {"webhooks": [...]}`)
-	}
-	return bare, nil
+	return list, nil
 }
 
 // GetWebhook finds one webhook. The documented API has no endpoint for one
@@ -87,18 +141,19 @@ func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
 }
 
 func (c *Client) UpdateWebhook(ctx context.Context, id string, p UpdateParams) (*Webhook, error) {
-	var d webhookData
-	if err := c.do(ctx, http.MethodPatch, webhooksPath+"/"+pathEscape(id), p, &d); err != nil {
+	var w whole
+	if err := c.do(ctx, cmp.Or(c.Contract.UpdateMethod, http.MethodPatch), c.Contract.Path+"/"+pathEscape(id), p, &w); err != nil {
 		return nil, fmt.Errorf("update webhook: %w", withResource(err, id))
 	}
-	if d.Webhook == nil {
-		return nil, errors.New(`update webhook: the answer has no "webhook"`)
+	hook, err := c.webhookIn(w, false)
+	if err != nil {
+		return nil, fmt.Errorf("update webhook: %w", err)
 	}
-	return d.Webhook, nil
+	return hook, nil
 }
 
 func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
-	if err := c.do(ctx, http.MethodDelete, webhooksPath+"/"+pathEscape(id), nil, nil); err != nil {
+	if err := c.do(ctx, http.MethodDelete, c.Contract.Path+"/"+pathEscape(id), nil, nil); err != nil {
 		return fmt.Errorf("delete webhook: %w", withResource(err, id))
 	}
 	return nil
