@@ -118,8 +118,6 @@ func entries(d *store.Delivery, base string) []Entry {
 		DeliveryID:      d.ID,
 		Comment:         "received by jasni listen",
 	}
-	received.Response.Content = Content{Size: 0, MimeType: ""}
-	var later []store.Attempt
 	attempts := d.Attempts
 	if len(attempts) > 0 && attempts[0].By == store.AttemptByListen {
 		// listen passed the app's answer on to the sender: it is the answer.
@@ -129,10 +127,9 @@ func entries(d *store.Delivery, base string) []Entry {
 		received.Timings.Wait = float64(a.DurationMS)
 		attempts = attempts[1:]
 	}
-	later = attempts
 	out := []Entry{received}
-	for i := range later {
-		a := &later[i]
+	for i := range attempts {
+		a := &attempts[i]
 		h, body := d.Header, d.Body
 		if a.Sent != nil {
 			h = d.Header.Clone()

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,7 +223,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 	case req.Body != nil:
 		e.Body = []byte(*req.Body)
 	case req.BodyBase64 != nil:
-		if e.Body, err = decodeBase64(*req.BodyBase64); err != nil {
+		if e.Body, err = base64.StdEncoding.DecodeString(*req.BodyBase64); err != nil {
 			apiError(w, http.StatusBadRequest, "bad_request", "body_base64: "+err.Error())
 			return
 		}

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -156,5 +155,3 @@ func (s *Server) poll(r *http.Request, send func(string, any) bool, ping <-chan 
 		}
 	}
 }
-
-func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }

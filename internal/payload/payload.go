@@ -129,12 +129,10 @@ func refresh(doc *jsondoc.Object, opts Options) ([]Fresh, error) {
 	now := opts.Now.UTC().Truncate(time.Millisecond)
 	// An event that has no timestamp field (Slack's url_verification,
 	// beside events that have one) is sent without one, as the provider does.
-	if _, has := doc.Get(env.Timestamp); env.Timestamp != "" && has {
-		if old, ok := doc.Get(env.Timestamp); ok {
-			if then, ok := parseTime(old); ok {
-				if data, ok := doc.Get("data"); ok {
-					shiftTimes(data, now.Sub(then))
-				}
+	if old, has := doc.Get(env.Timestamp); env.Timestamp != "" && has {
+		if then, ok := parseTime(old); ok {
+			if data, ok := doc.Get("data"); ok {
+				shiftTimes(data, now.Sub(then))
 			}
 		}
 		stamp := env.format(now)

@@ -366,6 +366,9 @@ function decode(bytes) {
   return out;
 }
 
+// textOf is bytes as text, the bytes that are not UTF-8 as \xNN.
+const textOf = (bytes) => decode(bytes).map((s) => s.text).join('');
+
 function rawView(segs) {
   return el('pre', { class: 'raw' }, segs.map((s) => s.bad ? el('span', { class: 'bad-byte', title: 'not UTF-8' }, s.text) : s.text));
 }
@@ -543,7 +546,7 @@ function openEditor(o, bytes, editor) {
   fill(editor, el('h3', null, 'Edit and replay'), el('div', { class: 'muted' }, 'Headers, one per line'), hdr,
     el('div', { class: 'muted' }, 'Body'), body, el('div', { class: 'actions' }, sign, send,
       el('button', { onclick: () => fill(editor) }, 'Cancel'),
-      el('button', { onclick: () => showDiff(resultBox(), 'as received', decode(bytes).map((s) => s.text).join(''), 'edited', body.value) }, 'Diff against the original')), err);
+      el('button', { onclick: () => showDiff(resultBox(), 'as received', textOf(bytes), 'edited', body.value) }, 'Diff against the original')), err);
 }
 
 function isUTF8(bytes) {
@@ -640,7 +643,7 @@ async function compareSelected() {
     const box = el('div');
     fill(pane, el('h2', null, 'Bodies compared'), box);
     const label = (id) => { const o = state.rows.get(id); return (o && o.event ? o.event + ' ' : '') + id; };
-    showDiff(box, label(ids[0]), asText(decode(a).map((s) => s.text).join('')), label(ids[1]), asText(decode(b).map((s) => s.text).join('')));
+    showDiff(box, label(ids[0]), asText(textOf(a)), label(ids[1]), asText(textOf(b)));
   } catch (e) { showError(pane, e); }
 }
 
