@@ -406,14 +406,14 @@ type Check struct {
 	macs  []hash.Hash
 	sums  [][]byte
 	after []byte
-	// body is kept when the timestamp to check is in it.
-	body []byte
-	now  time.Time
-	// signed is the message an ed25519 signature covers, as it arrives.
-	signed []byte
-	pubs   []ed25519.PublicKey
-	// form is the body of a scheme that signs its fields, not its bytes.
-	form []byte
+	now   time.Time
+	// body is the body as it arrives, kept only when Verify needs it
+	// whole: for the timestamp in it, a form's fields, or an ed25519
+	// signature over prefix, body and after.
+	keep, form, stampInBody bool
+	body                    []byte
+	prefix                  []byte
+	pubs                    []ed25519.PublicKey
 }
 
 // NewCheck starts checking a delivery's signature in h with keys, as of
@@ -433,16 +433,15 @@ func (s *Spec) NewCheckURL(keys []Key, h http.Header, now time.Time, target stri
 	}
 	c.sums = macs
 	m := Message{stamp: stamp, URL: target}
-	if s.signsParams() {
-		c.form = []byte{}
-	}
+	c.form = s.signsParams()
+	c.keep = c.form
 	// The timestamp matters when it is signed or checked; a header the
 	// scheme only sends along is not looked at.
 	used := strings.Contains(s.Signature.Payload, "{timestamp}") || s.Signature.Tolerance.Duration > 0
 	switch ts := s.Signature.Timestamp; {
 	case !used:
 	case ts == "header" || ts == "item":
-		if s.Signature.Timestamp == "header" {
+		if ts == "header" {
 			m.stamp = strings.TrimSpace(h.Get(s.Headers.Timestamp))
 		}
 		if m.stamp == "" {
@@ -459,7 +458,7 @@ func (s *Spec) NewCheckURL(keys []Key, h http.Header, now time.Time, target stri
 			return c
 		}
 	case ts == "body":
-		c.body = []byte{}
+		c.keep, c.stampInBody = true, true
 	}
 	if strings.Contains(s.Signature.Payload, "{id}") {
 		if m.ID = strings.TrimSpace(h.Get(s.Headers.ID)); m.ID == "" {
@@ -472,7 +471,7 @@ func (s *Spec) NewCheckURL(keys []Key, h http.Header, now time.Time, target stri
 	c.after = appendPart(nil, after, m)
 	if s.isEd25519() {
 		// A signature is checked over the whole message at once.
-		c.signed = append([]byte{}, prefix...)
+		c.keep, c.prefix = true, prefix
 		for _, k := range keys {
 			c.pubs = append(c.pubs, k.pub)
 		}
@@ -498,18 +497,13 @@ func (s *Spec) fresh(t, now time.Time) error {
 
 // Write takes the next part of the body. It never fails.
 func (c *Check) Write(p []byte) (int, error) {
-	if c.form != nil {
-		c.form = append(c.form, p...)
-		return len(p), nil
-	}
-	for _, mac := range c.macs {
-		mac.Write(p)
-	}
-	if c.body != nil {
+	if c.keep {
 		c.body = append(c.body, p...)
 	}
-	if c.pubs != nil {
-		c.signed = append(c.signed, p...)
+	if !c.form { // a form's fields are signed, not its bytes
+		for _, mac := range c.macs {
+			mac.Write(p)
+		}
 	}
 	return len(p), nil
 }
@@ -522,7 +516,7 @@ func (c *Check) Verify() error {
 	}
 	ok := false
 	if c.pubs != nil {
-		msg := append(c.signed, c.after...)
+		msg := slices.Concat(c.prefix, c.body, c.after)
 		for _, pub := range c.pubs {
 			for _, sig := range c.sums {
 				if pub != nil && ed25519.Verify(pub, msg, sig) {
@@ -532,8 +526,8 @@ func (c *Check) Verify() error {
 		}
 	}
 	for _, mac := range c.macs {
-		if c.form != nil {
-			mac.Write(formParams(c.form))
+		if c.form {
+			mac.Write(formParams(c.body))
 		}
 		mac.Write(c.after)
 		want := mac.Sum(nil)
@@ -546,7 +540,7 @@ func (c *Check) Verify() error {
 	if !ok {
 		return ErrMismatch
 	}
-	if c.body != nil {
+	if c.stampInBody {
 		t, found := c.spec.bodyTime(c.body)
 		if !found {
 			return fmt.Errorf("%w: the body has no %s", ErrMissingTimestamp, c.spec.Envelope.Timestamp)
