@@ -56,7 +56,6 @@ type Server struct {
 	o     Options
 	token string
 	srv   *http.Server
-	ln    net.Listener
 	done  chan struct{}
 	// streams counts the pages following /api/stream.
 	streams atomic.Int32
@@ -144,7 +143,6 @@ func splitAddr(addr string) (host, port string, err error) {
 
 // Serve serves on ln until Close.
 func (s *Server) Serve(ln net.Listener) error {
-	s.ln = ln
 	err := s.srv.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

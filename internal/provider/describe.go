@@ -21,11 +21,7 @@ func (s *Spec) Describe() []Fact {
 	var out []Fact
 	switch {
 	case sig.Items != "":
-		items := sig.Item + "=" + value
-		if sig.TimestampItem != "" {
-			items = sig.TimestampItem + "=<timestamp>" + sig.Items + items
-		}
-		out = append(out, Fact{"Signature", fmt.Sprintf("%s: %s (one %s= per secret during a rotation)", sig.Header, items, sig.Item)})
+		out = append(out, Fact{"Signature", fmt.Sprintf("%s: %s (one %s= per secret during a rotation)", sig.Header, sig.itemsForm(value), sig.Item)})
 	case sig.Separator != "":
 		out = append(out, Fact{"Signature", fmt.Sprintf("%s: %s, several separated by %q", sig.Header, value, sig.Separator)})
 	default:
@@ -99,14 +95,21 @@ func (s *Spec) Summary() string {
 	sig := s.Signature
 	value := fmt.Sprintf("%s%s %s of %s", sig.Prefix, sig.Encoding, strings.ToUpper(sig.Algorithm), sig.Payload)
 	if sig.Items != "" {
-		value = sig.Item + "=" + value
-		if sig.TimestampItem != "" {
-			value = sig.TimestampItem + "=<timestamp>" + sig.Items + value
-		}
+		value = sig.itemsForm(value)
 	}
 	out := sig.Header + ": " + value
 	if sig.Tolerance.Duration > 0 {
 		out += fmt.Sprintf(", within %s", sig.Tolerance)
+	}
+	return out
+}
+
+// itemsForm is a combined header's items around one signature's value:
+// t=<timestamp>,v1=VALUE.
+func (sig SignatureSpec) itemsForm(value string) string {
+	out := sig.Item + "=" + value
+	if sig.TimestampItem != "" {
+		out = sig.TimestampItem + "=<timestamp>" + sig.Items + out
 	}
 	return out
 }
