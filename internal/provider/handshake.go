@@ -79,8 +79,11 @@ func (h *HandshakeSpec) match() (kind, name, value string, err error) {
 
 // IsHandshake reports whether a request is the provider's handshake.
 func (s *Spec) IsHandshake(h http.Header, body []byte) bool {
+	if s.Handshake.Match == "" {
+		return false // most providers: nothing to look at on each delivery
+	}
 	kind, name, value, err := s.Handshake.match()
-	if s.Handshake.Match == "" || err != nil {
+	if err != nil {
 		return false
 	}
 	if kind == "header" {
