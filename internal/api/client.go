@@ -43,6 +43,9 @@ type Client struct {
 	OnRetry func(status int, wait time.Duration, retry, of int)
 	// Contract is how the API manages webhooks; New sets Jasni's.
 	Contract Contract
+	// Provider names another provider's API (as --provider takes it) in
+	// errors; "" for Jasni's.
+	Provider string
 }
 
 // MaxRetryWait is the longest the client waits before a retry. An API that
@@ -115,6 +118,16 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 			return fmt.Errorf("encode request: %w", err)
 		}
 	}
+	err := c.try(ctx, method, path, payload, out)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Provider = c.Provider
+	}
+	return err
+}
+
+// try is do's loop: one request, and its retries.
+func (c *Client) try(ctx context.Context, method, path string, payload []byte, out any) error {
 	retryable := method == http.MethodGet || method == http.MethodDelete
 	for attempt := 0; ; attempt++ {
 		resp, data, err := c.send(ctx, method, path, payload)
@@ -210,8 +223,12 @@ func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error
 	if out == nil && len(bytes.TrimSpace(data)) == 0 {
 		return nil // a 2xx with nothing to say (a delete answered 204)
 	}
-	if w, ok := out.(*whole); ok && jsonErr != nil && json.Valid(data) {
-		w.raw = data // not an object (an API answering a bare list): no envelope to read
+	w, isWhole := out.(*whole)
+	if isWhole {
+		w.status = resp.StatusCode
+	}
+	if isWhole && jsonErr != nil && (w.anyBody || json.Valid(data)) {
+		w.raw = data // not an object (a bare list, or text where any answer will do): no envelope to read
 		return nil
 	}
 	if jsonErr != nil {
@@ -223,7 +240,7 @@ func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error
 	if out == nil {
 		return nil
 	}
-	if w, ok := out.(*whole); ok {
+	if isWhole {
 		w.raw = data // the caller picks what it needs, where the contract says
 		return nil
 	}

@@ -39,7 +39,7 @@ func TestWebhookLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(created.ID, "wh_") || !strings.HasPrefix(created.Secret, "whsec_") || !created.Active {
+	if !strings.HasPrefix(created.ID, "wh_") || !strings.HasPrefix(created.Secret, "whsec_") || !created.IsActive() {
 		t.Errorf("created = %+v", created)
 	}
 
@@ -55,7 +55,7 @@ func TestWebhookLifecycle(t *testing.T) {
 
 	off, desc := false, "changed"
 	updated, err := c.UpdateWebhook(ctx, created.ID, api.UpdateParams{Active: &off, Description: &desc, Events: []string{"email.sent", "email.bounced"}})
-	if err != nil || updated.Active || updated.Description != "changed" || len(updated.Events) != 2 || updated.URL != created.URL {
+	if err != nil || updated.IsActive() || updated.Description != "changed" || len(updated.Events) != 2 || updated.URL != created.URL {
 		t.Errorf("update = %+v, %v", updated, err)
 	}
 

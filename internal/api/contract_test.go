@@ -97,3 +97,39 @@ func TestContractMissingObject(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// The guide documents requests, not answers: a create or an update
+// answered with no webhook at all still ends well. The create shows the
+// secret that was sent; the update reads the webhook back from the list.
+func TestContractWithoutAnswers(t *testing.T) {
+	hook := `{"id":"wh_abc123","url":"https://app.example.com/new","events":["resource.created"],"status":"active"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			io.WriteString(w, `[`+hook+`]`)
+		case http.MethodPost:
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, "Created")
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}))
+	defer srv.Close()
+	c := api.New(srv.URL, "token", srv.Client(), "test")
+	c.Contract = api.Contract{Path: "/v1/webhooks", Auth: "bearer", Object: []string{""}, List: []string{""}}
+	ctx := context.Background()
+	created, err := c.CreateWebhook(ctx, api.CreateParams{URL: "https://app.example.com/h", Events: []string{"resource.created"}, Secret: "whsec_sent"})
+	if err != nil || created.Secret != "whsec_sent" || created.ID != "" || created.URL != "https://app.example.com/h" {
+		t.Errorf("create: %+v %v", created, err)
+	}
+	url := "https://app.example.com/new"
+	updated, err := c.UpdateWebhook(ctx, "wh_abc123", api.UpdateParams{URL: &url})
+	if err != nil || updated.URL != url || updated.Status != "active" || updated.Active != nil {
+		t.Errorf("update: %+v %v", updated, err)
+	}
+	// Without a secret of the client's, a create must show the provider's:
+	// an answer without it is an error.
+	if _, err := c.CreateWebhook(ctx, api.CreateParams{URL: "https://app.example.com/h", Events: []string{"resource.created"}}); err == nil {
+		t.Error("a create answered without the webhook or its secret passed")
+	}
+}

@@ -36,6 +36,9 @@ type Error struct {
 	Resource string
 	// RetryAfter is how long the API asked to wait, when it said.
 	RetryAfter time.Duration
+	// Provider names the API's provider as --provider takes it; "" is
+	// Jasni's, whose dashboard and login the messages can point to.
+	Provider string
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -43,15 +46,25 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Error() string {
 	switch e.Kind {
 	case KindAuth:
+		if e.Provider != "" {
+			return fmt.Sprintf("the API rejected the key (401)%s. Pass a key of the %s API with --api-key or JASNI_API_KEY", suffix(e.Message), e.Provider)
+		}
 		return fmt.Sprintf("the API rejected the key (401)%s. Run \"jasni login\" or set JASNI_API_KEY", suffix(e.Message))
 	case KindForbidden:
+		if e.Provider != "" {
+			return fmt.Sprintf("the key is not allowed to do this (403)%s. Check its permissions with the provider, or pass another with --api-key", suffix(e.Message))
+		}
 		return fmt.Sprintf("the key is not allowed to do this (403)%s. Check its permissions in the Jasni dashboard, or log in with another key", suffix(e.Message))
 	case KindNotFound:
 		what := e.Resource
 		if what == "" {
 			what = "the resource"
 		}
-		return fmt.Sprintf("%s was not found (404). List them with \"jasni webhooks list\"", what)
+		list := "jasni webhooks list"
+		if e.Provider != "" {
+			list += " --provider " + e.Provider
+		}
+		return fmt.Sprintf("%s was not found (404). List them with \"%s\"", what, list)
 	case KindBusy:
 		when := "in a moment"
 		if e.RetryAfter > 0 {
@@ -65,7 +78,11 @@ func (e *Error) Error() string {
 	case KindRedirect:
 		return fmt.Sprintf("%v. If the API moved, set --api-url or JASNI_API_URL to its new address", e.Err)
 	case KindBadURL:
-		return fmt.Sprintf("the API URL %q is not valid: set --api-url or JASNI_API_URL to something like %s", e.Host, DefaultBaseURL)
+		example := DefaultBaseURL
+		if e.Provider != "" {
+			example = "https://api.example.com"
+		}
+		return fmt.Sprintf("the API URL %q is not valid: set --api-url or JASNI_API_URL to something like %s", e.Host, example)
 	}
 	if e.Message != "" {
 		return fmt.Sprintf("the API refused (%d): %s", e.Status, e.Message)

@@ -15,19 +15,29 @@ import (
 
 // Webhook is a registration. Secret is only ever set by CreateWebhook.
 type Webhook struct {
-	ID          string   `json:"id"`
-	URL         string   `json:"url"`
-	Events      []string `json:"events"`
-	Secret      string   `json:"secret,omitempty"`
-	Active      bool     `json:"active"`
-	Description string   `json:"description"`
+	ID     string   `json:"id"`
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+	Secret string   `json:"secret,omitempty"`
+	// Active is nil when the API does not say (the 003 guide's answers
+	// are not documented): unknown, not paused.
+	Active      *bool  `json:"active"`
+	Description string `json:"description"`
+	// Status is the API's own word for the webhook's state, when it has
+	// one (a webhook disabled after failed deliveries).
+	Status string `json:"status,omitempty"`
 }
 
-// CreateParams is the body of POST /api/v1/webhooks.
+// IsActive reports whether the API said the webhook is active.
+func (w *Webhook) IsActive() bool { return w.Active != nil && *w.Active }
+
+// CreateParams is the body of a create request. Secret is set only for an
+// API where the client chooses the secret.
 type CreateParams struct {
 	URL         string   `json:"url"`
 	Events      []string `json:"events"`
 	Description string   `json:"description,omitempty"`
+	Secret      string   `json:"secret,omitempty"`
 }
 
 // UpdateParams is the body of PATCH /api/v1/webhooks/{id}; nil fields are
@@ -60,8 +70,13 @@ var JasniContract = Contract{
 	Object: []string{"data.webhook"}, List: []string{"data.webhooks", "data"},
 }
 
-// whole asks do for the answer as a whole, its errors checked.
-type whole struct{ raw json.RawMessage }
+// whole asks do for the answer as a whole, its errors checked. With
+// anyBody, a 2xx answer that is empty or not JSON is taken as it is.
+type whole struct {
+	raw     json.RawMessage
+	status  int
+	anyBody bool
+}
 
 // pick finds the first of paths in raw that holds a value of kind ('{'
 // for an object, '[' for a list).
@@ -95,14 +110,24 @@ func (c *Client) webhookIn(w whole, needID bool) (*Webhook, error) {
 	return &hook, nil
 }
 
+// CreateWebhook registers a webhook. When the client chose the secret
+// (p.Secret), a 2xx answer means the webhook exists with it, so an answer
+// without the webhook is not an error: the webhook is what was asked for,
+// with no id, and the secret is the one sent unless the API says another.
 func (c *Client) CreateWebhook(ctx context.Context, p CreateParams) (*Webhook, error) {
-	var w whole
+	w := whole{anyBody: p.Secret != ""}
 	if err := c.do(ctx, http.MethodPost, c.Contract.Path, p, &w); err != nil {
 		return nil, fmt.Errorf("create webhook: %w", err)
 	}
-	hook, err := c.webhookIn(w, true)
-	if err != nil {
+	hook, err := c.webhookIn(w, p.Secret == "")
+	switch {
+	case err != nil && p.Secret == "":
 		return nil, fmt.Errorf("create webhook: %w", err)
+	case err != nil:
+		hook = &Webhook{URL: p.URL, Events: p.Events, Description: p.Description}
+	}
+	if p.Secret != "" && hook.Secret == "" {
+		hook.Secret = p.Secret
 	}
 	return hook, nil
 }
@@ -122,6 +147,9 @@ func (c *Client) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return nil, fmt.Errorf("list webhooks: the list in the answer is not one of webhooks: %v", err)
 	}
+	for i := range list {
+		list[i].Secret = "" // shown once, at creation, even by an API that repeats it
+	}
 	return list, nil
 }
 
@@ -140,15 +168,21 @@ func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
 	return nil, fmt.Errorf("get webhook: %w", &Error{Kind: KindNotFound, Status: http.StatusNotFound, Resource: "webhook " + id})
 }
 
+// UpdateWebhook changes what p holds. An API that answers the change
+// without the webhook (204, or a word of its own) is asked for it again,
+// so the caller always shows the webhook as it now is.
 func (c *Client) UpdateWebhook(ctx context.Context, id string, p UpdateParams) (*Webhook, error) {
-	var w whole
+	w := whole{anyBody: true}
 	if err := c.do(ctx, cmp.Or(c.Contract.UpdateMethod, http.MethodPatch), c.Contract.Path+"/"+pathEscape(id), p, &w); err != nil {
 		return nil, fmt.Errorf("update webhook: %w", withResource(err, id))
 	}
 	hook, err := c.webhookIn(w, false)
 	if err != nil {
-		return nil, fmt.Errorf("update webhook: %w", err)
+		if hook, err = c.GetWebhook(ctx, id); err != nil {
+			return nil, fmt.Errorf("the webhook was updated, but reading it back failed: %w", err)
+		}
 	}
+	hook.Secret = ""
 	return hook, nil
 }
 
@@ -157,6 +191,33 @@ func (c *Client) DeleteWebhook(ctx context.Context, id string) error {
 		return fmt.Errorf("delete webhook: %w", withResource(err, id))
 	}
 	return nil
+}
+
+// TestResult is what the API answered a request for a test delivery.
+type TestResult struct {
+	Status int
+	// Answer is the API's answer as it came: JSON, text or nothing.
+	Answer []byte
+}
+
+// ErrNoTestEndpoint is returned by TestWebhook for an API without one.
+var ErrNoTestEndpoint = errors.New("the API has no endpoint for test deliveries")
+
+// TestWebhook asks the API to send webhook id a test delivery of event,
+// with the body the 003 guide documents: {"webhook_id", "event_type"}.
+func (c *Client) TestWebhook(ctx context.Context, id, event string) (*TestResult, error) {
+	if c.Contract.TestPath == "" {
+		return nil, ErrNoTestEndpoint
+	}
+	w := whole{anyBody: true}
+	body := struct {
+		WebhookID string `json:"webhook_id"`
+		EventType string `json:"event_type"`
+	}{id, event}
+	if err := c.do(ctx, http.MethodPost, c.Contract.TestPath, body, &w); err != nil {
+		return nil, fmt.Errorf("test webhook: %w", withResource(err, id))
+	}
+	return &TestResult{Status: w.status, Answer: w.raw}, nil
 }
 
 func withResource(err error, id string) error {

@@ -1,6 +1,8 @@
 package cmdutil
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/build"
 	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/spf13/cobra"
 )
 
@@ -18,13 +21,15 @@ const APITimeout = 30 * time.Second
 // KeyPrefix starts every Jasni API key.
 const KeyPrefix = "jsk_"
 
-// ErrNoAPIKey is returned when no key is configured anywhere.
-var ErrNoAPIKey = WithExitCode(ExitAuth, fmt.Errorf("no API key: run \"jasni login\", or set JASNI_API_KEY"))
+var errNoKey = errors.New("no API key")
+
+// ErrNoAPIKey is returned when no Jasni key is configured anywhere.
+var ErrNoAPIKey = WithExitCode(ExitAuth, fmt.Errorf("%w: run \"jasni login\", or set JASNI_API_KEY", errNoKey))
 
 // AddAPIFlags adds --api-key and --api-url to cmd and its subcommands.
 func AddAPIFlags(cmd *cobra.Command) {
-	cmd.PersistentFlags().String("api-key", "", "Jasni API key, jsk_... (default: JASNI_API_KEY, then the profile's saved key)")
-	cmd.PersistentFlags().String("api-url", "", "Jasni API base URL (default: JASNI_API_URL, the profile's api_url, or "+api.DefaultBaseURL+")")
+	cmd.PersistentFlags().String("api-key", "", "API key: Jasni's start jsk_ (default: JASNI_API_KEY, then the profile's saved key)")
+	cmd.PersistentFlags().String("api-url", "", "API base URL (default: JASNI_API_URL, the profile's api_url, or the provider's own: "+api.DefaultBaseURL+" for Jasni)")
 	config.BindFlag(cmd.PersistentFlags(), "api-key", config.KeyAPIKey)
 	config.BindFlag(cmd.PersistentFlags(), "api-url", config.KeyAPIURL)
 }
@@ -37,26 +42,79 @@ func CheckAPIKey(key string) error {
 	return nil
 }
 
-// APIClient builds a client from --api-key/--api-url, the environment and the
-// profile, in that order.
+// APIClient builds a client for the API of the provider named by
+// --provider, JASNI_PROVIDER or the profile (Jasni's by default).
 func APIClient(f *Factory, cmd *cobra.Command) (*api.Client, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err
 	}
-	key := cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIKey)
-	if key == "" {
-		return nil, ErrNoAPIKey
-	}
-	if err := CheckAPIKey(key); err != nil {
+	p, err := APIProvider(cmd, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return NewAPIClient(f, cmd, cfg, key)
+	return APIClientFor(f, cmd, cfg, p)
 }
 
-// NewAPIClient builds a client for key, with the base URL resolved.
-func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key string) (*api.Client, error) {
-	baseURL := cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIURL)
+// APIProvider resolves the provider whose API a command manages, and
+// refuses one without an [api] table.
+func APIProvider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, error) {
+	p, err := Provider(cmd, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if !p.HasAPI() {
+		var with []string
+		for _, name := range provider.BuiltinNames() {
+			if b, err := provider.Builtin(name); err == nil && b.HasAPI() {
+				with = append(with, name)
+			}
+		}
+		return nil, FlagErrorf("--provider %s: jasni does not manage %s webhooks: register them with %s itself. It manages those of %s, and of a provider folder with an [api] table",
+			p.Name, p.Title, p.Title, strings.Join(with, " and "))
+	}
+	return p, nil
+}
+
+// APIClientFor builds a client for p's API from --api-key/--api-url, the
+// environment and the profile, in that order.
+func APIClientFor(f *Factory, cmd *cobra.Command, cfg *config.Config, p *provider.Provider) (*api.Client, error) {
+	spec := p.API
+	key := cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIKey)
+	jasni := spec.KeyPrefix == KeyPrefix
+	switch {
+	case key == "" && jasni:
+		return nil, ErrNoAPIKey
+	case key == "":
+		return nil, WithExitCode(ExitAuth, fmt.Errorf("%w for the %s API: pass --api-key, or set JASNI_API_KEY", errNoKey, p.Name))
+	case jasni:
+		if err := CheckAPIKey(key); err != nil {
+			return nil, err
+		}
+	case !strings.HasPrefix(key, spec.KeyPrefix) || strings.ContainsAny(key, " \t\r\n"):
+		return nil, FlagErrorf("that is not a %s API key: keys start with %q and have no spaces", p.Title, spec.KeyPrefix)
+	}
+	baseURL := cmp.Or(cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIURL), spec.BaseURL)
+	if baseURL == "" {
+		return nil, FlagErrorf("--api-url is required for --provider %s: its API has no address of its own (the docs' api.example.com stands for the provider's host); pass --api-url https://HOST or set JASNI_API_URL", p.Name)
+	}
+	c, err := NewAPIClient(f, cmd, cfg, key, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	c.Contract = api.Contract{Path: spec.Path, Auth: spec.Auth, UpdateMethod: spec.UpdateMethod, Object: spec.Object, List: spec.List, TestPath: spec.TestPath}
+	if !jasni {
+		c.Provider = p.Name
+	}
+	return c, nil
+}
+
+// NewAPIClient builds a client of Jasni's API for key, at baseURL (""
+// resolves --api-url, the environment and the profile).
+func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key, baseURL string) (*api.Client, error) {
+	if baseURL == "" {
+		baseURL = cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIURL)
+	}
 	httpClient, err := f.HttpClient()
 	if err != nil {
 		return nil, err

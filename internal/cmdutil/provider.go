@@ -10,12 +10,18 @@ import (
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // AddProviderFlag adds --provider to cmd.
-func AddProviderFlag(cmd *cobra.Command) {
-	cmd.Flags().String("provider", "", "Webhook provider: "+strings.Join(provider.BuiltinNames(), ", ")+", or a provider folder (default: the profile's provider, else "+provider.Default+")")
-	config.BindFlag(cmd.Flags(), "provider", config.KeyProvider)
+func AddProviderFlag(cmd *cobra.Command) { addProviderFlag(cmd, cmd.Flags()) }
+
+// AddPersistentProviderFlag adds --provider to cmd and its subcommands.
+func AddPersistentProviderFlag(cmd *cobra.Command) { addProviderFlag(cmd, cmd.PersistentFlags()) }
+
+func addProviderFlag(cmd *cobra.Command, fs *pflag.FlagSet) {
+	fs.String("provider", "", "Webhook provider: "+strings.Join(provider.BuiltinNames(), ", ")+", or a provider folder (default: the profile's provider, else "+provider.Default+")")
+	config.BindFlag(fs, "provider", config.KeyProvider)
 	_ = cmd.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return provider.BuiltinNames(), cobra.ShellCompDirectiveFilterDirs
 	})

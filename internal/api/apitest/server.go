@@ -1,7 +1,8 @@
-// Package apitest is an in-memory Jasni API that follows the documented
-// contract: bearer keys, the {"success","data"} envelope, validation errors,
-// the secret returned only at creation, 404 for unknown ids. Switches inject
-// the failures a client must survive: 429 and 5xx, slow and malformed answers.
+// Package apitest holds in-memory APIs that follow their documents: Jasni's
+// (New: bearer keys, the {"success","data"} envelope, validation errors, the
+// secret returned only at creation, 404 for unknown ids) and the generic
+// REST API of the 003 guide (NewGeneric). Switches inject the failures a
+// client must survive: 429 and 5xx, slow and malformed answers.
 package apitest
 
 import (
@@ -58,20 +59,29 @@ type Server struct {
 	faults   []Fault
 	requests []Request
 	nextID   int
+	// fail answers an error in the API's own shape.
+	fail func(w http.ResponseWriter, status int, msg string)
+	// generic holds what only the generic API has.
+	generic *genericState
 }
 
 // New starts a fake API that accepts the given keys.
 func New(keys ...string) *Server {
-	s := &Server{keys: map[string]bool{}}
-	for _, k := range keys {
-		s.keys[k] = true
-	}
+	s := newServer(fail, keys)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/webhooks", s.create)
 	mux.HandleFunc("GET /api/v1/webhooks", s.list)
 	mux.HandleFunc("PATCH /api/v1/webhooks/{id}", s.update)
 	mux.HandleFunc("DELETE /api/v1/webhooks/{id}", s.delete)
 	s.Server = httptest.NewServer(s.middleware(mux))
+	return s
+}
+
+func newServer(fail func(http.ResponseWriter, int, string), keys []string) *Server {
+	s := &Server{keys: map[string]bool{}, fail: fail}
+	for _, k := range keys {
+		s.keys[k] = true
+	}
 	return s
 }
 
@@ -151,21 +161,21 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					fmt.Fprint(w, fault.Body)
 					return
 				}
-				fail(w, status, http.StatusText(status))
+				s.fail(w, status, http.StatusText(status))
 				return
 			}
 		}
 
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
-			fail(w, http.StatusUnauthorized, "Missing API key")
+			s.fail(w, http.StatusUnauthorized, "Missing API key")
 			return
 		}
 		s.mu.Lock()
 		valid := s.keys[token]
 		s.mu.Unlock()
 		if !valid {
-			fail(w, http.StatusUnauthorized, "Invalid API key")
+			s.fail(w, http.StatusUnauthorized, "Invalid API key")
 			return
 		}
 		r.Body = readerOf(body)
@@ -197,7 +207,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "events must be a non-empty array")
 		return
 	}
-	if msg := checkEvents(b.Events); msg != "" {
+	if msg := checkEvents(b.Events, EventTypes); msg != "" {
 		fail(w, http.StatusBadRequest, msg)
 		return
 	}
@@ -259,7 +269,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadRequest, "events must be a non-empty array")
 			return
 		}
-		if msg := checkEvents(*b.Events); msg != "" {
+		if msg := checkEvents(*b.Events, EventTypes); msg != "" {
 			fail(w, http.StatusBadRequest, msg)
 			return
 		}
@@ -310,10 +320,10 @@ func checkURL(raw string) string {
 	return ""
 }
 
-func checkEvents(events []string) string {
+func checkEvents(events, types []string) string {
 	for _, e := range events {
 		known := false
-		for _, k := range EventTypes {
+		for _, k := range types {
 			known = known || e == k
 		}
 		if !known {

@@ -52,7 +52,7 @@ func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Comm
 				return cmdutil.FlagErrorf("no key: pass --api-key, or pipe it on stdin")
 			}
 			opts.Client = func(cfg *config.Config, key string) (*api.Client, error) {
-				return cmdutil.NewAPIClient(f, cmd, cfg, key)
+				return cmdutil.NewAPIClient(f, cmd, cfg, key, "")
 			}
 			if runF != nil {
 				return runF(opts)

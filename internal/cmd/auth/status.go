@@ -64,7 +64,7 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 			opts.Key, opts.Source = cfg.WithFlags(cmd.Flags()).Lookup(config.KeyAPIKey)
 			opts.ProfileArgs = cmdutil.ProfileArgs(cmd)
 			opts.Client = func(cfg *config.Config) (*api.Client, error) {
-				return cmdutil.NewAPIClient(f, cmd, cfg, opts.Key)
+				return cmdutil.NewAPIClient(f, cmd, cfg, opts.Key, "")
 			}
 			if runF != nil {
 				return runF(opts)

@@ -20,8 +20,9 @@ func TestSettingFlagsAreBound(t *testing.T) {
 		"ngrok-authtoken": config.KeyNgrokAuthtoken,
 	}
 	// resend's and inspect's --secret is what to sign with, apart from the configured
-	// secrets it tries; trigger's --url is the only one with a setting.
-	exempt := map[string]bool{"jasni events resend --secret": true, "jasni inspect --secret": true}
+	// secrets it tries; webhooks create's is the new webhook's, never one from the
+	// environment or the profile; trigger's --url is the only one with a setting.
+	exempt := map[string]bool{"jasni events resend --secret": true, "jasni inspect --secret": true, "jasni webhooks create --secret": true}
 	var walk func(*cobra.Command)
 	walk = func(cmd *cobra.Command) {
 		cmd.Flags().AddFlagSet(cmd.InheritedFlags())

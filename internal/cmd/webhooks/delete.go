@@ -7,14 +7,17 @@ import (
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
 
 type DeleteOptions struct {
-	IO     *iostreams.IOStreams
-	Client func() (*api.Client, error)
-	ID     string
+	IO       *iostreams.IOStreams
+	Client   func() (*api.Client, error)
+	Provider *provider.Provider
+	ID       string
 	// Confirmed is --yes; without it a terminal is asked.
 	Confirmed bool
 }
@@ -34,7 +37,11 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 			if !opts.Confirmed && !opts.IO.CanPrompt() {
 				return cmdutil.FlagErrorf("--yes is required to delete without a terminal to confirm on")
 			}
-			opts.Client = func() (*api.Client, error) { return cmdutil.APIClient(f, cmd) }
+			t, err := resolve(f, cmd)
+			if err != nil {
+				return err
+			}
+			opts.Provider, opts.Client = t.Provider, t.Client
 			if runF != nil {
 				return runF(opts)
 			}
@@ -48,7 +55,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 	ios := opts.IO
 	if !opts.Confirmed {
-		ok, err := ios.Confirm(fmt.Sprintf("Delete webhook %s? Jasni will stop sending to it.", opts.ID))
+		ok, err := ios.Confirm(fmt.Sprintf("Delete webhook %s? %s will stop sending to it.", termsafe.Line(opts.ID), opts.Provider.Title))
 		if err != nil {
 			return err
 		}

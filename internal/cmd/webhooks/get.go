@@ -26,7 +26,11 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			opts.Client = func() (*api.Client, error) { return cmdutil.APIClient(f, cmd) }
+			t, err := resolve(f, cmd)
+			if err != nil {
+				return err
+			}
+			opts.Client = t.Client
 			if runF != nil {
 				return runF(opts)
 			}

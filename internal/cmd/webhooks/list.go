@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
 
 type ListOptions struct {
-	IO     *iostreams.IOStreams
-	Client func() (*api.Client, error)
+	IO       *iostreams.IOStreams
+	Client   func() (*api.Client, error)
+	Provider *provider.Provider
 }
 
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
@@ -30,7 +32,11 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Client = func() (*api.Client, error) { return cmdutil.APIClient(f, cmd) }
+			t, err := resolve(f, cmd)
+			if err != nil {
+				return err
+			}
+			opts.Provider, opts.Client = t.Provider, t.Client
 			if runF != nil {
 				return runF(opts)
 			}
@@ -56,22 +62,19 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		return ios.WriteJSONIndent(all)
 	}
 	if len(all) == 0 {
-		fmt.Fprintln(ios.ErrOut, "No webhooks yet. Create one with: jasni webhooks create --url https://your-app.example.com/webhooks/jasni")
+		fmt.Fprintf(ios.ErrOut, "No webhooks yet. Create one with: jasni webhooks create%s --url https://your-app.example.com/webhooks/%s\n", providerArgs(opts.Provider), opts.Provider.Name)
 		return nil
 	}
 	s := ui.New(ios.Out, ios.ColorEnabled())
 	t := ui.NewTable(ios.Out, ios.TableWidth(), "ID", "URL", "EVENTS", "ACTIVE", "DESCRIPTION")
 	t.KeepWhole(0)
+	every := len(opts.Provider.EventNames())
 	for _, wh := range all {
-		active := s.Success("yes")
-		if !wh.Active {
-			active = s.Warning("no")
-		}
 		events := strings.Join(wh.Events, ",")
-		if len(wh.Events) == len(fixtures.Names()) && ios.IsStdoutTTY() {
+		if len(wh.Events) == every && ios.IsStdoutTTY() {
 			events = "all"
 		}
-		t.AddRow(s.Accent(wh.ID), wh.URL, events, active, wh.Description)
+		t.AddRow(s.Accent(termsafe.Line(wh.ID)), termsafe.Line(wh.URL), termsafe.Line(events), activeText(s, &wh), termsafe.Line(wh.Description))
 	}
 	return t.Render()
 }

@@ -1,10 +1,13 @@
 package webhooks
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/spf13/cobra"
 )
@@ -19,7 +22,9 @@ func runArgs(cmd *cobra.Command, args string) error {
 
 func factory() *cmdutil.Factory {
 	ios, _, _, _ := iostreams.Test()
-	return &cmdutil.Factory{IOStreams: ios, Getenv: func(string) string { return "" }}
+	return &cmdutil.Factory{IOStreams: ios, Getenv: func(string) string { return "" }, Config: func() (*config.Config, error) {
+		return config.Load(filepath.Join(os.TempDir(), "jasni-options-test-none.toml"), "", func(string) string { return "" })
+	}}
 }
 
 // Flags become Options, checked before anything reaches the API.

@@ -35,16 +35,21 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
+			t, err := resolve(f, cmd)
+			if err != nil {
+				return err
+			}
+			opts.Client = t.Client
 			p := &opts.Change
 			fl := cmd.Flags()
 			if fl.Changed("url") {
-				if err := checkWebhookURL(rawURL, allowHTTP); err != nil {
+				if err := checkWebhookURL(rawURL, allowHTTP, t.Provider); err != nil {
 					return err
 				}
 				p.URL = &rawURL
 			}
 			if fl.Changed("events") {
-				chosen, err := parseEvents(events)
+				chosen, err := parseEvents(events, t.Provider)
 				if err != nil {
 					return err
 				}
@@ -59,7 +64,6 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 			if p.URL == nil && p.Events == nil && p.Description == nil && p.Active == nil {
 				return cmdutil.FlagErrorf("nothing to change: give --url, --events, --description or --active")
 			}
-			opts.Client = func() (*api.Client, error) { return cmdutil.APIClient(f, cmd) }
 			if runF != nil {
 				return runF(opts)
 			}

@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/jasni/jasni-cli/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -23,25 +24,64 @@ func NewCmdWebhooks(f *cmdutil.Factory) *cobra.Command {
 		Args:    cmdutil.SubcommandArgs,
 		RunE:    cmdutil.GroupRunE,
 		Aliases: []string{"webhook"},
-		Short:   "Register, list, change and remove webhooks through the Jasni API",
+		Short:   "Register, list, change, test and remove webhooks through a provider's API",
 		Long: cmdutil.Doc(`
-			Manage webhook registrations with your API key (see "jasni login"). The
-			secret of a new webhook is shown once, at creation: save it then.
+			Manage webhook registrations with your API key (see "jasni login"): Jasni's
+			by default, or with --provider generic those of the generic REST API of the
+			docs, at the address given by --api-url. The secret of a new webhook is shown
+			once, at creation: save it then.
 		`),
 		Example: cmdutil.Examples(`
 			$ jasni webhooks create --url https://app.example.com/webhooks/jasni --events email.received,email.sent
 			$ jasni webhooks list
 			$ jasni webhooks update wh_abc123 --active=false
 			$ jasni webhooks delete wh_abc123
+
+			# The generic REST API: jasni makes the secret and sends it
+			$ export JASNI_API_URL=https://api.example.com JASNI_API_KEY=YOUR_TOKEN
+			$ jasni webhooks create --provider generic --url https://app.example.com/webhooks --events resource.created
+			$ jasni webhooks test wh_abc123 --provider generic --event resource.created
 		`),
 	}
 	cmdutil.AddAPIFlags(cmd)
-	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdList(f, nil), NewCmdGet(f, nil), NewCmdUpdate(f, nil), NewCmdDelete(f, nil))
+	cmdutil.AddPersistentProviderFlag(cmd)
+	cmd.AddCommand(NewCmdCreate(f, nil), NewCmdList(f, nil), NewCmdGet(f, nil), NewCmdUpdate(f, nil), NewCmdDelete(f, nil), NewCmdTest(f, nil))
 	return cmd
 }
 
-// parseEvents splits and checks --events; every name must be a known type.
-func parseEvents(values []string) ([]string, error) {
+// target is the provider whose API a command manages, and the client for
+// it, made only when the command gets that far.
+type target struct {
+	Provider *provider.Provider
+	Client   func() (*api.Client, error)
+}
+
+// resolve finds the provider (--provider, JASNI_PROVIDER, the profile) and
+// refuses one whose webhooks jasni cannot manage.
+func resolve(f *cmdutil.Factory, cmd *cobra.Command) (target, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return target{}, err
+	}
+	p, err := cmdutil.APIProvider(cmd, cfg)
+	if err != nil {
+		return target{}, err
+	}
+	return target{Provider: p, Client: func() (*api.Client, error) { return cmdutil.APIClientFor(f, cmd, cfg, p) }}, nil
+}
+
+// providerArgs is what to add to a suggested command so that it reaches
+// the same API: nothing for Jasni's.
+func providerArgs(p *provider.Provider) string {
+	if p == nil || p.Name == provider.Default {
+		return ""
+	}
+	return " --provider " + p.Name
+}
+
+// parseEvents splits and checks --events; every name must be one of the
+// provider's types.
+func parseEvents(values []string, p *provider.Provider) ([]string, error) {
 	var events []string
 	for _, v := range values {
 		for _, e := range strings.Split(v, ",") {
@@ -51,17 +91,17 @@ func parseEvents(values []string) ([]string, error) {
 		}
 	}
 	if len(events) == 0 {
-		return nil, cmdutil.FlagErrorf("--events is empty: name at least one of %s", strings.Join(fixtures.Names(), ", "))
+		return nil, cmdutil.FlagErrorf("--events is empty: name at least one of %s", strings.Join(p.EventNames(), ", "))
 	}
-	if err := cmdutil.CheckEvents(events); err != nil {
+	if err := cmdutil.CheckEventsOf(events, p.EventNames()); err != nil {
 		return nil, err
 	}
 	return events, nil
 }
 
-// checkWebhookURL wants https, as Jasni recommends, except on this machine
-// (for a local test) or when the user says --allow-http.
-func checkWebhookURL(raw string, allowHTTP bool) error {
+// checkWebhookURL wants https, as the providers recommend, except on this
+// machine (for a local test) or when the user says --allow-http.
+func checkWebhookURL(raw string, allowHTTP bool, p *provider.Provider) error {
 	if err := cmdutil.CheckURL("--url", raw); err != nil {
 		return err
 	}
@@ -69,7 +109,7 @@ func checkWebhookURL(raw string, allowHTTP bool) error {
 	if u.Scheme == "https" || allowHTTP || isLoopback(u.Hostname()) {
 		return nil
 	}
-	return cmdutil.FlagErrorf("--url %q is plain http: Jasni sends email content, so use https (or pass --allow-http for a test endpoint)", raw)
+	return cmdutil.FlagErrorf("--url %q is plain http: %s deliveries carry your data, so use https (or pass --allow-http for a test endpoint)", raw, p.Title)
 }
 
 func isLoopback(host string) bool {
@@ -101,26 +141,46 @@ func completeIDs(f *cmdutil.Factory) cobra.CompletionFunc {
 		var out []cobra.Completion
 		for _, w := range all {
 			if strings.HasPrefix(w.ID, toComplete) {
-				out = append(out, cobra.CompletionWithDesc(w.ID, w.URL))
+				out = append(out, cobra.CompletionWithDesc(termsafe.Line(w.ID), termsafe.Line(w.URL)))
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
-// printWebhook shows one webhook as aligned fields.
+// activeText is the webhook's state in words: the API's active flag,
+// else its own status, else unknown.
+func activeText(s *ui.Styles, wh *api.Webhook) string {
+	switch {
+	case wh.Active != nil && *wh.Active:
+		return s.Success("yes")
+	case wh.Active != nil:
+		return s.Warning("no")
+	case wh.Status != "":
+		return termsafe.Line(wh.Status)
+	}
+	return s.Muted("unknown")
+}
+
+// printWebhook shows one webhook as aligned fields. Every value is the
+// API's, so none reaches the terminal raw.
 func printWebhook(w io.Writer, s *ui.Styles, wh *api.Webhook) {
-	active := s.Success("yes")
-	if !wh.Active {
-		active = s.Warning("no")
+	id := s.Accent(termsafe.Line(wh.ID))
+	if wh.ID == "" {
+		id = s.Muted("(not in the API's answer)")
 	}
 	rows := [][2]string{
-		{"ID", s.Accent(wh.ID)},
-		{"URL", wh.URL},
-		{"Events", strings.Join(wh.Events, ", ")},
-		{"Active", active},
-		{"Description", wh.Description},
+		{"ID", id},
+		{"URL", termsafe.Line(wh.URL)},
+		{"Events", termsafe.Line(strings.Join(wh.Events, ", "))},
 	}
+	if wh.Active != nil || wh.Status == "" {
+		rows = append(rows, [2]string{"Active", activeText(s, wh)})
+	}
+	if wh.Status != "" {
+		rows = append(rows, [2]string{"Status", termsafe.Line(wh.Status)})
+	}
+	rows = append(rows, [2]string{"Description", termsafe.Line(wh.Description)})
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s %s\n", s.Muted(fmt.Sprintf("%-12s", r[0])), r[1])
 	}
