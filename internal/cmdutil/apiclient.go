@@ -42,6 +42,22 @@ func CheckAPIKey(key string) error {
 	return nil
 }
 
+// CheckProviderAPIKey refuses what cannot be a key of p's API, without
+// echoing it: Jasni's keys start jsk_, and no key has spaces.
+func CheckProviderAPIKey(p *provider.Provider, key string) error {
+	switch {
+	case p.API.KeyPrefix == KeyPrefix:
+		return CheckAPIKey(key)
+	case !strings.HasPrefix(key, p.API.KeyPrefix) || strings.ContainsAny(key, " \t\r\n"):
+		what := "have no spaces"
+		if p.API.KeyPrefix != "" {
+			what = fmt.Sprintf("start with %q and have no spaces", p.API.KeyPrefix)
+		}
+		return FlagErrorf("that is not an API key for %s: keys %s", p.Title, what)
+	}
+	return nil
+}
+
 // APIClient builds a client for the API of the provider named by
 // --provider, JASNI_PROVIDER or the profile (Jasni's by default).
 func APIClient(f *Factory, cmd *cobra.Command) (*api.Client, error) {
@@ -87,12 +103,9 @@ func APIClientFor(f *Factory, cmd *cobra.Command, cfg *config.Config, p *provide
 		return nil, ErrNoAPIKey
 	case key == "":
 		return nil, WithExitCode(ExitAuth, fmt.Errorf("%w for the %s API: pass --api-key, or set JASNI_API_KEY", errNoKey, p.Name))
-	case jasni:
-		if err := CheckAPIKey(key); err != nil {
-			return nil, err
-		}
-	case !strings.HasPrefix(key, spec.KeyPrefix) || strings.ContainsAny(key, " \t\r\n"):
-		return nil, FlagErrorf("that is not a %s API key: keys start with %q and have no spaces", p.Title, spec.KeyPrefix)
+	}
+	if err := CheckProviderAPIKey(p, key); err != nil {
+		return nil, err
 	}
 	baseURL := cmp.Or(cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIURL), spec.BaseURL)
 	if baseURL == "" {

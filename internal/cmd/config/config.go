@@ -217,7 +217,13 @@ func checkValue(cfg *config.Config, key, value, profileArgs string) error {
 	}
 	switch key {
 	case config.KeyAPIKey:
-		return cmdutil.CheckAPIKey(value)
+		// The key is for the API of the profile's provider: Jasni's, or
+		// another's (the generic REST API), whose keys are not jsk_.
+		p, err := provider.Load(cfg.FileValue(cfg.Profile, config.KeyProvider), filepath.Join(filepath.Dir(cfg.Path), "providers"))
+		if err != nil || !p.HasAPI() {
+			return cmdutil.CheckAPIKey(value)
+		}
+		return cmdutil.CheckProviderAPIKey(p, value)
 	case config.KeyAPIURL, config.KeyTriggerURL:
 		return cmdutil.CheckURL(key, value)
 	case config.KeyProvider:

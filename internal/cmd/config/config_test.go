@@ -73,6 +73,10 @@ func TestSetGetUnset(t *testing.T) {
 		{args: []string{"config", "set", "provider", "voisnapp"}, code: 2, err: "did you mean voisnap?"},
 		{args: []string{"config", "set", "trigger_url", ""}, code: 2, err: "the value is empty: to remove trigger_url, run: jasni config unset trigger_url"},
 		{args: []string{"config", "get"}, code: 2, err: "accepts 1 arg(s)"},
+		// A profile of the generic REST API keeps that API's token, not a jsk_ key.
+		{args: []string{"config", "set", "--profile", "Staging", "provider", "generic"}, fileHas: "provider = 'generic'"},
+		{args: []string{"config", "set", "--profile", "Staging", "api_key", "gen_token_123"}, err: "✓ Set api_key", fileHas: "gen_token_123"},
+		{args: []string{"config", "set", "--profile", "Staging", "api_key", "two words"}, code: 2, err: "not an API key for Generic REST API: keys have no spaces"},
 	}
 	for _, st := range steps {
 		res := e.run(clitest.Options{Stdin: st.stdin, Env: st.env}, st.args...)
