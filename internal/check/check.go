@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/delivery"
-	"github.com/jasni/jasni-cli/internal/payload"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/suggest"
 )
@@ -222,16 +221,8 @@ type runner struct {
 
 // build makes a fresh, correctly signed delivery of event, after sets.
 func (r *runner) build(event string, sets ...string) (delivery.Request, error) {
-	p := r.cfg.Provider
-	fx, ok := p.Event(event)
-	if !ok {
-		return delivery.Request{}, fmt.Errorf("no fixture for %s", event)
-	}
-	ev, err := payload.FromFixture(fx.JSON, payload.Options{Now: r.cfg.Now(), Sets: sets, Envelope: payload.EnvelopeOf(p)})
-	if err != nil {
-		return delivery.Request{}, err
-	}
-	return r.signed(ev.Body, event, r.cfg.Now())
+	req, _, err := delivery.Event{Provider: r.cfg.Provider, Name: event, Now: r.cfg.Now(), Sets: sets, Keys: r.cfg.Keys, URL: r.cfg.URL}.Build()
+	return req, err
 }
 
 // signed is body as the provider would send it, signed at t.

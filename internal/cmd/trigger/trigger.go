@@ -417,52 +417,38 @@ func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 // build prepares the delivery for one event type ("" when the type comes
 // from --data-file).
 func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
-	popts := payload.Options{Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets, Envelope: payload.EnvelopeOf(o.Provider)}
-	var (
-		ev  *payload.Event
-		err error
-	)
-	if o.DataFile != "" {
-		content, rerr := cmdutil.ReadInput(o.IO, o.DataFile)
-		if rerr != nil {
-			return delivery.Request{}, nil, rerr
-		}
-		ev, err = payload.FromFile(content, name, popts)
-		if err != nil {
-			return delivery.Request{}, nil, cmdutil.FlagErrorf("--data-file %s: %v", o.DataFile, err)
-		}
-		if name == "" {
-			if cerr := cmdutil.CheckEventsOf([]string{ev.Type}, o.Provider.EventNames()); cerr != nil {
-				// A custom event type is allowed from a file; say so rather than refuse.
-				fmt.Fprintf(o.IO.ErrOut, "note: %q is not a documented %s event type; sending it anyway\n", termsafe.Line(ev.Type), o.Provider.Title)
-			}
-		}
-	} else {
-		fixture, _ := o.Provider.Event(name)
-		ev, err = payload.FromFixture(fixture.JSON, popts)
-		if err == nil && ev.Type == "" {
-			ev.Type = name // the provider carries the type in a header only
-		}
-		if err != nil {
-			var flagErr *cmdutil.FlagError
-			if errors.As(err, &flagErr) {
-				return delivery.Request{}, nil, err
-			}
-			return delivery.Request{}, nil, cmdutil.FlagErrorf("%s: %v", name, err)
-		}
-	}
-
-	sign := delivery.Signing{Provider: o.Provider, Timestamp: o.Now()}
+	e := delivery.Event{Provider: o.Provider, Name: name, Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets,
+		Timestamp: o.Timestamp, URL: o.URL, Extra: o.Headers, Removed: o.Removed}
 	if !o.Unsigned {
-		sign.Keys = o.Keys
+		e.Keys = o.Keys
 	}
-	if !o.Timestamp.IsZero() {
-		sign.Timestamp = o.Timestamp
+	if o.DataFile != "" {
+		content, err := cmdutil.ReadInput(o.IO, o.DataFile)
+		if err != nil {
+			return delivery.Request{}, nil, err
+		}
+		e.Body = content
 	}
-	// One delivery id per event, made here: every retry and --repeat copy
-	// sends this same request.
-	req, err := delivery.NewRequest(o.URL, ev.Body, ev.Type, sign, o.Headers, o.Removed)
-	return req, ev, err
+	req, ev, err := e.Build()
+	switch {
+	case err != nil && ev == nil && o.DataFile != "":
+		return delivery.Request{}, nil, cmdutil.FlagErrorf("--data-file %s: %v", o.DataFile, err)
+	case err != nil && ev == nil:
+		var flagErr *cmdutil.FlagError
+		if errors.As(err, &flagErr) {
+			return delivery.Request{}, nil, err
+		}
+		return delivery.Request{}, nil, cmdutil.FlagErrorf("%s: %v", name, err)
+	case err != nil:
+		return delivery.Request{}, nil, err
+	}
+	if o.DataFile != "" && name == "" {
+		if cerr := cmdutil.CheckEventsOf([]string{ev.Type}, o.Provider.EventNames()); cerr != nil {
+			// A custom event type is allowed from a file; say so rather than refuse.
+			fmt.Fprintf(o.IO.ErrOut, "note: %q is not a documented %s event type; sending it anyway\n", termsafe.Line(ev.Type), o.Provider.Title)
+		}
+	}
+	return req, ev, nil
 }
 
 func (o *Options) report(out *ui.Styles, width int, ev *payload.Event, req delivery.Request, a delivery.Attempt, repeat int) error {
