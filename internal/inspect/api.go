@@ -99,18 +99,12 @@ func parseQuery(r *http.Request) (store.Query, error) {
 	default:
 		return q, errors.New("refused: want true or false")
 	}
-	switch verdict := v.Get("verdict"); verdict {
-	case "":
-	case "valid", "invalid", "missing":
-		q.Verdict = store.Verdict(verdict)
-	case "unchecked", string(store.VerdictSkipped):
-		q.Verdict = store.VerdictSkipped
-	default:
-		return q, errors.New("verdict: want valid, invalid, missing or unchecked")
+	var err error
+	if q.Verdict, err = store.ParseVerdict(v.Get("verdict")); err != nil {
+		return q, err
 	}
 	if st := v.Get("status"); st != "" {
-		var err error
-		if q.AnswerMin, q.AnswerMax, err = statusRange(st); err != nil {
+		if q.AnswerMin, q.AnswerMax, err = store.ParseAnswer(st); err != nil {
 			return q, err
 		}
 	}
@@ -133,19 +127,6 @@ func parseQuery(r *http.Request) (store.Query, error) {
 		}
 	}
 	return q, nil
-}
-
-// statusRange reads "200", "2xx" or "5xx".
-func statusRange(s string) (int, int, error) {
-	if len(s) == 3 && strings.HasSuffix(s, "xx") && s[0] >= '1' && s[0] <= '5' {
-		c := int(s[0]-'0') * 100
-		return c, c + 99, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 100 || n > 599 {
-		return 0, 0, errors.New("status: want a status (404) or a class (4xx)")
-	}
-	return n, n, nil
 }
 
 // delivery reads the delivery the path names, or answers why not.
