@@ -12,6 +12,7 @@ import (
 	fixturesCmd "github.com/jasni/jasni-cli/internal/cmd/fixtures"
 	inspectCmd "github.com/jasni/jasni-cli/internal/cmd/inspect"
 	listenCmd "github.com/jasni/jasni-cli/internal/cmd/listen"
+	mcpCmd "github.com/jasni/jasni-cli/internal/cmd/mcp"
 	providersCmd "github.com/jasni/jasni-cli/internal/cmd/providers"
 	signCmd "github.com/jasni/jasni-cli/internal/cmd/sign"
 	triggerCmd "github.com/jasni/jasni-cli/internal/cmd/trigger"
@@ -107,6 +108,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		signCmd.NewCmdSign(f, nil),
 		verifyCmd.NewCmdVerify(f, nil),
 		checkCmd.NewCmdCheck(f, nil),
+		mcpCmd.NewCmdMCP(f, nil),
 		fixturesCmd.NewCmdFixtures(f),
 		providersCmd.NewCmdProviders(f),
 		webhooksCmd.NewCmdWebhooks(f),
