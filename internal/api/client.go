@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/termsafe"
 )
 
 // DefaultBaseURL is the production API.
@@ -217,6 +219,8 @@ func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error
 		e := &Error{Kind: kindForStatus(resp.StatusCode), Host: host, Status: resp.StatusCode}
 		if jsonErr == nil {
 			e.Message = errorMessage(env)
+		} else {
+			e.Message = textMessage(resp, data)
 		}
 		return e
 	}
@@ -227,7 +231,7 @@ func (c *Client) decodeEnvelope(resp *http.Response, data []byte, out any) error
 	if isWhole {
 		w.status = resp.StatusCode
 	}
-	if isWhole && jsonErr != nil && (w.anyBody || json.Valid(data)) {
+	if isWhole && (w.verbatim || jsonErr != nil && (w.anyBody || json.Valid(data))) {
 		w.raw = data // not an object (a bare list, or text where any answer will do): no envelope to read
 		return nil
 	}
@@ -263,13 +267,27 @@ func errorMessage(env envelope) string {
 		}
 		var obj struct {
 			Message string `json:"message"`
-			Code    string `json:"code"`
 		}
 		if json.Unmarshal(env.Error, &obj) == nil && obj.Message != "" {
 			return obj.Message
 		}
 	}
 	return env.Message
+}
+
+// textMessage is the first line of an error answered in plain text, cut
+// short and made safe to print; "" for an HTML page or JSON.
+func textMessage(resp *http.Response, data []byte) string {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	t := bytes.TrimSpace(data)
+	if len(t) == 0 || ct == "text/html" || t[0] == '<' || t[0] == '{' || t[0] == '[' {
+		return ""
+	}
+	line, _, _ := bytes.Cut(t, []byte("\n"))
+	if len(line) > 200 {
+		line = append(line[:200:200], "…"...)
+	}
+	return termsafe.Line(strings.ToValidUTF8(string(line), "\uFFFD"))
 }
 
 func describeNonJSON(resp *http.Response, data []byte) string {

@@ -90,6 +90,13 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("the API answered %d %s", e.Status, http.StatusText(e.Status))
 }
 
+// MayHaveArrived reports whether the request may have reached the API:
+// not when the connection was refused or the name did not resolve.
+func (e *Error) MayHaveArrived() bool {
+	var dnsErr *net.DNSError
+	return e.Kind != KindNetwork || !errors.Is(e.Err, syscall.ECONNREFUSED) && !errors.As(e.Err, &dnsErr)
+}
+
 func networkMessage(e *Error) string {
 	var dnsErr *net.DNSError
 	switch {

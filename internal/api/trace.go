@@ -27,6 +27,9 @@ type Trace struct {
 	W    io.Writer
 	// Now is time.Now outside tests, which fix the timings.
 	Now func() time.Time
+	// Mask are values masked wherever they appear, whatever their form:
+	// the API key in use (another provider's need not start jsk_).
+	Mask []string
 
 	mu sync.Mutex
 	n  int
@@ -43,11 +46,34 @@ func NewTrace(next http.RoundTripper, w io.Writer) *Trace {
 // secretLike matches Jasni API keys and webhook secrets.
 var secretLike = regexp.MustCompile(`\b(jsk|whsec)_[A-Za-z0-9+/=_\-]+`)
 
+// secretField matches a JSON field that holds a secret, whatever its
+// form: the secret a client chooses for a webhook is the user's own.
+var secretField = regexp.MustCompile(`("(?:secret|webhook_secret|signing_secret|api_key|token)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
+
 func redact(s string) string {
+	s = secretField.ReplaceAllStringFunc(s, func(m string) string {
+		parts := secretField.FindStringSubmatch(m)
+		kept := "" // a known prefix says what kind of secret it was
+		if p := secretLike.FindString(parts[2]); p != "" && strings.HasPrefix(parts[2], p) {
+			kept, _, _ = strings.Cut(p, "_")
+			kept += "_"
+		}
+		return parts[1] + kept + `[redacted]"`
+	})
 	return secretLike.ReplaceAllStringFunc(s, func(m string) string {
 		prefix, _, _ := strings.Cut(m, "_")
 		return prefix + "_[redacted]"
 	})
+}
+
+// redact masks what redact does, and t's own values.
+func (t *Trace) redact(s string) string {
+	for _, v := range t.Mask {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return redact(s)
 }
 
 func (t *Trace) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -68,16 +94,16 @@ func (t *Trace) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.mu.Unlock()
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "* [%d] %s %s\n", n, req.Method, redact(req.URL.String()))
-	writeHeaders(&b, "> ", req.Header)
-	writeBody(&b, "> ", reqBody)
+	fmt.Fprintf(&b, "* [%d] %s %s\n", n, req.Method, t.redact(req.URL.String()))
+	t.writeHeaders(&b, "> ", req.Header)
+	t.writeBody(&b, "> ", reqBody)
 	t.flush(&b)
 
 	start := t.Now()
 	resp, err := t.Next.RoundTrip(req)
 	took := t.Now().Sub(start).Round(time.Millisecond)
 	if err != nil {
-		fmt.Fprintf(&b, "* [%d] failed after %s: %s\n", n, took, redact(err.Error()))
+		fmt.Fprintf(&b, "* [%d] failed after %s: %s\n", n, took, t.redact(err.Error()))
 		t.flush(&b)
 		return nil, err
 	}
@@ -86,8 +112,8 @@ func (t *Trace) RoundTrip(req *http.Request) (*http.Response, error) {
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	resp.Body = readCloser{io.MultiReader(bytes.NewReader(data), errReader{readErr}, resp.Body), resp.Body}
 	fmt.Fprintf(&b, "* [%d] %s in %s\n", n, resp.Status, took)
-	writeHeaders(&b, "< ", resp.Header)
-	writeBody(&b, "< ", data)
+	t.writeHeaders(&b, "< ", resp.Header)
+	t.writeBody(&b, "< ", data)
 	t.flush(&b)
 	return resp, nil
 }
@@ -99,7 +125,7 @@ func (t *Trace) flush(b *strings.Builder) {
 	b.Reset()
 }
 
-func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
+func (t *Trace) writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		names = append(names, name)
@@ -111,12 +137,12 @@ func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 				scheme, _, _ := strings.Cut(v, " ")
 				v = scheme + " [redacted]"
 			}
-			fmt.Fprintf(b, "%s%s: %s\n", prefix, termsafe.Line(name), termsafe.Line(redact(v)))
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, termsafe.Line(name), termsafe.Line(t.redact(v)))
 		}
 	}
 }
 
-func writeBody(b *strings.Builder, prefix string, body []byte) {
+func (t *Trace) writeBody(b *strings.Builder, prefix string, body []byte) {
 	if len(body) == 0 {
 		return
 	}
@@ -125,7 +151,7 @@ func writeBody(b *strings.Builder, prefix string, body []byte) {
 		shown = shown[:TraceBodyLimit]
 	}
 	b.WriteString(prefix + "\n")
-	for _, line := range strings.Split(strings.TrimRight(termsafe.Text(redact(string(shown))), "\n"), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(termsafe.Text(t.redact(string(shown))), "\n"), "\n") {
 		b.WriteString(prefix + line + "\n")
 	}
 	if len(body) > len(shown) {

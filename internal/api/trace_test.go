@@ -105,3 +105,32 @@ func TestTraceNamesAFailure(t *testing.T) {
 		t.Errorf("trace:\n%s", out.String())
 	}
 }
+
+// Another provider's key need not look like one, nor a secret the client
+// chose: the key is masked wherever the API echoes it, and a secret field
+// whatever it holds.
+func TestTraceMasksOtherKeysAndChosenSecrets(t *testing.T) {
+	const key = "tok_WRONG_zzz"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"error":"Invalid token: ` + key + ` (header was 'Bearer ` + key + `')","secret":"plain-SECRETVALUE-9"}`))
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	trace := api.NewTrace(nil, &out)
+	trace.Mask = []string{key}
+	c := api.New(srv.URL, key, &http.Client{Transport: trace}, "jasni/test")
+	c.Contract = api.Contract{Path: "/v1/webhooks", Auth: "bearer", Object: []string{""}}
+	_, err := c.CreateWebhook(context.Background(), api.CreateParams{URL: "https://a.example.com", Events: []string{"x"}, Secret: "plain-SECRETVALUE-9"})
+	if err == nil {
+		t.Fatal("a 401 passed")
+	}
+	for _, leaked := range []string{key, "SECRETVALUE"} {
+		if strings.Contains(out.String(), leaked) {
+			t.Errorf("the trace shows %q:\n%s", leaked, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), `"secret":"[redacted]"`) {
+		t.Errorf("the trace does not say a secret was there:\n%s", out.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/jasni/jasni-cli/internal/jsonpeek"
@@ -71,11 +72,13 @@ var JasniContract = Contract{
 }
 
 // whole asks do for the answer as a whole, its errors checked. With
-// anyBody, a 2xx answer that is empty or not JSON is taken as it is.
+// anyBody, a 2xx answer that is empty or not JSON is taken as it is; with
+// verbatim, any 2xx answer is, whatever it says.
 type whole struct {
-	raw     json.RawMessage
-	status  int
-	anyBody bool
+	raw      json.RawMessage
+	status   int
+	anyBody  bool
+	verbatim bool
 }
 
 // pick finds the first of paths in raw that holds a value of kind ('{'
@@ -129,7 +132,20 @@ func (c *Client) CreateWebhook(ctx context.Context, p CreateParams) (*Webhook, e
 	if p.Secret != "" && hook.Secret == "" {
 		hook.Secret = p.Secret
 	}
+	if t := bytes.TrimSpace(w.raw); len(t) > 0 && t[0] == '<' {
+		// A web page, not the API: a proxy, or a wrong --api-url.
+		return hook, &UnconfirmedError{Reason: "the API answered " + strconv.Itoa(w.status) + " with an HTML page, not JSON (is the API URL right?)"}
+	}
 	return hook, nil
+}
+
+// UnconfirmedError is a create that may not have happened: the answer was
+// 2xx but not the API's. The webhook returned with it holds the secret
+// that was sent, in case it did.
+type UnconfirmedError struct{ Reason string }
+
+func (e *UnconfirmedError) Error() string {
+	return "create webhook: " + e.Reason + "; the webhook may not exist"
 }
 
 // ListWebhooks reads the list where the contract says: Jasni's docs do not
@@ -165,7 +181,7 @@ func (c *Client) GetWebhook(ctx context.Context, id string) (*Webhook, error) {
 			return &all[i], nil
 		}
 	}
-	return nil, fmt.Errorf("get webhook: %w", &Error{Kind: KindNotFound, Status: http.StatusNotFound, Resource: "webhook " + id})
+	return nil, fmt.Errorf("get webhook: %w", &Error{Kind: KindNotFound, Status: http.StatusNotFound, Resource: "webhook " + id, Provider: c.Provider})
 }
 
 // UpdateWebhook changes what p holds. An API that answers the change
@@ -200,6 +216,27 @@ type TestResult struct {
 	Answer []byte
 }
 
+// Failed reports whether the answer, though 2xx, says the test delivery
+// failed ("success": false, "delivered": false, "ok": false, or an
+// "error"), and the API's words for why.
+func (r *TestResult) Failed() (bool, string) {
+	var a struct {
+		Success, Delivered, OK *bool
+		Error                  json.RawMessage
+		Message                string
+	}
+	if json.Unmarshal(r.Answer, &a) != nil {
+		return false, ""
+	}
+	no := func(b *bool) bool { return b != nil && !*b }
+	why := errorMessage(envelope{Error: a.Error, Message: a.Message})
+	hasError := len(a.Error) > 0 && string(a.Error) != "null" && string(a.Error) != `""` && string(a.Error) != "false"
+	if no(a.Success) || no(a.Delivered) || no(a.OK) || hasError {
+		return true, why
+	}
+	return false, ""
+}
+
 // ErrNoTestEndpoint is returned by TestWebhook for an API without one.
 var ErrNoTestEndpoint = errors.New("the API has no endpoint for test deliveries")
 
@@ -209,7 +246,7 @@ func (c *Client) TestWebhook(ctx context.Context, id, event string) (*TestResult
 	if c.Contract.TestPath == "" {
 		return nil, ErrNoTestEndpoint
 	}
-	w := whole{anyBody: true}
+	w := whole{anyBody: true, verbatim: true}
 	body := struct {
 		WebhookID string `json:"webhook_id"`
 		EventType string `json:"event_type"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -54,6 +55,24 @@ func CheckProviderAPIKey(p *provider.Provider, key string) error {
 			what = fmt.Sprintf("start with %q and have no spaces", p.API.KeyPrefix)
 		}
 		return FlagErrorf("that is not an API key for %s: keys %s", p.Title, what)
+	}
+	return nil
+}
+
+// checkBaseURL refuses an API URL the paths cannot be added to: not
+// http(s), with a query, or ending in the first part of the paths
+// (https://api.example.com/v1 for /v1/webhooks would ask /v1/v1/webhooks).
+func checkBaseURL(raw, path string) error {
+	if err := CheckURL("--api-url", raw); err != nil {
+		return err
+	}
+	u, _ := url.Parse(raw)
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return FlagErrorf("--api-url %q: give the API's address alone, such as https://api.example.com (no query, fragment or credentials)", raw)
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if dir := strings.TrimRight(u.Path, "/"); first != "" && strings.HasSuffix(dir, "/"+first) {
+		return FlagErrorf("--api-url %q ends with /%s, which jasni adds itself (it asks %s): drop it, e.g. --api-url %s", raw, first, path, strings.TrimSuffix(strings.TrimRight(raw, "/"), "/"+first))
 	}
 	return nil
 }
@@ -111,6 +130,9 @@ func APIClientFor(f *Factory, cmd *cobra.Command, cfg *config.Config, p *provide
 	if baseURL == "" {
 		return nil, FlagErrorf("--api-url is required for --provider %s: its API has no address of its own (the docs' api.example.com stands for the provider's host); pass --api-url https://HOST or set JASNI_API_URL", p.Name)
 	}
+	if err := checkBaseURL(baseURL, spec.Path); err != nil {
+		return nil, err
+	}
 	c, err := NewAPIClient(f, cmd, cfg, key, baseURL)
 	if err != nil {
 		return nil, err
@@ -139,7 +161,9 @@ func NewAPIClient(f *Factory, cmd *cobra.Command, cfg *config.Config, key, baseU
 	}
 	if f.DebugAPI != nil && f.DebugAPI() {
 		traced := *httpClient
-		traced.Transport = api.NewTrace(httpClient.Transport, f.IOStreams.ErrOut)
+		trace := api.NewTrace(httpClient.Transport, f.IOStreams.ErrOut)
+		trace.Mask = []string{key}
+		traced.Transport = trace
 		httpClient = &traced
 	}
 	if api.Insecure(baseURL) {

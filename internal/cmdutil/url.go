@@ -12,6 +12,11 @@ func CheckURL(flag, raw string) error {
 		return FlagErrorf("%s is empty", flag)
 	}
 	u, err := url.Parse(raw)
+	if err != nil && !strings.Contains(raw, "://") {
+		if _, err := url.Parse("http://" + raw); err == nil { // 127.0.0.1:3000
+			return FlagErrorf("%s %q has no scheme: did you mean http://%s?", flag, raw, raw)
+		}
+	}
 	if err != nil {
 		return FlagErrorf("%s %q is not a valid URL: %v", flag, raw, errors.Unwrap(err))
 	}

@@ -547,7 +547,7 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	} else {
 		fmt.Fprintf(w, "%s Ready! Listening on %s %s\n", s.SuccessIcon(), s.Bold(publicURL), s.Muted("(local only)"))
 		if o.NgrokAuthtoken == "" {
-			fmt.Fprintln(w, s.Muted("  No ngrok authtoken, so Jasni itself cannot reach this; set NGROK_AUTHTOKEN for a public URL."))
+			fmt.Fprintln(w, s.Muted("  No ngrok authtoken, so "+o.Provider.Title+" itself cannot reach this; set NGROK_AUTHTOKEN for a public URL."))
 		}
 	}
 	switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
@@ -116,11 +117,17 @@ func (o *CreateOptions) chooseSecret(given bool) error {
 		return nil
 	}
 	if given {
-		if strings.TrimSpace(o.Secret) == "" {
+		switch {
+		case strings.TrimSpace(o.Secret) == "":
 			return cmdutil.FlagErrorf("--secret is empty: leave it out and jasni makes a strong one")
+		case strings.IndexFunc(o.Secret, unicode.IsControl) >= 0:
+			return cmdutil.FlagErrorf("--secret has a control character (a line break, tab or escape): give the secret alone")
 		}
 		if _, err := p.ParseKey(o.Secret); err != nil {
 			return cmdutil.FlagErrorf("--secret: %v", err)
+		}
+		if len(o.Secret) < 16 {
+			fmt.Fprintf(o.IO.ErrOut, "warning: a %d-character secret is easy to guess; leave --secret out and jasni makes a strong one\n", len(o.Secret))
 		}
 		return nil
 	}
@@ -138,6 +145,14 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 		return err
 	}
 	wh, err := client.CreateWebhook(ctx, api.CreateParams{URL: opts.URL, Events: opts.Events, Description: opts.Description, Secret: opts.Secret})
+	var unconfirmed *api.UnconfirmedError
+	if errors.As(err, &unconfirmed) {
+		// It may exist with this secret: show it, then say why in doubt.
+		if showErr := showCreated(opts, wh); showErr != nil {
+			return showErr
+		}
+		return fmt.Errorf("%w: check with jasni webhooks list%s", err, providerArgs(opts.Provider))
+	}
 	if err != nil {
 		opts.secretOnFailure(err)
 		return err
@@ -157,7 +172,7 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 // with it, and nothing else knows it.
 func (o *CreateOptions) secretOnFailure(err error) {
 	var e *api.Error
-	if !o.MadeSecret || !errors.As(err, &e) || (e.Kind != api.KindNetwork && e.Kind != api.KindBusy) {
+	if !o.MadeSecret || !errors.As(err, &e) || (e.Kind != api.KindNetwork && e.Kind != api.KindBusy) || !e.MayHaveArrived() {
 		return
 	}
 	fmt.Fprintf(o.IO.ErrOut, "The request may have reached the API. If the webhook was made (see: jasni webhooks list%s), its secret is:\n  %s\n", providerArgs(o.Provider), o.Secret)

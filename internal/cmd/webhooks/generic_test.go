@@ -233,3 +233,57 @@ func TestProviderWithoutTheFeature(t *testing.T) {
 		}
 	}
 }
+
+// What an API built from the guide may answer that the guide does not
+// show: errors in other shapes, a 2xx test answer that says the delivery
+// failed, a web page where the API should be.
+func TestGenericUndocumentedAnswers(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault apitest.Fault
+		args  []string
+		code  int
+		out   string
+		err   string
+	}{
+		{"an error object with a numeric code", apitest.Fault{Status: 422, Body: `{"error":{"message":"url is not reachable","code":422}}`},
+			[]string{"create", "--url", "https://a.example.com/h"}, 1, "", "the API refused (422): url is not reachable"},
+		{"an error in plain text", apitest.Fault{Status: 401, Body: "Unauthorized: token expired\nmore"},
+			[]string{"list"}, 5, "", "the API rejected the key (401): Unauthorized: token expired."},
+		{"a test whose delivery failed", apitest.Fault{Status: 200, Body: `{"success":false,"error":"connection refused","response_status":null}`},
+			[]string{"test", "wh_1"}, 3, "says the test resource.created delivery to webhook wh_1 failed: connection refused", ""},
+		{"the same, as JSON", apitest.Fault{Status: 200, Body: `{"delivered":false}`},
+			[]string{"test", "wh_1", "-o", "json"}, 3, `"ok": false`, ""},
+		{"a web page answering a create", apitest.Fault{Status: 200, Body: "<html>Welcome to nginx</html>"},
+			[]string{"create", "--url", "https://a.example.com/h"}, 1, "Signing secret", "HTML page, not JSON (is the API URL right?); the webhook may not exist: check with jasni webhooks list --provider generic"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newGenericEnv(t, apitest.ShapeTop)
+			e.srv.Inject(tt.fault)
+			res := e.generic(clitest.Options{}, tt.args...)
+			if int(res.Code) != tt.code || !strings.Contains(res.Stdout, tt.out) || !strings.Contains(res.Stderr, tt.err) {
+				t.Errorf("exit %d\nstdout %q\nstderr %q\nwant %d, %q, %q", res.Code, res.Stdout, res.Stderr, tt.code, tt.out, tt.err)
+			}
+		})
+	}
+}
+
+func TestGenericAPIURLs(t *testing.T) {
+	for _, tt := range []struct{ url, want string }{
+		{"127.0.0.1:8787", "has no scheme: did you mean http://127.0.0.1:8787?"},
+		{"ftp://127.0.0.1:8787", "the scheme must be http or https"},
+		{"https://api.example.com/v1", "ends with /v1, which jasni adds itself (it asks /v1/webhooks): drop it, e.g. --api-url https://api.example.com"},
+		{"https://api.example.com?x=1", "no query"},
+	} {
+		e := newGenericEnv(t, apitest.ShapeTop)
+		res := e.generic(clitest.Options{}, "list", "--api-url", tt.url)
+		if res.Code != 2 || !strings.Contains(res.Stderr, tt.want) {
+			t.Errorf("--api-url %s: exit %d %q, want 2 and %q", tt.url, res.Code, res.Stderr, tt.want)
+		}
+	}
+	e := newGenericEnv(t, apitest.ShapeTop)
+	if res := e.generic(clitest.Options{}, "get", "wh_nope"); res.Code != 1 || !strings.Contains(res.Stderr, `"jasni webhooks list --provider generic"`) {
+		t.Errorf("get an unknown id: %d %q", res.Code, res.Stderr)
+	}
+}

@@ -89,23 +89,54 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	if err != nil {
 		return err
 	}
+	failed, why := res.Failed()
 	ios := opts.IO
 	if ios.JSON() {
-		return ios.WriteJSONIndent(struct {
+		err = ios.WriteJSONIndent(struct {
 			WebhookID string `json:"webhook_id"`
 			EventType string `json:"event_type"`
 			Status    int    `json:"status"`
+			OK        bool   `json:"ok"`
 			Answer    any    `json:"answer"`
-		}{opts.ID, opts.Event, res.Status, answerValue(res.Answer)})
+		}{opts.ID, opts.Event, res.Status, !failed, answerValue(res.Answer)})
+	} else {
+		s := ui.New(ios.Out, ios.ColorEnabled())
+		status := fmt.Sprintf("%d %s", res.Status, http.StatusText(res.Status))
+		if failed {
+			fmt.Fprintf(ios.Out, "%s %s took the request (%s), but says the test %s delivery to webhook %s failed%s\n",
+				s.FailureIcon(), apiName(opts.Provider), status, opts.Event, termsafe.Line(opts.ID), suffix(termsafe.Line(why)))
+		} else {
+			fmt.Fprintf(ios.Out, "%s %s accepted a test %s delivery to webhook %s (%s)\n",
+				s.SuccessIcon(), apiName(opts.Provider), opts.Event, termsafe.Line(opts.ID), status)
+		}
+		if answer := strings.TrimSpace(string(res.Answer)); answer != "" {
+			fmt.Fprintf(ios.Out, "%s %s\n", s.Muted("Its answer:"), ui.Truncate(termsafe.Line(compact(res.Answer)), 400))
+		}
 	}
-	s := ui.New(ios.Out, ios.ColorEnabled())
-	fmt.Fprintf(ios.Out, "%s The %s API accepted a test %s delivery to webhook %s (%d %s)\n",
-		s.SuccessIcon(), opts.Provider.Title, opts.Event, termsafe.Line(opts.ID), res.Status, http.StatusText(res.Status))
-	if answer := strings.TrimSpace(string(res.Answer)); answer != "" {
-		fmt.Fprintf(ios.Out, "%s %s\n", s.Muted("Its answer:"), ui.Truncate(termsafe.Line(compact(res.Answer)), 400))
+	if err != nil {
+		return err
+	}
+	if failed {
+		return &cmdutil.SilentError{Code: cmdutil.ExitRejected}
 	}
 	fmt.Fprintln(ios.ErrOut, "It goes to the webhook's URL: with jasni listen behind it, watch it arrive there or in the inspector.")
 	return nil
+}
+
+// apiName names the provider's API in a sentence: "the Jasni API", "the
+// Generic REST API".
+func apiName(p *provider.Provider) string {
+	if strings.HasSuffix(p.Title, "API") {
+		return "The " + p.Title
+	}
+	return "The " + p.Title + " API"
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
 }
 
 // answerValue is the API's answer for JSON output: itself when it is JSON,
