@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -241,8 +240,7 @@ func TestProvidersAndEvents(t *testing.T) {
 // A kept delivery whose body tells the model what to do: it is read back
 // only inside the JSON fields, and replayed to the app.
 func TestHistoryTools(t *testing.T) {
-	var e *env
-	e = start(t, func(c *mcpserver.Config) {})
+	e := start(t, nil)
 	h, err := store.Open(e.history, store.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +318,6 @@ func TestReplayStaysOnThisMachine(t *testing.T) {
 	if got := errText(e.call("list_deliveries", nil, nil)); !strings.Contains(got, "jasni listen") {
 		t.Errorf("no history: %q", got)
 	}
-	_ = url.URL{}
 }
 
 func TestCheckEndpoint(t *testing.T) {
