@@ -1,0 +1,178 @@
+package trigger
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
+	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/payload"
+	"github.com/jasni/jasni-cli/internal/termsafe"
+	"github.com/spf13/cobra"
+)
+
+func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string, all, retry bool, retryDelays string, headers []string) error {
+	switch {
+	case all && len(args) > 0:
+		return cmdutil.FlagErrorf("give event names or --all, not both")
+	case all && o.DataFile != "":
+		return cmdutil.FlagErrorf("--data-file sends one event; it cannot be combined with --all")
+	case all:
+		o.Events = o.Provider.EventNames()
+	case len(args) > 0:
+		if err := cmdutil.CheckEventsOf(args, o.Provider.EventNames()); err != nil {
+			return err
+		}
+		if o.DataFile != "" && len(args) > 1 {
+			return cmdutil.FlagErrorf("--data-file sends one event; name at most one event type")
+		}
+		o.Events = args
+	case o.DataFile != "":
+		o.Events = []string{""} // the type comes from the file
+	default:
+		return cmdutil.FlagErrorf("name the events to send, or use --all\nKnown events: %s", strings.Join(o.Provider.EventNames(), ", "))
+	}
+
+	o.URL = cfg.WithFlags(cmd.Flags()).Get(config.KeyTriggerURL)
+	if o.URL == "" {
+		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, or set JASNI_TRIGGER_URL")
+	}
+	if err := cmdutil.CheckURL("--url", o.URL); err != nil {
+		return err
+	}
+
+	if o.Unsigned {
+		if cmd.Flags().Changed("secret") {
+			return cmdutil.FlagErrorf("--unsigned and --secret contradict each other: choose one")
+		}
+	} else {
+		var secrets []string
+		secrets, o.SecretSource = cmdutil.Secrets(cmd, cfg)
+		if len(secrets) > 0 {
+			o.Secret, o.MoreSecrets = secrets[0], secrets[1:]
+		}
+		if o.Secret == "" {
+			return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_..., set WEBHOOK_SECRET, or use --unsigned to send without a signature")
+		}
+	}
+
+	if o.Repeat < 1 {
+		return cmdutil.FlagErrorf("--repeat must be at least 1, not %d", o.Repeat)
+	}
+	if o.Timeout <= 0 {
+		return cmdutil.FlagErrorf("--timeout must be positive, like 30s")
+	}
+
+	switch {
+	case retryDelays != "":
+		schedule, err := parseSchedule(retryDelays)
+		if err != nil {
+			return err
+		}
+		o.Schedule = schedule
+	case retry && len(o.Provider.Retries) > 0:
+		o.Schedule = nil
+		for _, d := range o.Provider.Retries {
+			o.Schedule = append(o.Schedule, d.Duration)
+		}
+	case retry:
+		o.Schedule = delivery.JasniSchedule
+	default:
+		o.Schedule = []time.Duration{0}
+	}
+
+	o.Headers = http.Header{}
+	for _, h := range headers {
+		name, value, err := cmdutil.ParseHeader(h)
+		if err != nil {
+			return err
+		}
+		if value == "" {
+			o.Removed = append(o.Removed, name)
+			continue
+		}
+		o.Headers.Add(name, value)
+	}
+	return nil
+}
+
+func parseSchedule(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "0" {
+			out = append(out, 0)
+			continue
+		}
+		d, err := time.ParseDuration(part)
+		if err != nil || d < 0 {
+			return nil, cmdutil.FlagErrorf("--retry-delays %q: %q is not a duration like 0, 100ms or 10s", s, part)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// resolveProvider reads what depends on the provider: the key, the
+// response limit as the default --timeout, and --timestamp.
+func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
+	if !o.Unsigned {
+		keys, err := cmdutil.SigningKeys(o.Provider, append([]string{o.Secret}, o.MoreSecrets...), o.SecretSource)
+		if err != nil {
+			return err
+		}
+		o.Keys = keys
+	}
+	if !cmd.Flags().Changed("timeout") && o.Provider.ResponseLimit.Duration > 0 {
+		o.Timeout = o.Provider.ResponseLimit.Duration
+	}
+	if timestamp != "" {
+		t, err := cmdutil.ParseUnixTime("--timestamp", timestamp, o.Now().Add(-10*time.Minute))
+		if err != nil {
+			return err
+		}
+		o.Timestamp = t
+	}
+	return nil
+}
+
+// build prepares the delivery for one event type ("" when the type comes
+// from --data-file).
+func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
+	e := delivery.Event{Provider: o.Provider, Name: name, Now: o.Now(), KeepIDs: o.KeepIDs, Sets: o.Sets,
+		Timestamp: o.Timestamp, URL: o.URL, Extra: o.Headers, Removed: o.Removed}
+	if !o.Unsigned {
+		e.Keys = o.Keys
+	}
+	if o.DataFile != "" {
+		content, err := cmdutil.ReadInput(o.IO, o.DataFile)
+		if err != nil {
+			return delivery.Request{}, nil, err
+		}
+		e.Body = content
+	}
+	req, ev, err := e.Build()
+	switch {
+	case err != nil && ev == nil && o.DataFile != "":
+		return delivery.Request{}, nil, cmdutil.FlagErrorf("--data-file %s: %v", o.DataFile, err)
+	case err != nil && ev == nil:
+		var flagErr *cmdutil.FlagError
+		if errors.As(err, &flagErr) {
+			return delivery.Request{}, nil, err
+		}
+		return delivery.Request{}, nil, cmdutil.FlagErrorf("%s: %v", name, err)
+	case err != nil:
+		return delivery.Request{}, nil, err
+	}
+	if o.DataFile != "" && name == "" {
+		if cerr := cmdutil.CheckEventsOf([]string{ev.Type}, o.Provider.EventNames()); cerr != nil {
+			// A custom event type is allowed from a file; say so rather than refuse.
+			fmt.Fprintf(o.IO.ErrOut, "note: %q is not a documented %s event type; sending it anyway\n", termsafe.Line(ev.Type), o.Provider.Title)
+		}
+	}
+	return req, ev, nil
+}
