@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/lazyre"
 
 	"github.com/jasni/jasni-cli/internal/termsafe"
 )
@@ -44,23 +45,23 @@ func NewTrace(next http.RoundTripper, w io.Writer) *Trace {
 }
 
 // secretLike matches Jasni API keys and webhook secrets.
-var secretLike = regexp.MustCompile(`\b(jsk|whsec)_[A-Za-z0-9+/=_\-]+`)
+var secretLike = lazyre.New(`\b(jsk|whsec)_[A-Za-z0-9+/=_\-]+`)
 
 // secretField matches a JSON field that holds a secret, whatever its
 // form: the secret a client chooses for a webhook is the user's own.
-var secretField = regexp.MustCompile(`("(?:secret|webhook_secret|signing_secret|api_key|token)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
+var secretField = lazyre.New(`("(?:secret|webhook_secret|signing_secret|api_key|token)"\s*:\s*")((?:[^"\\]|\\.)*)"`)
 
 func redact(s string) string {
-	s = secretField.ReplaceAllStringFunc(s, func(m string) string {
-		parts := secretField.FindStringSubmatch(m)
+	s = secretField().ReplaceAllStringFunc(s, func(m string) string {
+		parts := secretField().FindStringSubmatch(m)
 		kept := "" // a known prefix says what kind of secret it was
-		if p := secretLike.FindString(parts[2]); p != "" && strings.HasPrefix(parts[2], p) {
+		if p := secretLike().FindString(parts[2]); p != "" && strings.HasPrefix(parts[2], p) {
 			kept, _, _ = strings.Cut(p, "_")
 			kept += "_"
 		}
 		return parts[1] + kept + `[redacted]"`
 	})
-	return secretLike.ReplaceAllStringFunc(s, func(m string) string {
+	return secretLike().ReplaceAllStringFunc(s, func(m string) string {
 		prefix, _, _ := strings.Cut(m, "_")
 		return prefix + "_[redacted]"
 	})

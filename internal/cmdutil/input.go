@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/jasni/jasni-cli/internal/lazyre"
 
 	"github.com/jasni/jasni-cli/fixtures"
 	"github.com/jasni/jasni-cli/internal/config"
@@ -154,22 +155,22 @@ func SameSecretArgs(secret, source string) string {
 	return ""
 }
 
-var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+var envName = lazyre.New(`^[A-Z][A-Z0-9_]*$`)
 
 // FromEnvironment reports whether a value's source, as Secrets and
 // config.Lookup name it, is an environment variable.
-func FromEnvironment(source string) bool { return envName.MatchString(source) }
+func FromEnvironment(source string) bool { return envName().MatchString(source) }
 
 // ShellQuote quotes s for a POSIX shell (and zsh) when it needs it.
 func ShellQuote(s string) string {
 	// zsh expands a leading = (a command's path) and ~.
-	if s != "" && safeShellWord.MatchString(s) && !strings.HasPrefix(s, "=") {
+	if s != "" && safeShellWord().MatchString(s) && !strings.HasPrefix(s, "=") {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-var safeShellWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+var safeShellWord = lazyre.New(`^[A-Za-z0-9_@%+=:,./-]+$`)
 
 // ProfileArgs is what to add to another jasni command line so that it
 // reads the same config file and profile as this one: the --config and

@@ -10,10 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/lazyre"
 
 	"github.com/jasni/jasni-cli/internal/jsondoc"
 	"github.com/jasni/jasni-cli/internal/provider"
@@ -447,7 +448,7 @@ func freshLike(old string) (string, error) {
 	)
 	hexLower := strings.Trim(rest, hexLow+"-") == "" && strings.ContainsAny(rest, "abcdef")
 	hexUpper := strings.Trim(rest, hexUp+"-") == "" && strings.ContainsAny(rest, "ABCDEF")
-	uuid := uuidPattern.MatchString(rest)
+	uuid := uuidPattern().MatchString(rest)
 	out := []byte(rest)
 	for i, c := range out {
 		pick := func(set string) byte { return set[int(noise[i])%len(set)] }
@@ -474,7 +475,7 @@ func freshLike(old string) (string, error) {
 	return prefix + string(out), nil
 }
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+var uuidPattern = lazyre.New(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func randomHex(n int) (string, error) {
 	b := make([]byte, n)

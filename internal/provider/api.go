@@ -64,7 +64,7 @@ func (a *APISpec) check() error {
 	case a.Auth == "":
 		a.Auth = "bearer"
 	case a.Auth == "bearer":
-	case strings.HasPrefix(a.Auth, "header:") && headerPattern.MatchString(strings.TrimPrefix(a.Auth, "header:")):
+	case strings.HasPrefix(a.Auth, "header:") && headerPattern().MatchString(strings.TrimPrefix(a.Auth, "header:")):
 	default:
 		return fmt.Errorf("api.auth %q: use bearer (Authorization: Bearer KEY) or header:NAME", a.Auth)
 	}

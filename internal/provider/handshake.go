@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strings"
+
+	"github.com/jasni/jasni-cli/internal/lazyre"
 
 	"github.com/jasni/jasni-cli/internal/jsonpeek"
 )
@@ -32,9 +33,9 @@ type HandshakeSpec struct {
 }
 
 var (
-	answerPart        = regexp.MustCompile(`\{(hmac:)?body:([A-Za-z0-9_.-]+)\}`)
-	answerPlaceholder = regexp.MustCompile(`\{[a-z]+:[^{}"]*\}`)
-	bareWord          = regexp.MustCompile(`\{[A-Za-z_][A-Za-z0-9_.]*\}`)
+	answerPart        = lazyre.New(`\{(hmac:)?body:([A-Za-z0-9_.-]+)\}`)
+	answerPlaceholder = lazyre.New(`\{[a-z]+:[^{}"]*\}`)
+	bareWord          = lazyre.New(`\{[A-Za-z_][A-Za-z0-9_.]*\}`)
 )
 
 // check validates the handshake and fills in defaults.
@@ -49,15 +50,15 @@ func (h *HandshakeSpec) check() error {
 	if err != nil {
 		return err
 	}
-	if kind == "header" && !headerPattern.MatchString(strings.SplitN(strings.TrimPrefix(h.Match, "header:"), "=", 2)[0]) {
+	if kind == "header" && !headerPattern().MatchString(strings.SplitN(strings.TrimPrefix(h.Match, "header:"), "=", 2)[0]) {
 		return fmt.Errorf("handshake.match %q: not a header name", h.Match)
 	}
-	if ph := bareWord.FindString(h.Answer); ph != "" {
+	if ph := bareWord().FindString(h.Answer); ph != "" {
 		return fmt.Errorf("handshake.answer %q: %s would be sent as written; a field of the request's body is {body:%s}", h.Answer, ph, strings.Trim(ph, "{}"))
 	}
 	// JSON answers hold braces of their own: a placeholder is {kind:…}.
-	for _, ph := range answerPlaceholder.FindAllString(h.Answer, -1) {
-		if !answerPart.MatchString(ph) {
+	for _, ph := range answerPlaceholder().FindAllString(h.Answer, -1) {
+		if !answerPart().MatchString(ph) {
 			return fmt.Errorf("handshake.answer %q: %s is not {body:PATH} or {hmac:body:PATH}", h.Answer, ph)
 		}
 	}
@@ -109,8 +110,8 @@ func (s *Spec) HandshakeAnswer(h http.Header, body []byte, keys []Key) (answer [
 	}
 	jsonAnswer := strings.Contains(s.Handshake.ContentType, "json")
 	ok = true
-	out := answerPart.ReplaceAllStringFunc(s.Handshake.Answer, func(ph string) string {
-		m := answerPart.FindStringSubmatch(ph)
+	out := answerPart().ReplaceAllStringFunc(s.Handshake.Answer, func(ph string) string {
+		m := answerPart().FindStringSubmatch(ph)
 		raw := jsonpeek.Find(body, splitPath(m[2]))[0]
 		var v string
 		if json.Unmarshal(raw, &v) != nil {

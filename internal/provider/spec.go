@@ -12,11 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/jasni/jasni-cli/internal/lazyre"
 
 	"github.com/jasni/jasni-cli/internal/suggest"
 
@@ -143,10 +144,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 var (
-	namePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	headerPattern   = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-	placeholderExpr = regexp.MustCompile(`\{[^}]*\}`)
-	fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	headerPattern   = lazyre.New("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+	placeholderExpr = lazyre.New(`\{[^}]*\}`)
+	fileNamePattern = lazyre.New(`^[A-Za-z0-9_.-]+$`)
 )
 
 // Form reports a provider whose deliveries are HTML forms
@@ -157,12 +157,12 @@ func (s *Spec) Form() bool {
 }
 
 // goType reads the Go type out of go-toml's "cannot decode" message.
-var goType = regexp.MustCompile(`cannot decode TOML (\w+) into struct field (\S+) of type (\S+)`)
+var goType = lazyre.New(`cannot decode TOML (\w+) into struct field (\S+) of type (\S+)`)
 
 // wrongType says what a field of the wrong type should be, in TOML's
 // terms rather than Go's.
 func wrongType(e *toml.DecodeError) string {
-	m := goType.FindStringSubmatch(e.Error())
+	m := goType().FindStringSubmatch(e.Error())
 	if m == nil {
 		return strings.TrimPrefix(e.Error(), "toml: ")
 	}
@@ -294,14 +294,14 @@ func ParseSpec(file string, data []byte) (*Spec, error) {
 
 // check validates a spec and fills in defaults; errors name the field.
 func (s *Spec) check() error {
-	if !namePattern.MatchString(s.Name) {
+	if !validName(s.Name) {
 		return fmt.Errorf("name %q: use lower-case letters, digits and dashes, starting with a letter", s.Name)
 	}
 	if s.ContentType == "" {
 		s.ContentType = "application/json"
 	}
 	sig := &s.Signature
-	if !headerPattern.MatchString(sig.Header) {
+	if !headerPattern().MatchString(sig.Header) {
 		return fmt.Errorf("signature.header %q is not a header name", sig.Header)
 	}
 	switch sig.Algorithm {
@@ -319,7 +319,7 @@ func (s *Spec) check() error {
 	if sig.Payload == "" {
 		sig.Payload = "{body}"
 	}
-	for _, ph := range placeholderExpr.FindAllString(sig.Payload, -1) {
+	for _, ph := range placeholderExpr().FindAllString(sig.Payload, -1) {
 		if !slices.Contains([]string{"{body}", "{timestamp}", "{id}", "{url}", "{params}"}, ph) {
 			return fmt.Errorf("signature.payload %q: %s is not one of {body}, {timestamp}, {id}, {url}, {params}", sig.Payload, ph)
 		}
@@ -339,7 +339,7 @@ func (s *Spec) check() error {
 		return fmt.Errorf("signature.payload %q: {url} starts the payload, once", sig.Payload)
 	}
 	for field, v := range map[string]string{"signature.prefix": sig.Prefix, "signature.key_prefix": sig.KeyPrefix, "signature.item": sig.Item, "signature.timestamp_item": sig.TimestampItem} {
-		if ph := placeholderExpr.FindString(v); ph != "" {
+		if ph := placeholderExpr().FindString(v); ph != "" {
 			return fmt.Errorf("%s %q: placeholders such as %s belong in signature.payload; this is sent as written", field, v, ph)
 		}
 	}
@@ -372,12 +372,12 @@ func (s *Spec) check() error {
 		return errors.New("signature.item and signature.timestamp_item name items of a combined header: set signature.items to the character between them")
 	}
 	for field, h := range map[string]string{"headers.timestamp": s.Headers.Timestamp, "headers.id": s.Headers.ID, "headers.event": s.Headers.Event} {
-		if h != "" && !headerPattern.MatchString(h) {
+		if h != "" && !headerPattern().MatchString(h) {
 			return fmt.Errorf("%s %q is not a header name", field, h)
 		}
 	}
 	for name := range s.Headers.Extra {
-		if !headerPattern.MatchString(name) {
+		if !headerPattern().MatchString(name) {
 			return fmt.Errorf("headers.extra: %q is not a header name", name)
 		}
 	}
@@ -442,7 +442,7 @@ func (s *Spec) check() error {
 		if e.Name == "" {
 			return fmt.Errorf("events: entry %d has no name: give each [[events]] the event type it describes", i+1)
 		}
-		if e.File != "" && !fileNamePattern.MatchString(e.File) {
+		if e.File != "" && !fileNamePattern().MatchString(e.File) {
 			return fmt.Errorf("events %q: file %q: a file name without .json, of letters, digits, dots, dashes and underscores", e.Name, e.File)
 		}
 	}
@@ -452,4 +452,18 @@ func (s *Spec) check() error {
 		}
 	}
 	return nil
+}
+
+// validName reports a provider name: a lower-case letter, then up to 31
+// lower-case letters, digits and dashes.
+func validName(name string) bool {
+	if name == "" || len(name) > 32 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -25,9 +25,10 @@ var ErrBodyMissing = errors.New("the body file of this delivery is missing from 
 // bodiesDir is where path's large bodies live.
 func bodiesDir(path string) string { return path + "-bodies" }
 
-// validID reports an id that is safe as a file name: a history file may
-// come from anywhere, and an id such as ../../x must not name a file.
-func validID(id string) bool {
+// ValidID reports whether id has the form of a delivery id (dlv_ and hex),
+// and so is safe as a file name: a history file may come from anywhere,
+// and an id such as ../../x must not name a file.
+func ValidID(id string) bool {
 	rest, ok := strings.CutPrefix(id, "dlv_")
 	if !ok || rest == "" || len(rest) > 64 {
 		return false
@@ -41,7 +42,7 @@ func validID(id string) bool {
 }
 
 func (s *Store) bodyPath(id string) (string, error) {
-	if !validID(id) {
+	if !ValidID(id) {
 		return "", fmt.Errorf("%w: delivery id %q cannot name a body file", errBadRecord, id)
 	}
 	return filepath.Join(bodiesDir(s.path), id), nil
@@ -108,7 +109,7 @@ func (s *Store) sweepBodies() {
 	}
 	cutoff := time.Now().Add(-time.Minute)
 	for _, e := range entries {
-		if named[e.Name()] || !validID(e.Name()) {
+		if named[e.Name()] || !ValidID(e.Name()) {
 			continue
 		}
 		if info, err := e.Info(); err == nil && info.ModTime().Before(cutoff) {

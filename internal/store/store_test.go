@@ -555,8 +555,8 @@ func TestBodyFileIDs(t *testing.T) {
 		"dlv_ABC":                false,
 		"dlv_0a/b":               false,
 	} {
-		if got := validID(id); got != want {
-			t.Errorf("validID(%q) = %v", id, got)
+		if got := ValidID(id); got != want {
+			t.Errorf("ValidID(%q) = %v", id, got)
 		}
 	}
 }
