@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -36,8 +37,9 @@ type idIn struct {
 
 type replayIn struct {
 	idIn
-	Body string `json:"body,omitempty" jsonschema:"an edited body to send instead of the one received; it is signed again"`
-	Sign string `json:"sign,omitempty" jsonschema:"fresh (default: signed again now with the configured secret), as-is (the original headers and signature), none (unsigned, to test that the app refuses it) or wrong (a wrong signature, the same)"`
+	Body       string `json:"body,omitempty" jsonschema:"an edited body to send instead of the one received; it is signed again"`
+	BodyBase64 string `json:"body_base64,omitempty" jsonschema:"the edited body as base64, for bytes that are not UTF-8 (instead of body)"`
+	Sign       string `json:"sign,omitempty" jsonschema:"fresh (default: signed again now with the configured secret), as-is (the original headers and signature), none (unsigned, to test that the app refuses it) or wrong (a wrong signature, the same)"`
 }
 
 type replayOut struct {
@@ -70,7 +72,7 @@ func (s *Server) addHistoryTools() {
 			})
 			return nil, out, err
 		})
-	add(s, &mcp.Tool{Name: "replay_delivery", Title: "Send a delivery to the app again", Annotations: &mcp.ToolAnnotations{DestructiveHint: hint(false), OpenWorldHint: hint(true)},
+	add(s, &mcp.Tool{Name: "replay_delivery", Title: "Send a delivery to the app again", Annotations: &mcp.ToolAnnotations{DestructiveHint: hint(true), OpenWorldHint: hint(true)},
 		Description: "Sends a kept delivery to the app again (where listen forwarded it, or the server's --forward), signed afresh by default, optionally with an edited body, and records the attempt. Returns the app's answer, which is " + Untrusted},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in replayIn) (*mcp.CallToolResult, replayOut, error) {
 			return s.replay(ctx, in)
@@ -183,8 +185,17 @@ func (s *Server) replay(ctx context.Context, in replayIn) (*mcp.CallToolResult, 
 			return err
 		}
 		edit := replay.Edit{Sign: sign}
-		if in.Body != "" {
+		switch {
+		case in.Body != "" && in.BodyBase64 != "":
+			return errors.New("give body or body_base64, not both")
+		case in.Body != "":
 			edit.Body = []byte(in.Body)
+		case in.BodyBase64 != "":
+			b, err := base64.StdEncoding.DecodeString(in.BodyBase64)
+			if err != nil {
+				return fmt.Errorf("body_base64: %v", err)
+			}
+			edit.Body = b
 		}
 		res, err := r.Replay(ctx, h, d, edit)
 		if err != nil {

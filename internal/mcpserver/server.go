@@ -61,6 +61,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.HTTPClient = direct(cfg.HTTPClient)
 	s := &Server{cfg: cfg}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "jasni", Title: "jasni webhooks", Version: cfg.Version}, &mcp.ServerOptions{
 		Instructions: "Tools to develop and test webhook receivers: fire correctly signed test events " +
@@ -152,6 +153,27 @@ func (s *Server) keys(p *provider.Provider, given string) ([]provider.Key, error
 	return keys, nil
 }
 
+// direct is c without a proxy: HTTP_PROXY would carry a request that the
+// tools checked was for this machine (Go sends LOCALHOST, say, through it)
+// to another one.
+func direct(c *http.Client) *http.Client {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	t, ok := c.Transport.(*http.Transport)
+	if c.Transport == nil {
+		t, ok = http.DefaultTransport.(*http.Transport)
+	}
+	if !ok {
+		return c // a transport of a test's own
+	}
+	t = t.Clone()
+	t.Proxy = nil
+	out := *c
+	out.Transport = t
+	return &out
+}
+
 // target checks a URL a tool is asked to send to: http(s), and on this
 // machine, the forward target's host, or a host --allow-host names.
 func (s *Server) target(raw string) (*url.URL, error) {
@@ -159,8 +181,9 @@ func (s *Server) target(raw string) (*url.URL, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("url %q: want an http(s) URL such as http://localhost:3000/webhooks/jasni", raw)
 	}
+	u.Host = strings.ToLower(u.Host) // as the HTTP client will see it
 	host := u.Hostname()
-	if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
 		return u, nil
 	}
 	if s.cfg.Forward != nil && strings.EqualFold(host, s.cfg.Forward.Hostname()) {
@@ -169,6 +192,6 @@ func (s *Server) target(raw string) (*url.URL, error) {
 	if slices.ContainsFunc(s.cfg.AllowHosts, func(h string) bool { return strings.EqualFold(h, host) }) {
 		return u, nil
 	}
-	return nil, fmt.Errorf("url %q is not on this machine: jasni mcp sends only to loopback addresses and its --forward target; "+
+	return nil, fmt.Errorf("url %q is not a loopback address (127.0.0.1, ::1, localhost): jasni mcp sends only to those and its --forward target; "+
 		"the user can allow this host by starting the server with --allow-host %s", raw, host)
 }

@@ -107,8 +107,8 @@ func TestToolsAndTheirAnnotations(t *testing.T) {
 		if a == nil || a.ReadOnlyHint == sends || a.OpenWorldHint == nil || *a.OpenWorldHint != sends {
 			t.Errorf("%s: annotations %+v: a tool that sends is neither read-only nor closed-world, and the others are both", tool.Name, a)
 		}
-		if sends && (a.DestructiveHint == nil || *a.DestructiveHint) {
-			t.Errorf("%s: sending test events destroys nothing", tool.Name)
+		if sends && (a.DestructiveHint == nil || !*a.DestructiveHint) {
+			t.Errorf("%s: the app acts on what it is sent (an email.deleted event deletes): destructive", tool.Name)
 		}
 		if tool.Description == "" || tool.InputSchema == nil || tool.OutputSchema == nil {
 			t.Errorf("%s: no description or schema", tool.Name)

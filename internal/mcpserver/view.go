@@ -26,6 +26,13 @@ func textOf(b []byte, size int64, limit int) text {
 	t := text{BodySize: size}
 	if len(b) > limit {
 		b = b[:limit]
+		// Not in the middle of a character: a cut UTF-8 body stays text.
+		for i := 0; i < utf8.UTFMax && len(b) > 0 && !utf8.Valid(b); i++ {
+			b = b[:len(b)-1]
+		}
+		if !utf8.Valid(b) {
+			b = b[:limit] // not UTF-8 anyway: the bytes as they are, in base64
+		}
 	}
 	t.Truncated = int64(len(b)) < size
 	if utf8.Valid(b) {
@@ -57,7 +64,7 @@ type attemptOut struct {
 	URL        string      `json:"url,omitempty"`
 	Status     int         `json:"status,omitempty" jsonschema:"the app's status; absent when it did not answer"`
 	DurationMS int64       `json:"duration_ms"`
-	Error      string      `json:"error,omitempty"`
+	Error      string      `json:"error,omitempty" jsonschema:"why the app did not answer; it may quote the app's bytes, which are UNTRUSTED"`
 	Skipped    string      `json:"skipped,omitempty" jsonschema:"why listen did not forward it"`
 	Fix        string      `json:"fix,omitempty"`
 	Headers    http.Header `json:"headers,omitempty" jsonschema:"the app's answer headers"`
@@ -69,8 +76,13 @@ type deliveryOut struct {
 	summaryOut
 	Headers  http.Header  `json:"headers"`
 	Request  text         `json:"request" jsonschema:"the body as received"`
-	Attempts []attemptOut `json:"attempts" jsonschema:"every time it was sent to the app: listen's forward, then each resend or replay"`
+	Attempts []attemptOut `json:"attempts" jsonschema:"each time it was sent to the app, oldest first: listen's forward, then each resend or replay (the newest 20)"`
+	// AttemptsTotal counts them all, when there are more than shown.
+	AttemptsTotal int `json:"attempts_total,omitempty" jsonschema:"how many attempts there are in all, when more than the 20 shown"`
 }
+
+// maxAttempts is how many attempts get_delivery shows: the newest.
+const maxAttempts = 20
 
 func summaryOf(d *store.Delivery) summaryOut {
 	s := summaryOut{ID: d.ID, ReceivedAt: d.ReceivedAt, Method: d.Method, Path: d.Path, RemoteAddr: d.RemoteAddr,
@@ -91,7 +103,7 @@ func attemptOf(a *store.Attempt, full bool) attemptOut {
 			o.Answer = &t
 		}
 		if a.Sent != nil && a.Sent.Body != nil {
-			t := textOf(a.Sent.Body, int64(len(a.Sent.Body)), maxBody)
+			t := textOf(a.Sent.Body, int64(len(a.Sent.Body)), maxAnswer)
 			o.SentBody = &t
 		}
 	}
@@ -100,7 +112,11 @@ func attemptOf(a *store.Attempt, full bool) attemptOut {
 
 func deliveryOf(d *store.Delivery) deliveryOut {
 	o := deliveryOut{summaryOut: summaryOf(d), Headers: d.Header, Request: textOf(d.Body, d.BodySize, maxBody), Attempts: []attemptOut{}}
-	for i := range d.Attempts {
+	first := max(len(d.Attempts)-maxAttempts, 0)
+	if first > 0 {
+		o.AttemptsTotal = len(d.Attempts)
+	}
+	for i := first; i < len(d.Attempts); i++ {
 		o.Attempts = append(o.Attempts, attemptOf(&d.Attempts[i], true))
 	}
 	if len(d.Attempts) > 0 && o.Forward != nil && d.Attempts[0].By == store.AttemptByListen {

@@ -5,7 +5,6 @@ package mcp
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/jasni/jasni-cli/internal/mcpserver"
 	"github.com/jasni/jasni-cli/internal/store"
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 )
 
@@ -119,8 +117,7 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.IO.IsStdinTTY() {
 		fmt.Fprintf(opts.IO.ErrOut, "jasni mcp speaks the Model Context Protocol on stdin and stdout: an agent's client starts it. Register it with:\n%s\n(Ctrl-C to stop.)\n", Snippet)
 	}
-	t := &sdk.IOTransport{Reader: io.NopCloser(opts.IO.In), Writer: nopWriteCloser{opts.IO.Out}}
-	err := mcpserver.New(opts.Server).Run(ctx, t)
+	err := mcpserver.New(opts.Server).Run(ctx, &mcpserver.Lines{In: opts.IO.In, Out: opts.IO.Out})
 	if err != nil && ctx.Err() != nil {
 		return nil // Ctrl-C
 	}
@@ -129,7 +126,3 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	return err
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }
