@@ -98,7 +98,7 @@ func Run(ctx context.Context, cfg Config, progress *Live) (*Summary, error) {
 		var seed [32]byte
 		_, _ = crand.Read(seed[:])
 		w := &worker{cfg: &cfg, client: client, rng: rand.NewChaCha8(seed), progress: progress,
-			same: same, sameHeader: sameHeader, signer: cfg.Provider.NewSigner(cfg.Keys)}
+			same: same, sameHeader: sameHeader, signer: cfg.Provider.NewSigner(cfg.Keys), wire: newWire(cfg.URL, client)}
 		workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -120,6 +120,11 @@ func Run(ctx context.Context, cfg Config, progress *Live) (*Summary, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	for _, w := range workers {
+		if w.wire != nil {
+			w.wire.close()
+		}
+	}
 	if progress != nil {
 		progress.stop()
 	}
@@ -185,6 +190,8 @@ type worker struct {
 	// delivery a few writes.
 	signer  *provider.Signer
 	headers map[*Template]http.Header
+	// wire sends instead of client to a plain http URL.
+	wire *wire
 
 	latencies []time.Duration
 	status    map[int]int
@@ -222,6 +229,19 @@ func (w *worker) send(ctx context.Context, n int) {
 		for _, k := range cfg.Removed {
 			header.Del(k)
 		}
+	}
+	if w.wire != nil {
+		start := time.Now()
+		status, err := w.wire.Do(ctx, header, body, cfg.Timeout)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return // the run ended (--duration, Ctrl-C): not the endpoint's fault
+		case err != nil:
+			w.record(Outcome{N: n, Event: event, Latency: time.Since(start), Error: string(delivery.Classify(cfg.URL, cfg.Timeout, err))})
+		default:
+			w.record(Outcome{N: n, Event: event, Status: status, Latency: time.Since(start)})
+		}
+		return
 	}
 	rctx := ctx
 	if cfg.Timeout > 0 {
