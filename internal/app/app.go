@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
@@ -92,7 +93,17 @@ func Run(ctx context.Context, args []string, ios *iostreams.IOStreams, getenv fu
 			return open(path, cmp.Or(g.Profile, getenv("JASNI_PROFILE")), getenv)
 		})
 	}
-	f.Config, f.EditConfig = load(config.Load), load(config.Open)
+	// A file named by --config must exist, except for the commands that
+	// write one: a mistyped path would otherwise read as an empty config.
+	mustExist := func(path, profile string, getenv func(string) string) (*config.Config, error) {
+		if g.ConfigPath != "" {
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, cmdutil.FlagErrorf("--config %s: there is no such file (check the path; jasni config set or jasni login creates it)", path)
+			}
+		}
+		return config.Load(path, profile, getenv)
+	}
+	f.Config, f.EditConfig = load(mustExist), load(config.Open)
 	f.DebugAPI = func() bool { return g.Debug || DebugAPI(getenv("JASNI_DEBUG")) }
 	ios.ApplyColorEnv(getenv)
 

@@ -12,6 +12,8 @@ import (
 func TestExitCodesAndErrors(t *testing.T) {
 	badConfig := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(badConfig, []byte("[default\nwebhook_secret = 1\n"), 0o600)
+	typoConfig := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(typoConfig, []byte("[default]\nwebook_secret = \"whsec_x\"\n"), 0o600)
 	tests := []struct {
 		name       string
 		opts       clitest.Options
@@ -26,6 +28,18 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{name: "too many arguments", args: []string{"fixtures", "show", "a", "b"}, code: 2, wantStderr: "accepts 1 arg(s)"},
 		{name: "malformed config names file and line", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": badConfig}},
 			args: []string{"sign", "--secret", "s"}, code: 1, wantStderr: badConfig + " is not valid TOML: line 1"},
+		// No silent fallback (issue 24).
+		{name: "an empty --secret", args: []string{"trigger", "--all", "--url", "http://127.0.0.1:1", "--secret", ""}, code: 2,
+			wantStderr: "--secret is empty: give a value, or leave the flag out to use JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET, the profile's webhook_secret"},
+		{name: "a --config that does not exist", args: []string{"sign", "--secret", "s", "--config", "/nonexistent/jasni.toml"}, code: 2,
+			wantStderr: "--config /nonexistent/jasni.toml: there is no such file"},
+		{name: "a mistyped config key", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": typoConfig}},
+			args: []string{"sign", "--secret", "s"}, code: 1, wantStderr: `unknown setting "webook_secret": did you mean webhook_secret?`},
+		{name: "a mistyped command before a flag", args: []string{"triger", "--all"}, code: 2, wantStderr: `unknown command "triger" for "jasni": did you mean "trigger"?`},
+		{name: "a bad rate alone", args: []string{"trigger", "email.sent", "--rate", "-1", "--url", "http://127.0.0.1:1", "--secret", "s"}, code: 2, wantStderr: `--rate "-1": give deliveries a second`},
+		{name: "a header name with a space", args: []string{"trigger", "email.sent", "--header", "Bad Name: x", "--url", "http://127.0.0.1:1", "--secret", "s"}, code: 2,
+			wantStderr: `the name "Bad Name" has a space`},
+		{name: "a mistyped forward scheme", args: []string{"listen", "--tunnel", "local", "--forward", "htp:/x y"}, code: 2, wantStderr: `--forward "htp:/x y": it has a space`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

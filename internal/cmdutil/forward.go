@@ -20,6 +20,12 @@ func ParseForward(s string) (*url.URL, error) {
 	if raw == "" {
 		return nil, bad("empty")
 	}
+	if strings.ContainsAny(raw, " \t\r\n") {
+		return nil, bad("it has a space (quote nothing inside the URL; encode a space in a path as %20)")
+	}
+	if scheme, rest, ok := strings.Cut(raw, ":"); ok && !strings.HasPrefix(rest, "//") && strings.HasPrefix(rest, "/") && !strings.ContainsAny(scheme, "./") {
+		return nil, bad("the scheme is mistyped: write it as http:// or https://")
+	}
 	if _, err := strconv.Atoi(strings.TrimPrefix(raw, ":")); err == nil {
 		raw = "localhost:" + strings.TrimPrefix(raw, ":")
 	}
@@ -35,6 +41,9 @@ func ParseForward(s string) (*url.URL, error) {
 	}
 	if u.Hostname() == "" {
 		return nil, bad("no host")
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return nil, bad("a colon with no port after it")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {

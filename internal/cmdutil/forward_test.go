@@ -24,6 +24,11 @@ func TestParseForward(t *testing.T) {
 		{in: "http://[::1", wantErr: "not a URL"},
 		{in: "http://user:pw@localhost:3000", wantErr: "credentials in the URL"},
 		{in: "localhost:3000/hook#frag", want: "http://localhost:3000/hook"},
+		{in: "htp:/x y", wantErr: "it has a space"},
+		{in: "htp:/x", wantErr: "the scheme is mistyped"},
+		{in: "http:/localhost:3000", wantErr: "the scheme is mistyped"},
+		{in: "localhost:", wantErr: "a colon with no port after it"},
+		{in: "localhost:3000/a b", wantErr: "it has a space"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -21,8 +21,10 @@ func ParseHeader(s string) (name, value string, err error) {
 	name, value, ok := strings.Cut(s, ":")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 	switch {
-	case !ok || name == "" || strings.ContainsAny(name, " \t\r\n"):
+	case !ok || name == "":
 		return "", "", FlagErrorf("--header %q: want Name:value, e.g. --header \"X-Test: 1\"", s)
+	case strings.ContainsAny(name, " \t\r\n"):
+		return "", "", FlagErrorf("--header %q: the name %q has a space, which a header name cannot hold (e.g. %s)", s, name, strings.Join(strings.Fields(name), "-"))
 	case !httpguts.ValidHeaderFieldName(name):
 		return "", "", FlagErrorf("--header %q: the name %q has characters a header name cannot hold (letters, digits and !#$%%&'*+-.^_`|~ only)", s, name)
 	case !httpguts.ValidHeaderFieldValue(value):

@@ -95,6 +95,14 @@ func BindFlag(fs *pflag.FlagSet, name, key string) {
 	}
 }
 
+// BoundKey is the setting flag f stands for, or "".
+func BoundKey(f *pflag.Flag) string {
+	if keys := f.Annotations[flagAnnotation]; len(keys) == 1 {
+		return keys[0]
+	}
+	return ""
+}
+
 // DefaultProfile is used when neither --profile nor JASNI_PROFILE names one.
 const DefaultProfile = "default"
 
@@ -132,10 +140,25 @@ func Load(path, profile string, getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkProfile(); err != nil {
+	if err := c.CheckProfile(); err != nil {
+		return nil, err
+	}
+	if err := c.checkKeys(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkKeys refuses a key jasni does not know in the profile in use: a
+// mistyped key would otherwise be ignored, and the setting silently taken
+// from elsewhere.
+func (c *Config) checkKeys() error {
+	for _, key := range c.FileKeys(c.Profile) {
+		if _, err := SettingOf(key); err != nil {
+			return fmt.Errorf("config file %s, profile [%s]: %w\nRemove it from the file, or run: jasni config unset %s", c.Path, c.Profile, err, key)
+		}
+	}
+	return nil
 }
 
 // Open is Load for commands that may create the profile (login, config set).
@@ -179,7 +202,8 @@ func (e *UnknownProfileError) Error() string {
 	return fmt.Sprintf("%s\nKnown profiles: %s (create one with: jasni login --profile %s)", msg, strings.Join(e.Known, ", "), e.Profile)
 }
 
-func (c *Config) checkProfile() error {
+// CheckProfile refuses a profile other than the default that the file lacks.
+func (c *Config) CheckProfile() error {
 	if c.Profile == DefaultProfile || c.HasProfile(c.Profile) {
 		return nil
 	}

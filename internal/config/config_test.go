@@ -155,7 +155,7 @@ func TestFlagsAboveEverything(t *testing.T) {
 }
 
 func TestProfiles(t *testing.T) {
-	path := writeFile(t, "[default]\n[Staging]\napi_url = \"http://s\"\n[prod-EU]\nport = 3000\n")
+	path := writeFile(t, "[default]\n[Staging]\napi_url = \"http://s\"\n[prod-EU]\ntrigger_url = 3000\n")
 	tests := []struct {
 		profile string
 		wantErr string
@@ -192,7 +192,7 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("Staging api_url = %q", c.Get(KeyAPIURL))
 	}
 	c, _ = Load(path, "prod-EU", envOf(nil))
-	if got := c.FileValue("prod-EU", "port"); got != "3000" {
+	if got := c.FileValue("prod-EU", KeyTriggerURL); got != "3000" {
 		t.Errorf("a number reads as %q", got)
 	}
 	c.Set("prod-EU", KeyAPIKey, "jsk_x")
@@ -202,6 +202,19 @@ func TestProfiles(t *testing.T) {
 	again, err := Load(path, "prod-EU", envOf(nil))
 	if err != nil || again.Get(KeyAPIKey) != "jsk_x" || !slices.Equal(again.Profiles(), []string{"Staging", "default", "prod-EU"}) {
 		t.Errorf("after saving: %v, %v", again.Profiles(), err)
+	}
+}
+
+// A key jasni does not know is refused where it would be read, with the
+// nearest known one: a typo must not send the setting elsewhere unnoticed.
+func TestUnknownKeys(t *testing.T) {
+	path := writeFile(t, "[default]\nwebook_secret = \"whsec_x\"\n[other]\nport = 1\n")
+	if _, err := Load(path, "", envOf(nil)); err == nil || !strings.Contains(err.Error(), `profile [default]: unknown setting "webook_secret": did you mean webhook_secret?`) ||
+		!strings.Contains(err.Error(), "jasni config unset webook_secret") {
+		t.Errorf("err = %v", err)
+	}
+	if c, err := Open(path, "", envOf(nil)); err != nil || c.FileValue("default", "webook_secret") != "whsec_x" {
+		t.Errorf("Open, for config list and unset: %v", err)
 	}
 }
 

@@ -253,7 +253,7 @@ type UnsetOptions struct {
 }
 
 func NewCmdUnset(f *cmdutil.Factory, runF func(*UnsetOptions) error) *cobra.Command {
-	opts := &UnsetOptions{IO: f.IOStreams, Config: f.Config}
+	opts := &UnsetOptions{IO: f.IOStreams, Config: asIs(f)}
 	return &cobra.Command{
 		Use:               "unset <key>",
 		Short:             "Remove a setting from the profile",
@@ -304,7 +304,7 @@ type ListOptions struct {
 }
 
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IOStreams, Config: f.Config}
+	opts := &ListOptions{IO: f.IOStreams, Config: asIs(f)}
 	return &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -422,5 +422,18 @@ func NewCmdPath(f *cmdutil.Factory, runF func(*PathOptions) error) *cobra.Comman
 			_, err = fmt.Fprintln(opts.IO.Out, cfg.Path)
 			return err
 		},
+	}
+}
+
+// asIs loads the profile with whatever keys it has: every other command
+// refuses a key jasni does not know, and list and unset are how to see and
+// remove one.
+func asIs(f *cmdutil.Factory) func() (*config.Config, error) {
+	return func() (*config.Config, error) {
+		c, err := f.EditConfig()
+		if err != nil {
+			return nil, err
+		}
+		return c, c.CheckProfile()
 	}
 }

@@ -3,6 +3,7 @@ package root
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/jasni/jasni-cli/internal/build"
 	authCmd "github.com/jasni/jasni-cli/internal/cmd/auth"
@@ -20,7 +21,9 @@ import (
 	versionCmd "github.com/jasni/jasni-cli/internal/cmd/version"
 	webhooksCmd "github.com/jasni/jasni-cli/internal/cmd/webhooks"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
+	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Globals are the flags every command has.
@@ -81,14 +84,21 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 			if g.NoColor {
 				f.IOStreams.DisableColor()
 			}
-			return nil
+			return checkEmptySettings(cmd)
 		},
 	}
 	cmd.SetVersionTemplate(versionCmd.Format(build.Current()))
 	cmd.SetOut(f.IOStreams.Out)
 	cmd.SetErr(f.IOStreams.ErrOut)
 	cmd.SetIn(f.IOStreams.In)
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// "jasni triger --all": a group that got a flag of a command it
+		// does not have; the mistyped command is the error to report.
+		if c.HasSubCommands() && c.Flags().NArg() > 0 {
+			if cmdErr := cmdutil.SubcommandArgs(c, c.Flags().Args()); cmdErr != nil {
+				return cmdErr
+			}
+		}
 		return &cmdutil.FlagError{Err: err}
 	})
 
@@ -119,4 +129,37 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		versionCmd.NewCmdVersion(f),
 	)
 	return cmd
+}
+
+// checkEmptySettings refuses a setting's flag given with no value: an
+// empty --secret "" would otherwise fall through to the environment or the
+// profile, unnoticed.
+func checkEmptySettings(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		key := config.BoundKey(fl)
+		if err != nil || key == "" || !fl.Changed {
+			return
+		}
+		values := []string{fl.Value.String()}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			values = sv.GetSlice()
+		}
+		for _, v := range values {
+			if strings.TrimSpace(v) == "" {
+				err = cmdutil.FlagErrorf("--%s is empty: give a value, or leave the flag out to use %s", fl.Name, settingSources(key))
+				return
+			}
+		}
+	})
+	return err
+}
+
+// settingSources says where a setting comes from without its flag.
+func settingSources(key string) string {
+	s, err := config.SettingOf(key)
+	if err != nil {
+		return "the profile's " + key
+	}
+	return strings.Join(append(s.Env, "the profile's "+key), ", ")
 }

@@ -62,27 +62,8 @@ func (l *loadFlags) resolve(cmd *cobra.Command, o *Options) (*LoadOptions, error
 		return nil, nil
 	}
 	lo := &LoadOptions{Count: l.count, Concurrency: l.concurrency, Duration: l.duration, Same: l.same, PrintEach: l.printEach, MaxP99: l.maxP99}
-	switch {
-	case cmd.Flags().Changed("count") && l.count < 1:
-		return nil, cmdutil.FlagErrorf("--count must be at least 1")
-	case cmd.Flags().Changed("duration") && l.duration <= 0:
-		return nil, cmdutil.FlagErrorf("--duration must be positive, like 30s")
-	case l.count == 0 && l.duration == 0:
-		return nil, cmdutil.FlagErrorf("load mode needs --count N or --duration D (or both: whichever ends first)")
-	case cmd.Flags().Changed("concurrency") && (l.concurrency < 1 || l.concurrency > 10000):
-		return nil, cmdutil.FlagErrorf("--concurrency must be from 1 to 10000")
-	case cmd.Flags().Changed("repeat"):
-		return nil, cmdutil.FlagErrorf("--repeat sends a few copies one by one; in load mode use --count with --same")
-	case len(o.Schedule) > 1:
-		return nil, cmdutil.FlagErrorf("--retry does not apply in load mode: each delivery is sent once and counted")
-	case o.PrintBody:
-		return nil, cmdutil.FlagErrorf("--print-body shows single deliveries; in load mode use --print-each")
-	case l.maxP99 < 0:
-		return nil, cmdutil.FlagErrorf("--max-p99 must be positive, like 250ms")
-	}
-	if lo.Concurrency == 0 {
-		lo.Concurrency = 1
-	}
+	// Each value given is checked before what is missing: --rate -1 alone
+	// is a bad rate first.
 	if l.rate != "" {
 		r, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(l.rate), "/s"), 64)
 		if err != nil || r <= 0 {
@@ -101,6 +82,27 @@ func (l *loadFlags) resolve(cmd *cobra.Command, o *Options) (*LoadOptions, error
 			return nil, cmdutil.FlagErrorf("--max-error-rate %q: give a share from 0 to 1, or a percentage like 1%%", l.maxErrorRate)
 		}
 		lo.MaxErrorRate, lo.errorGate = r*scale, true
+	}
+	switch {
+	case cmd.Flags().Changed("count") && l.count < 1:
+		return nil, cmdutil.FlagErrorf("--count must be at least 1")
+	case cmd.Flags().Changed("duration") && l.duration <= 0:
+		return nil, cmdutil.FlagErrorf("--duration must be positive, like 30s")
+	case cmd.Flags().Changed("concurrency") && (l.concurrency < 1 || l.concurrency > 10000):
+		return nil, cmdutil.FlagErrorf("--concurrency must be from 1 to 10000")
+	case cmd.Flags().Changed("repeat"):
+		return nil, cmdutil.FlagErrorf("--repeat sends a few copies one by one; in load mode use --count with --same")
+	case len(o.Schedule) > 1:
+		return nil, cmdutil.FlagErrorf("--retry does not apply in load mode: each delivery is sent once and counted")
+	case o.PrintBody:
+		return nil, cmdutil.FlagErrorf("--print-body shows single deliveries; in load mode use --print-each")
+	case l.maxP99 < 0:
+		return nil, cmdutil.FlagErrorf("--max-p99 must be positive, like 250ms")
+	case l.count == 0 && l.duration == 0:
+		return nil, cmdutil.FlagErrorf("load mode needs --count N or --duration D (or both: whichever ends first)")
+	}
+	if lo.Concurrency == 0 {
+		lo.Concurrency = 1
 	}
 	return lo, nil
 }
