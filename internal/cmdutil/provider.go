@@ -22,9 +22,30 @@ func AddPersistentProviderFlag(cmd *cobra.Command) { addProviderFlag(cmd, cmd.Pe
 func addProviderFlag(cmd *cobra.Command, fs *pflag.FlagSet) {
 	fs.String("provider", "", "Webhook provider: "+strings.Join(provider.BuiltinNames(), ", ")+", or a provider folder (default: the profile's provider, else "+provider.Default+")")
 	config.BindFlag(fs, "provider", config.KeyProvider)
-	_ = cmd.RegisterFlagCompletionFunc("provider", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return provider.BuiltinNames(), cobra.ShellCompDirectiveFilterDirs
+	_ = cmd.RegisterFlagCompletionFunc("provider", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return ProviderCompletion(toComplete)
 	})
+}
+
+// ProviderCompletion completes a provider: the built-in names (and the
+// folders of the providers folder are found by name too), or, once what is
+// typed looks like a path, folders. The shells' scripts show either names
+// or files, not both: a directive to complete folders hides the names.
+func ProviderCompletion(toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if strings.ContainsAny(toComplete, "/.~") {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	}
+	var out []cobra.Completion
+	for _, name := range provider.BuiltinNames() {
+		if strings.HasPrefix(name, toComplete) {
+			p, err := provider.Builtin(name)
+			if err != nil {
+				continue
+			}
+			out = append(out, cobra.CompletionWithDesc(name, p.Title))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // Provider resolves --provider, JASNI_PROVIDER or the profile's provider. A

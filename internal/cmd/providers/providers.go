@@ -126,8 +126,11 @@ func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 			$ jasni providers show ./acme --output json
 		`),
 		Args: cobra.ExactArgs(1),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			return provider.BuiltinNames(), cobra.ShellCompDirectiveFilterDirs
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return cmdutil.ProviderCompletion(toComplete)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := folder(f)
