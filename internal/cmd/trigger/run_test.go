@@ -132,6 +132,20 @@ func TestTriggerWrongSecretFails(t *testing.T) {
 	}
 }
 
+// A delivery sent without its signature on purpose is refused as it
+// should be: no hint about using the same secret, which does not apply.
+func TestTriggerRemovedSignatureGetsNoSecretHint(t *testing.T) {
+	_, url := startApp(t)
+	res := clitest.Run(t, clitest.Options{}, "trigger", "email.sent", "--url", url, "--secret", secret, "--header", "x-webhook-signature:")
+	if res.Code != cmdutil.ExitRejected || strings.Contains(res.Stderr, "same secret") {
+		t.Errorf("exit %d, stderr:\n%s", res.Code, res.Stderr)
+	}
+	res = clitest.Run(t, clitest.Options{}, "trigger", "email.sent", "--url", url, "--secret", "whsec_other")
+	if !strings.Contains(res.Stderr, "same secret") {
+		t.Errorf("a wrong secret lost its hint:\n%s", res.Stderr)
+	}
+}
+
 func TestTriggerJSONOutput(t *testing.T) {
 	_, url := startApp(t)
 	res := clitest.Run(t, clitest.Options{}, "trigger", "email.received", "domain.verified", "--url", url, "--secret", secret, "--output", "json")

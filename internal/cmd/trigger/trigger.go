@@ -210,7 +210,7 @@ func triggerRun(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(opts.IO.ErrOut, "note: --set %s added a field that %s did not have\n", path, strings.Join(events, ", "))
 	}
 	t.Summarise(opts.IO, sendview.Summary{URL: opts.URL, Retried: len(opts.Schedule) > 1, Exhausted: opts.Provider.Exhausted,
-		Signed: !opts.Unsigned, SecretSource: opts.SecretSource})
+		Signed: opts.signed(), SecretSource: opts.SecretSource})
 	switch {
 	case t.OK == t.Sent:
 		return nil
@@ -218,4 +218,15 @@ func triggerRun(ctx context.Context, opts *Options) error {
 		return &cmdutil.SilentError{Code: cmdutil.ExitUnreachable}
 	}
 	return &cmdutil.SilentError{Code: cmdutil.ExitRejected}
+}
+
+// signed reports whether the deliveries carried a signature: not with
+// --unsigned, nor with the signature header removed (--header "Name:").
+func (o *Options) signed() bool {
+	for _, name := range o.Removed {
+		if strings.EqualFold(name, o.Provider.Signature.Header) {
+			return false
+		}
+	}
+	return !o.Unsigned
 }
