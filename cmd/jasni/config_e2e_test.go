@@ -1,8 +1,10 @@
 package main_test
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,5 +76,26 @@ func TestConfigAuthAndTraceEndToEnd(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(configHome, "jasni", "config.toml"))
 	if err != nil || !strings.Contains(string(data), key) {
 		t.Errorf("config file: %v\n%s", err, data)
+	}
+}
+
+// A listen that cannot start (its port is taken) leaves no secret behind
+// in the profile: one it made and saved would be used by the next run
+// without a word that it was made.
+func TestListenThatFailsSavesNoSecret(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config.toml")
+	_, stderr, code := jasni(t, []string{"JASNI_CONFIG=" + config, "XDG_STATE_HOME=" + dir}, "listen", "--tunnel", "local", "--port", port, "--inspect=false")
+	if code == 0 {
+		t.Fatalf("listen on a taken port exited 0:\n%s", stderr)
+	}
+	if data, err := os.ReadFile(config); err == nil && strings.Contains(string(data), "webhook_secret") {
+		t.Errorf("a secret was saved by a listen that never started:\n%s", data)
 	}
 }

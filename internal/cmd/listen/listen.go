@@ -40,6 +40,9 @@ const WebhookPath = relay.DefaultPath
 type Options struct {
 	IO         *iostreams.IOStreams
 	HttpClient *http.Client
+	// saveSecret keeps a secret listen made in the profile, once listen
+	// is up; nil when the secret came from elsewhere.
+	saveSecret func() error
 
 	Forward        *url.URL
 	Port           int
@@ -342,9 +345,14 @@ func (o *Options) ensureSecret(cfg *config.Config) error {
 	if o.Secret, err = o.Provider.NewSecret(); err != nil {
 		return err
 	}
-	cfg.Set(cfg.Profile, config.KeyWebhookSecret, o.Secret)
-	if err := cfg.Save(); err != nil {
-		return fmt.Errorf("no webhook secret is configured and a new one could not be saved: %w (pass --secret)", err)
+	// Saved once listen is up: a run that fails to start (a port in use)
+	// must not leave a secret in the profile that no run said it made.
+	o.saveSecret = func() error {
+		cfg.Set(cfg.Profile, config.KeyWebhookSecret, o.Secret)
+		if err := cfg.Save(); err != nil {
+			return fmt.Errorf("no webhook secret is configured and a new one could not be saved: %w (pass --secret)", err)
+		}
+		return nil
 	}
 	o.SecretSource = "profile " + strconv.Quote(cfg.Profile) + " (made now, for local testing; trigger finds it there)"
 	return nil
@@ -402,6 +410,12 @@ func listenRun(ctx context.Context, o *Options) error {
 		return err
 	}
 
+	if o.saveSecret != nil {
+		if err := o.saveSecret(); err != nil {
+			s.Close()
+			return err
+		}
+	}
 	inspectorURL, stopInspector, err := o.startInspector(s, hub)
 	if err != nil {
 		s.Close()
