@@ -99,3 +99,26 @@ func TestListenThatFailsSavesNoSecret(t *testing.T) {
 		t.Errorf("a secret was saved by a listen that never started:\n%s", data)
 	}
 }
+
+// With jasni listen running here, trigger needs neither a URL nor a
+// secret: it finds both, as the README's tour does it, and says where it
+// sends. Once listen stops, it asks for a URL again.
+func TestTriggerFindsTheRunningListen(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir}
+	l := runListen(t, env, "--inspect=false")
+	_, stderr, code := jasni(t, env, "trigger", "--all")
+	if code != 0 || !strings.Contains(stderr, "Sending to the jasni listen running here: "+l.url+"/webhooks/jasni") {
+		t.Fatalf("trigger with listen running: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := jasni(t, env, "trigger", "--all", "--provider", "stripe", "--secret", "whsec_x"); code != 2 || !strings.Contains(stderr, "verifies jasni deliveries, not stripe") {
+		t.Errorf("another provider: exit %d\n%s", code, stderr)
+	}
+	out, _, _ := l.stop()
+	if strings.Count(out, "\tvalid\t") != 8 {
+		t.Errorf("listen verified %d of 8:\n%s", strings.Count(out, "\tvalid\t"), out)
+	}
+	if _, stderr, code := jasni(t, env, "trigger", "--all"); code != 2 || !strings.Contains(stderr, "or start jasni listen here first") {
+		t.Errorf("after listen stopped: exit %d\n%s", code, stderr)
+	}
+}

@@ -41,7 +41,9 @@ func Run(t *testing.T, opts Options, args ...string) Result {
 	ios.SetTTY(opts.TTY)
 	ios.SetTerminalWidth(opts.Width)
 	stdin.WriteString(opts.Stdin)
-	env := map[string]string{"JASNI_CONFIG": filepath.Join(t.TempDir(), "config.toml")}
+	// A test never reads or writes the real config or history (nor finds
+	// a real jasni listen through it).
+	env := map[string]string{"JASNI_CONFIG": filepath.Join(t.TempDir(), "config.toml"), "XDG_STATE_HOME": t.TempDir()}
 	for k, v := range opts.Env {
 		env[k] = v
 	}

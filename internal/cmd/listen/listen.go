@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/feed"
 	"github.com/jasni/jasni-cli/internal/inspect"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/listenstate"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/relay"
 	"github.com/jasni/jasni-cli/internal/replay"
@@ -429,6 +431,14 @@ func listenRun(ctx context.Context, o *Options) error {
 			Inspector: inspectorURL})
 	}
 	disp.flush()
+	if !s.Tunnel.Public() {
+		// Where trigger sends when it is given no URL.
+		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, PID: os.Getpid()}
+		statePath := listenstate.Path(o.HistoryPath)
+		if err := listenstate.Save(statePath, state); err == nil {
+			defer listenstate.Remove(statePath, state)
+		}
+	}
 	if o.Ready != nil {
 		o.Ready(s.Tunnel.URL())
 	}

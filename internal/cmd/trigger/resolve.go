@@ -10,6 +10,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/listenstate"
 	"github.com/jasni/jasni-cli/internal/payload"
 	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/spf13/cobra"
@@ -39,7 +40,9 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 
 	o.URL = cfg.WithFlags(cmd.Flags()).Get(config.KeyTriggerURL)
 	if o.URL == "" {
-		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, or set JASNI_TRIGGER_URL")
+		if err := o.urlOfListen(); err != nil {
+			return err
+		}
 	}
 	if err := cmdutil.CheckURL("--url", o.URL); err != nil {
 		return err
@@ -175,4 +178,19 @@ func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 		}
 	}
 	return req, ev, nil
+}
+
+// urlOfListen sends to the `jasni listen` running on this machine when no
+// URL is given, and says so; without one, the error says how to give one.
+func (o *Options) urlOfListen() error {
+	st, ok := listenstate.Running(o.ListenState)
+	switch {
+	case !ok:
+		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, set JASNI_TRIGGER_URL, or start jasni listen here first")
+	case st.Provider != o.Provider.Name:
+		return cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) verifies %s deliveries, not %s; pass --provider %s to send it some, or --url", st.URL, st.Provider, o.Provider.Name, st.Provider)
+	}
+	o.URL = st.URL
+	fmt.Fprintf(o.IO.ErrOut, "Sending to the jasni listen running here: %s\n", termsafe.Line(st.URL))
+	return nil
 }

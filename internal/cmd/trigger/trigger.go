@@ -13,8 +13,10 @@ import (
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/listenstate"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/sendview"
+	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -48,6 +50,9 @@ type Options struct {
 	// Load is the load mode (--count, --concurrency, --rate, --duration);
 	// nil sends each event once.
 	Load *LoadOptions
+
+	// ListenState is where a running `jasni listen` says its URL.
+	ListenState string
 
 	// Wait replaces the pause between retries in tests.
 	Wait func(ctx context.Context, d time.Duration) error
@@ -112,6 +117,11 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			}
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
+			}
+			if f.Getenv != nil {
+				if history, err := store.DefaultPath(f.Getenv); err == nil {
+					opts.ListenState = listenstate.Path(history)
+				}
 			}
 			if err := opts.resolve(cmd, cfg, args, all, retry, retryDelays, headers); err != nil {
 				return err
