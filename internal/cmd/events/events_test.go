@@ -217,6 +217,10 @@ func TestPruneAndResetJSON(t *testing.T) {
 		t.Errorf("prune: exit %d %q", res.Code, res.Stdout)
 	}
 	res = clitest.Run(t, clitest.Options{Env: env}, "events", "reset", "--output", "json")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "reads fine (0 deliveries): pass --yes to move it aside all the same") {
+		t.Errorf("reset of a history that reads fine, without --yes: exit %d %q", res.Code, res.Stderr)
+	}
+	res = clitest.Run(t, clitest.Options{Env: env}, "events", "reset", "--yes", "--output", "json")
 	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &out) != nil || out["moved_to"] == "" {
 		t.Errorf("reset: exit %d %q", res.Code, res.Stdout)
 	}

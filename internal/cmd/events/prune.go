@@ -3,11 +3,14 @@ package events
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/iostreams"
+	"github.com/jasni/jasni-cli/internal/listenstate"
 	"github.com/jasni/jasni-cli/internal/store"
+	"github.com/jasni/jasni-cli/internal/termsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -70,20 +73,28 @@ func pruneRun(ctx context.Context, opts *PruneOptions) error {
 type ResetOptions struct {
 	IO      *iostreams.IOStreams
 	History History
+	// Yes moves a history that reads fine without asking; Force moves one
+	// a running listen is writing to.
+	Yes, Force bool
 }
 
 func NewCmdReset(f *cmdutil.Factory, runF func(*ResetOptions) error) *cobra.Command {
 	opts := &ResetOptions{IO: f.IOStreams}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "reset",
 		Short: "Move the history file aside and start a new one",
 		Long: cmdutil.Doc(`
 			Move the history file aside (it is renamed, not deleted) so that the next
 			"jasni listen" starts a new one. Use it when jasni says the history cannot
-			be read.
+			be read. A history that reads fine is moved only after a yes (--yes
+			without a terminal), and not while a "jasni listen" writes to it (stop it
+			first, or --force).
 		`),
-		Example: cmdutil.Examples(`$ jasni events reset`),
-		Args:    cobra.NoArgs,
+		Example: cmdutil.Examples(`
+			$ jasni events reset
+			$ jasni events reset --yes
+		`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
 			if opts.History, err = historyFor(f); err != nil {
@@ -95,9 +106,46 @@ func NewCmdReset(f *cmdutil.Factory, runF func(*ResetOptions) error) *cobra.Comm
 			return resetRun(opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Move a history that reads fine without asking")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "Move it even while a jasni listen writes to it")
+	return cmd
+}
+
+// checkReset refuses to move a history from under a running listen (its
+// next deliveries would land in the file moved aside, out of sight), and
+// asks before moving one that reads fine.
+func checkReset(opts *ResetOptions) error {
+	if st, ok := listenstate.Running(listenstate.Path(opts.History.Path)); ok && !opts.Force {
+		return cmdutil.FlagErrorf("jasni listen (pid %d, at %s) is writing to this history: stop it first (Ctrl-C), or pass --force", st.PID, termsafe.Line(st.URL))
+	}
+	if _, err := os.Stat(opts.History.Path); err != nil || opts.Yes {
+		return nil
+	}
+	h, err := store.Open(opts.History.Path, store.DefaultLimits)
+	if err != nil {
+		return nil // damaged: what reset is for
+	}
+	n, _ := h.Count(context.Background(), false)
+	h.Close()
+	ios := opts.IO
+	if !ios.CanPrompt() {
+		return cmdutil.FlagErrorf("the history at %s reads fine (%d deliveries): pass --yes to move it aside all the same", opts.History.Path, n)
+	}
+	ok, err := ios.Confirm(fmt.Sprintf("The history at %s reads fine (%d deliveries). Move it aside and start a new one?", opts.History.Path, n))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fmt.Fprintln(ios.ErrOut, "Not moved.")
+		return &cmdutil.SilentError{Code: cmdutil.ExitFailure}
+	}
+	return nil
 }
 
 func resetRun(opts *ResetOptions) error {
+	if err := checkReset(opts); err != nil {
+		return err
+	}
 	aside, err := store.Reset(opts.History.Path)
 	if err != nil {
 		return err
