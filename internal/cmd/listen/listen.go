@@ -424,7 +424,11 @@ func listenRun(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer stopInspector()
-	disp.info(strings.TrimSuffix(o.banner(errOut, s.Tunnel, s.PublicURL, s.History != nil, inspectorURL), "\n"))
+	width := 0
+	if o.IO.IsStderrTTY() {
+		width = o.IO.TerminalWidth()
+	}
+	disp.info(wrapBanner(o.banner(errOut, s.Tunnel, s.PublicURL, s.History != nil, inspectorURL, width), width))
 	if o.IO.JSON() {
 		disp.ready(readyObject{Type: "ready", URL: s.PublicURL, BaseURL: s.Tunnel.URL(), Path: o.publicPath(),
 			Public: s.Tunnel.Public(), Provider: o.Provider.Name, Forward: urlString(o.Forward), History: historyPath(s, o),
@@ -564,7 +568,7 @@ func (o *Options) secretAdvice() string {
 	return "Give your app the one listen uses: jasni listen --print-secret" + o.ProfileArgs
 }
 
-func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool, inspector string) string {
+func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, history bool, inspector string, width int) string {
 	w := &strings.Builder{}
 	if tun.Public() {
 		fmt.Fprintf(w, "%s Ready! Public URL: %s\n", s.SuccessIcon(), s.Bold(publicURL))
@@ -616,7 +620,56 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 			// A public key verifies; trigger signs with the private one.
 			secretArgs = " --secret PRIVATE_KEY"
 		}
-		fmt.Fprintf(w, "  Try it: jasni trigger --all --url %s%s%s\n", publicURL, o.TriggerArgs, secretArgs)
+		try := shellFields(fmt.Sprintf("jasni trigger --all --url %s%s%s", publicURL, o.TriggerArgs, secretArgs))
+		if one := "  Try it: " + strings.Join(try, " "); width <= 0 || ui.Width(one) <= width {
+			fmt.Fprintln(w, one)
+		} else {
+			// On a line of its own, whole, so that it pastes as it is.
+			fmt.Fprintf(w, "  Try it:\n%s\n", ui.WrapCommand(try, width, "    "))
+		}
 	}
 	return w.String()
+}
+
+// wrapBanner breaks the banner's lines at spaces to fit width: a terminal
+// would break them inside a word, or leave a lone ")" on a line. The
+// command to try is laid out already.
+func wrapBanner(banner string, width int) string {
+	lines := strings.Split(strings.TrimSuffix(banner, "\n"), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "    ") { // the command's own lines
+			lines[i] = ui.Wrap(l, width, "    ")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// shellFields splits a command line at spaces outside quotes.
+func shellFields(s string) []string {
+	var (
+		out   []string
+		cur   strings.Builder
+		quote rune
+	)
+	for _, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == ' ':
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
 }
