@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -620,7 +621,7 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 			// A public key verifies; trigger signs with the private one.
 			secretArgs = " --secret PRIVATE_KEY"
 		}
-		try := shellFields(fmt.Sprintf("jasni trigger --all --url %s%s%s", publicURL, o.TriggerArgs, secretArgs))
+		try := shellFields(fmt.Sprintf("%s trigger --all --url %s%s%s", selfCommand(), publicURL, o.TriggerArgs, secretArgs))
 		if one := "  Try it: " + strings.Join(try, " "); width <= 0 || ui.Width(one) <= width {
 			fmt.Fprintln(w, one)
 		} else {
@@ -629,6 +630,16 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 		}
 	}
 	return w.String()
+}
+
+// selfCommand is how to run jasni again from this shell: "jasni", or,
+// when this jasni was started by "go run" (which installs nothing), that.
+func selfCommand() string {
+	// go run builds into $GOTMPDIR/go-build…/b001/exe/jasni.
+	if exe, err := os.Executable(); err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build") && filepath.Base(filepath.Dir(exe)) == "exe" {
+		return "go run ./cmd/jasni"
+	}
+	return "jasni"
 }
 
 // wrapBanner breaks the banner's lines at spaces to fit width: a terminal
