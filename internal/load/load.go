@@ -190,8 +190,10 @@ type worker struct {
 	// delivery a few writes.
 	signer  *provider.Signer
 	headers map[*Template]http.Header
-	// wire sends instead of client to a plain http URL.
+	// wire sends instead of client to a plain http URL; body is its
+	// reused buffer.
 	wire *wire
+	body []byte
 
 	latencies []time.Duration
 	status    map[int]int
@@ -208,14 +210,26 @@ func (w *worker) send(ctx context.Context, n int) {
 		header http.Header
 		event  string
 	)
-	if w.same != nil {
+	switch {
+	case w.same != nil && w.wire != nil:
+		body, header, event = w.same, w.sameHeader, cfg.Templates[0].Event // the wire changes neither
+	case w.same != nil:
 		body, header, event = w.same, w.sameHeader.Clone(), cfg.Templates[0].Event
-	} else {
+	default:
 		t := cfg.Templates[n%len(cfg.Templates)]
-		// A new buffer each time: the transport may still be reading the
-		// last one after the answer came.
+		// net/http's transport may still be reading the last buffer after
+		// the answer came: a new one each time. The wire is done with it.
+		var buf []byte
+		if w.wire != nil {
+			buf = w.body[:0]
+		} else {
+			buf = make([]byte, 0, len(t.Body))
+		}
 		now := cfg.Now()
-		body, event = t.Fill(make([]byte, 0, len(t.Body)), now, w.rng), t.Event
+		body, event = t.Fill(buf, now, w.rng), t.Event
+		if w.wire != nil {
+			w.body = body
+		}
 		var err error
 		if header, err = w.header(t, now); err != nil {
 			w.record(Outcome{N: n, Event: event, Error: err.Error()})

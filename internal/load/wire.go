@@ -31,6 +31,9 @@ type wire struct {
 	out    []byte
 	dialer net.Dialer
 	reused bool
+	keys   []string
+	// stop ends the watch on the run's context for the open connection.
+	stop func() bool
 }
 
 // maxAnswer is how much of an answer a wire reads: more, and the
@@ -104,14 +107,7 @@ func (w *wire) build(header http.Header, body []byte) error {
 	b = append(b, "Content-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n"...)
-	keys := make([]string, 0, len(header))
-	for k := range header {
-		if k != "Host" && k != "Content-Length" && k != "Transfer-Encoding" && k != "Connection" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range w.order(header) {
 		for _, v := range header[k] {
 			if strings.ContainsAny(k, "\r\n:") || strings.ContainsAny(v, "\r\n") {
 				return errHeader
@@ -125,6 +121,46 @@ func (w *wire) build(header http.Header, body []byte) error {
 	b = append(b, "\r\n"...)
 	w.out = append(b, body...)
 	return nil
+}
+
+// order is header's names as they go out, sorted, without those the wire
+// writes itself. A worker's deliveries carry the same names each time, so
+// the order is kept and only checked.
+func (w *wire) order(header http.Header) []string {
+	n := 0
+	for _, k := range w.keys {
+		if _, ok := header[k]; !ok {
+			n = -1
+			break
+		}
+		n++
+	}
+	if n >= 0 && n == len(header)-w.skipped(header) {
+		return w.keys
+	}
+	w.keys = w.keys[:0]
+	for k := range header {
+		if !ownHeader(k) {
+			w.keys = append(w.keys, k)
+		}
+	}
+	slices.Sort(w.keys)
+	return w.keys
+}
+
+// skipped counts the names of header the wire writes itself.
+func (w *wire) skipped(header http.Header) int {
+	n := 0
+	for _, k := range []string{"Host", "Content-Length", "Transfer-Encoding", "Connection"} {
+		if _, ok := header[k]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func ownHeader(k string) bool {
+	return k == "Host" || k == "Content-Length" || k == "Transfer-Encoding" || k == "Connection"
 }
 
 // roundTrip writes w.out and reads the answer; sent reports that any
@@ -158,8 +194,12 @@ func (w *wire) roundTrip(ctx context.Context, timeout time.Duration) (status int
 		deadline = time.Now().Add(timeout)
 	}
 	_ = w.conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = w.conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	if w.stop == nil {
+		// The run's context, the same for every request: watched once
+		// per connection, it ends a request in flight when the run ends.
+		conn := w.conn
+		w.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	}
 	if _, err := w.conn.Write(w.out); err != nil {
 		return 0, false, w.ctxErr(ctx, err)
 	}
@@ -184,6 +224,10 @@ func (w *wire) ctxErr(ctx context.Context, err error) error {
 }
 
 func (w *wire) close() {
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
+	}
 	if w.conn != nil {
 		_ = w.conn.Close()
 		w.conn = nil
