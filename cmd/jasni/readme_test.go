@@ -1,36 +1,39 @@
 package main_test
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-// readmeBlock is the first sh block after heading in the README, its
-// lines joined where they continue with " \" and without comments.
-func readmeBlock(t *testing.T, heading string) []string {
+// readmeBlock is the README's first sh block that holds first, its lines
+// joined where they continue with " \" and without comments.
+func readmeBlock(t *testing.T, first string) []string {
 	t.Helper()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(readme)
-	i := strings.Index(s, "\n"+heading+"\n")
-	if i < 0 {
-		t.Fatalf("the README has no %q", heading)
-	}
-	s = s[i:]
-	s = s[strings.Index(s, "```sh\n")+len("```sh\n"):]
-	s = s[:strings.Index(s, "```")]
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(s, "\\\n", " "), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
+	for _, block := range strings.Split(string(readme), "```sh\n")[1:] {
+		block = block[:strings.Index(block, "```")]
+		if !strings.Contains(block, first) {
+			continue
 		}
+		var lines []string
+		for _, l := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				lines = append(lines, l)
+			}
+		}
+		return lines
 	}
-	return lines
+	t.Fatalf("the README has no block with %q", first)
+	return nil
 }
 
 // TestReadmeTriggerBlock runs the trigger section's examples as written, in
@@ -42,7 +45,7 @@ func TestReadmeTriggerBlock(t *testing.T) {
 	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir}
 	l := runListen(t, env, "--inspect=false")
 	ran := 0
-	for _, line := range readmeBlock(t, "## `jasni trigger`") {
+	for _, line := range readmeBlock(t, "# Every event type at your app") {
 		if strings.Contains(line, "--url") {
 			continue
 		}
@@ -63,4 +66,52 @@ func TestReadmeTriggerBlock(t *testing.T) {
 		t.Errorf("ran %d of the block's commands; the block changed shape", ran)
 	}
 	l.stop()
+}
+
+// TestReadmeEventsBlock runs the events section's commands as written,
+// after a listen session that forwarded every event to an app on the port
+// the block names (here a free one, put in its place): each exits 0, and
+// reset, with the history healthy and no terminal, asks for --yes.
+func TestReadmeEventsBlock(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir, "WEBHOOK_SECRET=whsec_demo"}
+	app := exec.Command(filepath.Join(binDir, "example-app"), "--secret", "whsec_demo", "--addr", "127.0.0.1:0")
+	appOut, err := app.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
+	sc := bufio.NewScanner(appOut)
+	m := regexp.MustCompile(`listening on http://127\.0\.0\.1:(\d+)/`).FindStringSubmatch(func() string { sc.Scan(); return sc.Text() }())
+	if m == nil {
+		t.Fatalf("example-app did not say where it listens: %q", sc.Text())
+	}
+	go io.Copy(io.Discard, appOut)
+	port := m[1]
+	l := runListen(t, env, "--forward", port, "--inspect=false")
+	if _, stderr, code := jasni(t, env, "trigger", "--all"); code != 0 {
+		t.Fatalf("trigger: %d %s", code, stderr)
+	}
+	l.stop()
+	ran := 0
+	for _, line := range readmeBlock(t, "jasni events list --event") {
+		want := 0
+		if strings.HasPrefix(line, "jasni events reset") {
+			want = 2
+		}
+		cmd := exec.Command("bash", "-c", strings.Replace(line, "--forward 3000", "--forward "+port, 1))
+		cmd.Dir = dir
+		cmd.Env = append([]string{"HOME=" + dir, "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")}, env...)
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != want {
+			t.Errorf("%s: exit %d, want %d\n%s", line, code, want, out)
+		}
+		ran++
+	}
+	if ran != 6 {
+		t.Errorf("ran %d commands, want the block's 6", ran)
+	}
 }
