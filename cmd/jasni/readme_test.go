@@ -26,6 +26,9 @@ func readmeBlock(t *testing.T, first string) []string {
 		}
 		var lines []string
 		for _, l := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
+			if i := strings.Index(l, "  #"); i >= 0 { // a comment after the command
+				l = l[:i]
+			}
 			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 				lines = append(lines, l)
 			}
@@ -113,5 +116,41 @@ func TestReadmeEventsBlock(t *testing.T) {
 	}
 	if ran != 6 {
 		t.Errorf("ran %d commands, want the block's 6", ran)
+	}
+}
+
+// TestReadmeListenBlock starts each listen of the listen section as
+// written (on a free port instead of the one it names, and with the
+// Voisnap secret its comment asks for) until it is ready, and runs the
+// --print-secret line in a shell.
+func TestReadmeListenBlock(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir}
+	started := 0
+	for _, line := range readmeBlock(t, "--events email.received,email.bounced --print-json") {
+		if strings.Contains(line, "$(") {
+			cmd := exec.Command("bash", "-c", line+` && test -n "$WEBHOOK_SECRET"`)
+			cmd.Env = append([]string{"HOME=" + dir, "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")}, env...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: %v\n%s", line, err, out)
+			}
+			continue
+		}
+		line = strings.ReplaceAll(line, `"$VOISNAP_WEBHOOK_SECRET"`, "vs_secret")
+		args := strings.Fields(line)[2:]
+		for i, a := range args {
+			if a == "--port" {
+				args[i+1] = "0"
+			}
+		}
+		l := runListen(t, env, append(args, "--port", "0", "--inspect=false")...)
+		if l.url == "" {
+			t.Errorf("%s: not ready", line)
+		}
+		l.stop()
+		started++
+	}
+	if started != 4 {
+		t.Errorf("started %d listens, want the block's 4", started)
 	}
 }
