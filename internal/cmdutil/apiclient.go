@@ -98,6 +98,12 @@ func APIProvider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, er
 	if err != nil {
 		return nil, err
 	}
+	if !p.HasAPI() && !cmd.Flags().Changed("provider") {
+		// The profile's provider is for listen and trigger: its webhooks
+		// are registered elsewhere, so the webhooks commands manage
+		// Jasni's, as they always have.
+		return provider.Builtin(provider.Default)
+	}
 	if !p.HasAPI() {
 		var with []string
 		for _, name := range provider.BuiltinNames() {
@@ -115,8 +121,16 @@ func APIProvider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, er
 // environment and the profile, in that order.
 func APIClientFor(f *Factory, cmd *cobra.Command, cfg *config.Config, p *provider.Provider) (*api.Client, error) {
 	spec := p.API
-	key := cfg.WithFlags(cmd.Flags()).Get(config.KeyAPIKey)
+	key, source := cfg.WithFlags(cmd.Flags()).Lookup(config.KeyAPIKey)
 	jasni := spec.KeyPrefix == KeyPrefix
+	if !jasni && key != "" && !FromEnvironment(source) && !strings.HasPrefix(source, "--") && cfg.FileValue(cfg.Profile, config.KeyProvider) != p.Name {
+		// The profile's key is for the profile's provider (Jasni's,
+		// saved by jasni login): it never goes to another provider's API.
+		key = ""
+	}
+	if !jasni && strings.HasPrefix(key, KeyPrefix) {
+		return nil, FlagErrorf("the API key from %s is a Jasni key (jsk_): jasni does not send it to the %s API; pass that API's key with --api-key", source, p.Title)
+	}
 	switch {
 	case key == "" && jasni:
 		return nil, ErrNoAPIKey

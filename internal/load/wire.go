@@ -34,6 +34,8 @@ type wire struct {
 	keys   []string
 	// stop ends the watch on the run's context for the open connection.
 	stop func() bool
+	// used is when the connection last carried a request.
+	used time.Time
 }
 
 // maxAnswer is how much of an answer a wire reads: more, and the
@@ -83,14 +85,15 @@ func (w *wire) Do(ctx context.Context, header http.Header, body []byte, timeout 
 		return 0, err
 	}
 	for try := 0; ; try++ {
-		status, sent, err := w.roundTrip(ctx, timeout)
+		status, written, err := w.roundTrip(ctx, timeout)
 		if err == nil {
 			return status, nil
 		}
 		w.close()
-		// Nothing came back on a connection used before: the server
-		// closed it between requests. Any other failure is the answer.
-		if try == 0 && w.reused && !sent && ctx.Err() == nil {
+		// The request could not be written on a connection used before:
+		// the server had closed it. A request written in full is never
+		// sent again (the handler may have run), as net/http does for a POST.
+		if try == 0 && w.reused && !written && ctx.Err() == nil {
 			continue
 		}
 		return 0, err
@@ -163,9 +166,9 @@ func ownHeader(k string) bool {
 	return k == "Host" || k == "Content-Length" || k == "Transfer-Encoding" || k == "Connection"
 }
 
-// roundTrip writes w.out and reads the answer; sent reports that any
-// byte of an answer arrived.
-func (w *wire) roundTrip(ctx context.Context, timeout time.Duration) (status int, sent bool, err error) {
+// roundTrip writes w.out and reads the answer; written reports that the
+// request went out in full.
+func (w *wire) roundTrip(ctx context.Context, timeout time.Duration) (status int, written bool, err error) {
 	if w.conn == nil {
 		dctx := ctx
 		if timeout > 0 {
@@ -188,6 +191,12 @@ func (w *wire) roundTrip(ctx context.Context, timeout time.Duration) (status int
 		}
 	} else {
 		w.reused = true
+		if time.Since(w.used) > idleCheck && !w.alive() {
+			// The server closed it while it sat idle (a paced --rate):
+			// a new connection, before anything is written.
+			w.close()
+			return w.roundTrip(ctx, timeout)
+		}
 	}
 	deadline := time.Time{}
 	if timeout > 0 {
@@ -200,17 +209,40 @@ func (w *wire) roundTrip(ctx context.Context, timeout time.Duration) (status int
 		conn := w.conn
 		w.stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, false, err // ended between the watch and the deadline set just now
+	}
 	if _, err := w.conn.Write(w.out); err != nil {
 		return 0, false, w.ctxErr(ctx, err)
 	}
 	status, keep, err := readAnswer(w.r)
+	w.used = time.Now()
 	if err != nil {
-		return 0, !errors.Is(err, errNothing), w.ctxErr(ctx, err)
+		return 0, true, w.ctxErr(ctx, err)
 	}
 	if !keep {
 		w.close()
 	}
 	return status, true, nil
+}
+
+// idleCheck is how long a connection may sit unused before it is checked
+// for having been closed by the server: a busy one is not (a read a
+// request would cost too much).
+const idleCheck = 500 * time.Millisecond
+
+// alive reports whether the server has kept the idle connection open:
+// nothing is waiting to be read on it, and no end of stream.
+func (w *wire) alive() bool {
+	if w.r.Buffered() > 0 {
+		return false // bytes no request asked for
+	}
+	// A deadline already past would return before reading: a millisecond
+	// lets the read see an end of stream that is there.
+	_ = w.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, err := w.r.Peek(1)
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (w *wire) ctxErr(ctx context.Context, err error) error {

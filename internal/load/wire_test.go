@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,8 +66,8 @@ func TestReadAnswer(t *testing.T) {
 	}
 }
 
-// A request goes out as net/http would write it, and a server that closes
-// an idle connection gets the request again on a new one.
+// A request goes out as net/http would write it, and a connection the
+// server closed while it sat idle is replaced before the next request.
 func TestWireRequestAndReconnect(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,6 +103,9 @@ func TestWireRequestAndReconnect(t *testing.T) {
 	w := newWire("http://"+ln.Addr().String()+"/webhooks/jasni?x=1", nil)
 	h := http.Header{"X-Webhook-Signature": {"abc"}, "Content-Type": {"application/json"}}
 	for i := 0; i < 3; i++ {
+		// As if the connection had sat idle: the server's close of the
+		// first one is noticed before the next request is written.
+		w.used = time.Time{}
 		status, err := w.Do(context.Background(), h, []byte(`{"a":1}`), 5*time.Second)
 		if err != nil || status != 200 {
 			t.Fatalf("request %d: %d %v", i, status, err)
@@ -143,4 +147,48 @@ func FuzzReadAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A request written in full is never sent again, even when the answer
+// never comes (a handler that crashed): the handler may have run.
+func TestWireNeverSendsAPostTwice(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var requests atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(r)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if requests.Add(1) > 1 {
+						return // crash: no answer
+					}
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+				}
+			}(c)
+		}
+	}()
+	w := newWire("http://"+ln.Addr().String()+"/", nil)
+	if status, err := w.Do(context.Background(), http.Header{}, []byte("1"), 5*time.Second); err != nil || status != 200 {
+		t.Fatalf("first: %d %v", status, err)
+	}
+	if _, err := w.Do(context.Background(), http.Header{}, []byte("2"), 5*time.Second); err == nil {
+		t.Error("no answer came, yet no error")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("the server got %d requests, want 2: the second was sent again", n)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -285,5 +286,29 @@ func TestGenericAPIURLs(t *testing.T) {
 	e := newGenericEnv(t, apitest.ShapeTop)
 	if res := e.generic(clitest.Options{}, "get", "wh_nope"); res.Code != 1 || !strings.Contains(res.Stderr, `"jasni webhooks list --provider generic"`) {
 		t.Errorf("get an unknown id: %d %q", res.Code, res.Stderr)
+	}
+}
+
+// The Jasni key that jasni login saved never goes to another provider's
+// API: the profile's key is for the profile's provider. And a profile
+// whose provider has no API still manages Jasni's webhooks.
+func TestJasniKeyStaysWithJasni(t *testing.T) {
+	e := newGenericEnv(t, apitest.ShapeTop)
+	os.MkdirAll(filepath.Dir(e.config), 0o700)
+	os.WriteFile(e.config, []byte("[default]\napi_key = \"jsk_saved_by_login_0123\"\n"), 0o600)
+	res := e.generic(clitest.Options{Env: map[string]string{"JASNI_API_KEY": ""}}, "list")
+	if res.Code != 5 || !strings.Contains(res.Stderr, "no API key for the generic API") || len(e.srv.Requests()) != 0 {
+		t.Errorf("the profile's Jasni key: exit %d %q, %d requests", res.Code, res.Stderr, len(e.srv.Requests()))
+	}
+	res = e.generic(clitest.Options{Env: map[string]string{"JASNI_API_KEY": "jsk_from_env_0123456"}}, "list")
+	if res.Code != 2 || !strings.Contains(res.Stderr, "is a Jasni key (jsk_): jasni does not send it") || len(e.srv.Requests()) != 0 {
+		t.Errorf("a Jasni key in the environment: exit %d %q", res.Code, res.Stderr)
+	}
+
+	j := newEnv(t)
+	os.MkdirAll(filepath.Dir(j.config), 0o700)
+	os.WriteFile(j.config, []byte("[default]\nprovider = \"stripe\"\n"), 0o600)
+	if res := j.run(clitest.Options{}, "webhooks", "list", "-o", "json"); res.Code != 0 {
+		t.Errorf("a profile for Stripe: exit %d %q", res.Code, res.Stderr)
 	}
 }
