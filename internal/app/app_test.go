@@ -14,6 +14,8 @@ func TestExitCodesAndErrors(t *testing.T) {
 	os.WriteFile(badConfig, []byte("[default\nwebhook_secret = 1\n"), 0o600)
 	typoConfig := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(typoConfig, []byte("[default]\nwebook_secret = \"whsec_x\"\n"), 0o600)
+	typoConfig2 := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(typoConfig2, []byte("[default]\nwebook_secret = \"whsec_x\"\n"), 0o600)
 	tests := []struct {
 		name       string
 		opts       clitest.Options
@@ -35,6 +37,8 @@ func TestExitCodesAndErrors(t *testing.T) {
 			wantStderr: "--config /nonexistent/jasni.toml: there is no such file"},
 		{name: "a mistyped config key", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": typoConfig}},
 			args: []string{"sign", "--secret", "s"}, code: 1, wantStderr: `unknown setting "webook_secret": did you mean webhook_secret?`},
+		{name: "the mistyped key can be removed as the error says", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": typoConfig2}},
+			args: []string{"config", "unset", "webook_secret"}, code: 0, wantStderr: `Removed webook_secret`},
 		{name: "a mistyped command before a flag", args: []string{"triger", "--all"}, code: 2, wantStderr: `unknown command "triger" for "jasni": did you mean "trigger"?`},
 		{name: "a bad rate alone", args: []string{"trigger", "email.sent", "--rate", "-1", "--url", "http://127.0.0.1:1", "--secret", "s"}, code: 2, wantStderr: `--rate "-1": give deliveries a second`},
 		{name: "a header name with a space", args: []string{"trigger", "email.sent", "--header", "Bad Name: x", "--url", "http://127.0.0.1:1", "--secret", "s"}, code: 2,

@@ -149,12 +149,17 @@ func Load(path, profile string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-// checkKeys refuses a key jasni does not know in the profile in use: a
-// mistyped key would otherwise be ignored, and the setting silently taken
-// from elsewhere.
+// checkKeys refuses a mistyped key in the profile in use (one close to a
+// key jasni knows): it would otherwise be ignored, and the setting
+// silently taken from elsewhere. A key unlike any is left alone, as one a
+// newer jasni may have written.
 func (c *Config) checkKeys() error {
+	names := make([]string, len(Settings))
+	for i, s := range Settings {
+		names[i] = s.Key
+	}
 	for _, key := range c.FileKeys(c.Profile) {
-		if _, err := SettingOf(key); err != nil {
+		if _, err := SettingOf(key); err != nil && suggest.Closest(strings.ReplaceAll(strings.ToLower(key), "-", "_"), names) != "" {
 			return fmt.Errorf("config file %s, profile [%s]: %w\nRemove it from the file, or run: jasni config unset %s", c.Path, c.Profile, err, key)
 		}
 	}

@@ -216,6 +216,10 @@ func TestUnknownKeys(t *testing.T) {
 	if c, err := Open(path, "", envOf(nil)); err != nil || c.FileValue("default", "webook_secret") != "whsec_x" {
 		t.Errorf("Open, for config list and unset: %v", err)
 	}
+	// A key unlike any jasni knows is one a newer jasni may have written.
+	if _, err := Load(writeFile(t, "[default]\nzzz_future_setting = 1\n"), "", envOf(nil)); err != nil {
+		t.Errorf("a key unlike any known one: %v", err)
+	}
 }
 
 func TestSettingOf(t *testing.T) {

@@ -22,7 +22,9 @@ type State struct {
 	// Addr is listen's local address, which answers while it runs.
 	Addr     string `json:"addr"`
 	Provider string `json:"provider"`
-	PID      int    `json:"pid"`
+	// Profile is listen's profile: its secret is the one to sign with.
+	Profile string `json:"profile"`
+	PID     int    `json:"pid"`
 }
 
 // Path is the state file beside the history at historyPath.

@@ -77,6 +77,7 @@ func (c *lineConn) readLoop(r *bufio.Reader, max int) {
 		select {
 		case c.lines <- msg:
 		case <-c.done:
+			c.readErr = io.EOF // before lines closes: a Read then ends, not (nil, nil)
 			return
 		}
 	}

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/jasni/jasni-cli/internal/cmdutil"
@@ -261,9 +262,8 @@ func NewCmdUnset(f *cmdutil.Factory, runF func(*UnsetOptions) error) *cobra.Comm
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: keyCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := settingArg(args[0]); err != nil {
-				return err
-			}
+			// A key jasni does not know is checked against the file in
+			// unsetRun: removing a mistyped one is what unset is for.
 			opts.Key = args[0]
 			if runF != nil {
 				return runF(opts)
@@ -277,6 +277,9 @@ func unsetRun(opts *UnsetOptions) error {
 	ios := opts.IO
 	cfg, err := opts.Config()
 	if err != nil {
+		return err
+	}
+	if _, err := settingArg(opts.Key); err != nil && !slices.Contains(cfg.FileKeys(cfg.Profile), opts.Key) {
 		return err
 	}
 	removed := cfg.Unset(cfg.Profile, opts.Key)

@@ -189,6 +189,8 @@ func (o *Options) urlOfListen() error {
 		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, set JASNI_TRIGGER_URL, or start jasni listen here first")
 	case st.Provider != o.Provider.Name:
 		return cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) verifies %s deliveries, not %s; pass --provider %s to send it some, or --url", st.URL, st.Provider, o.Provider.Name, st.Provider)
+	case st.Profile != "" && st.Profile != o.Profile:
+		return cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) uses profile %q and its secret, not %q; pass --profile %s, or --url", st.URL, st.Profile, o.Profile, st.Profile)
 	}
 	o.URL = st.URL
 	fmt.Fprintf(o.IO.ErrOut, "Sending to the jasni listen running here: %s\n", termsafe.Line(st.URL))

@@ -51,8 +51,9 @@ type Options struct {
 	// nil sends each event once.
 	Load *LoadOptions
 
-	// ListenState is where a running `jasni listen` says its URL.
-	ListenState string
+	// ListenState is where a running `jasni listen` says its URL, and
+	// Profile the profile in use, which must be that listen's.
+	ListenState, Profile string
 
 	// Wait replaces the pause between retries in tests.
 	Wait func(ctx context.Context, d time.Duration) error
@@ -118,6 +119,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
 			}
+			opts.Profile = cfg.Profile
 			if f.Getenv != nil {
 				if history, err := store.DefaultPath(f.Getenv); err == nil {
 					opts.ListenState = listenstate.Path(history)
