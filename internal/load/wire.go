@@ -104,7 +104,9 @@ func (w *wire) Do(ctx context.Context, header http.Header, body []byte, timeout 
 // order net/http writes them, and the body.
 func (w *wire) build(header http.Header, body []byte) error {
 	b := append(w.out[:0], w.target...)
-	if header.Get("User-Agent") == "" {
+	// As net/http: its own User-Agent when none is set, none when it is
+	// set empty.
+	if _, set := header["User-Agent"]; !set {
 		b = append(b, "User-Agent: Go-http-client/1.1\r\n"...)
 	}
 	b = append(b, "Content-Length: "...)
@@ -112,6 +114,9 @@ func (w *wire) build(header http.Header, body []byte) error {
 	b = append(b, "\r\n"...)
 	for _, k := range w.order(header) {
 		for _, v := range header[k] {
+			if k == "User-Agent" && v == "" {
+				continue
+			}
 			if strings.ContainsAny(k, "\r\n:") || strings.ContainsAny(v, "\r\n") {
 				return errHeader
 			}
