@@ -73,3 +73,16 @@ func (e Event) Build() (Request, *payload.Event, error) {
 	req, err := NewRequest(e.URL, ev.Body, ev.Type, sign, e.Extra, e.Removed)
 	return req, ev, err
 }
+
+// HandshakeCheck is what a Sender expects of the answer to req: for a
+// provider's handshake (Slack's url_verification, Zoom's), the answer the
+// provider requires, judged with keys; nil for any other delivery, where
+// a 2xx will do.
+func HandshakeCheck(p *provider.Provider, keys []provider.Key, req Request) func(http.Header, []byte) string {
+	if !p.IsHandshake(req.Header, req.Body) {
+		return nil
+	}
+	return func(_ http.Header, answer []byte) string {
+		return p.JudgeHandshakeAnswer(req.Header, req.Body, keys, answer)
+	}
+}

@@ -155,12 +155,7 @@ func (s *Server) trigger(ctx context.Context, in triggerIn) (*mcp.CallToolResult
 		if err != nil {
 			return nil, triggerOut{}, fmt.Errorf("%s: %v", name, err)
 		}
-		sender.Expect = nil
-		if p.IsHandshake(req.Header, req.Body) {
-			sender.Expect = func(_ http.Header, body []byte) string {
-				return p.JudgeHandshakeAnswer(req.Header, req.Body, keys, body)
-			}
-		}
+		sender.Expect = delivery.HandshakeCheck(p, keys, req)
 		a, err := sender.Send(ctx, req, nil)
 		if err != nil {
 			return nil, out, err // the client went away

@@ -193,13 +193,8 @@ func triggerRun(ctx context.Context, opts *Options) error {
 			added[path] = append(added[path], ev.Type)
 		}
 		report.Width = max(report.Width, len(ev.Type))
-		sender.Expect = nil
-		if opts.Provider.IsHandshake(req.Header, req.Body) {
-			// A handshake is answered in a way the provider requires.
-			sender.Expect = func(_ http.Header, answer []byte) string {
-				return opts.Provider.JudgeHandshakeAnswer(req.Header, req.Body, opts.Keys, answer)
-			}
-		}
+		// A handshake is answered in a way the provider requires.
+		sender.Expect = delivery.HandshakeCheck(opts.Provider, opts.Keys, req)
 		for i := 1; i <= opts.Repeat; i++ {
 			repeat := 0
 			if opts.Repeat > 1 {
