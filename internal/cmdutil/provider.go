@@ -90,14 +90,13 @@ func ResignSecrets(cfg *config.Config, flagSecrets []string) (given, configured 
 // SigningKeys is ParseKeys for a command that signs: an ed25519 public
 // key, which only verifies, is refused.
 func SigningKeys(p *provider.Provider, secrets []string, source string) ([]provider.Key, error) {
-	keys, err := ParseKeys(p, secrets, source)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if !k.CanSign() {
-			return nil, FlagErrorf("the secret from %s: %v", source, provider.ErrPublicKey)
+	keys := make([]provider.Key, 0, len(secrets))
+	for _, secret := range secrets {
+		k, err := p.SigningKey(secret)
+		if err != nil {
+			return nil, FlagErrorf("the secret from %s: %v", source, err)
 		}
+		keys = append(keys, k)
 	}
 	return keys, nil
 }

@@ -13,6 +13,7 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -141,12 +142,12 @@ func (s *Server) keys(p *provider.Provider, given string) ([]provider.Key, error
 	}
 	var keys []provider.Key
 	for _, secret := range secrets {
-		k, err := p.ParseKey(secret)
-		if err != nil {
+		k, err := p.SigningKey(secret)
+		switch {
+		case errors.Is(err, provider.ErrPublicKey):
+			return nil, fmt.Errorf("the webhook secret: %v", err)
+		case err != nil:
 			return nil, fmt.Errorf("the webhook secret is not a %s secret: %v", p.Title, err)
-		}
-		if !k.CanSign() {
-			return nil, fmt.Errorf("the webhook secret: %v", provider.ErrPublicKey)
 		}
 		keys = append(keys, k)
 	}

@@ -51,6 +51,16 @@ var ErrPublicKey = errors.New("this is a public key, which verifies but cannot s
 
 func (s *Spec) isEd25519() bool { return s.Signature.Algorithm == "ed25519" }
 
+// SigningKey is ParseKey for signing: an ed25519 public key, which only
+// verifies, is ErrPublicKey.
+func (s *Spec) SigningKey(secret string) (Key, error) {
+	k, err := s.ParseKey(secret)
+	if err == nil && !k.CanSign() {
+		return Key{}, ErrPublicKey
+	}
+	return k, err
+}
+
 // ParseKey turns a secret into a key, or says why it cannot be one.
 func (s *Spec) ParseKey(secret string) (Key, error) {
 	if secret == "" {

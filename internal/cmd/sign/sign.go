@@ -96,10 +96,7 @@ func signRun(opts *Options) error {
 		return err
 	}
 	p := opts.Provider
-	key, err := p.ParseKey(opts.Secret)
-	if err == nil && !key.CanSign() {
-		err = provider.ErrPublicKey
-	}
+	key, err := p.SigningKey(opts.Secret)
 	if err != nil {
 		return cmdutil.FlagErrorf("--secret: %v", err)
 	}
