@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,12 +10,11 @@ import (
 	"time"
 )
 
-// Large bodies are kept in files of their own beside the database, in
-// <history>-bodies/<id>: a body in SQLite is copied several times on its way
-// in and written twice (to the WAL, then to the file at the checkpoint),
-// which cost a verifying relay more than verifying and forwarding it did. A
-// file is written once. Bodies below ExternalMin stay in the database, where
-// a row costs less than a file.
+// Large bodies are kept in files of their own beside the history, in
+// <history>-bodies/<id>: in the log, a large body would be read past by
+// every scan and copied by every compaction, and a flood of them would make
+// the file churn. A file is written once. Bodies below ExternalMin stay in
+// the log, where a record costs less than a file.
 const ExternalMin = 64 << 10
 
 // ErrBodyMissing says a delivery's body file is gone (removed by hand).
@@ -92,21 +90,14 @@ func (s *Store) sweepBodies() {
 	if err != nil || len(entries) == 0 {
 		return
 	}
-	rows, err := s.db.QueryContext(context.Background(), `SELECT id FROM deliveries WHERE external = 1`)
-	if err != nil {
-		return
-	}
 	named := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if rows.Scan(&id) == nil {
-			named[id] = true
+	s.mu.Lock()
+	for _, e := range s.idx.byID {
+		if e.external() {
+			named[e.id] = true
 		}
 	}
-	rows.Close()
-	if rows.Err() != nil {
-		return
-	}
+	s.mu.Unlock()
 	cutoff := time.Now().Add(-time.Minute)
 	for _, e := range entries {
 		if named[e.Name()] || !ValidID(e.Name()) {

@@ -1,15 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DamagedError says the history file cannot be used, and what to run.
@@ -27,34 +22,9 @@ func (e *DamagedError) Error() string {
 
 func (e *DamagedError) Unwrap() error { return e.Err }
 
-// sqliteMagic starts every SQLite database file.
-var sqliteMagic = []byte("SQLite format 3\x00")
-
-// checkHeader refuses a file that is not a SQLite database before SQLite
-// sees it: an empty or missing file is fine (it becomes one).
-func checkHeader(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return &DamagedError{Path: path, Err: err}
-	}
-	defer f.Close()
-	head := make([]byte, len(sqliteMagic))
-	n, err := io.ReadFull(f, head)
-	switch {
-	case n == 0 && (err == io.EOF || err == nil):
-		return nil
-	case err != nil || !bytes.Equal(head, sqliteMagic):
-		return &DamagedError{Path: path, Err: errors.New("not a jasni history file")}
-	}
-	return nil
-}
-
-// damaged classifies err: SQLite's word that the file is corrupt, not a
-// database or unreadable becomes a *DamagedError; other errors are wrapped
-// with the file's name.
+// damaged classifies err: a record that does not read back as written, or
+// a file that is not a history, becomes a *DamagedError; other errors are
+// wrapped with the file's name.
 func (s *Store) damaged(err error) error {
 	if err == nil {
 		return nil
@@ -76,21 +46,10 @@ var errBadRecord = errors.New("a record is damaged")
 // to a passing condition such as a lock held too long.
 func IsDamage(err error) bool {
 	var de *DamagedError
-	if errors.As(err, &de) || errors.Is(err, errBadRecord) {
-		return true
-	}
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff {
-	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FORMAT:
-		return true
-	}
-	return false
+	return errors.As(err, &de) || errors.Is(err, errBadRecord) || errors.Is(err, errNotHistory)
 }
 
-// Reset moves the history file and its companions (-wal, -shm, -bodies) aside, so the
+// Reset moves the history file and its companions (-bodies, and the -wal and -shm of a history in SQLite) aside, so the
 // next use starts a new one, and returns where the file went ("" when there
 // was none).
 func Reset(path string) (string, error) {

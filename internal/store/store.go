@@ -2,33 +2,38 @@
 // that nothing is lost while the app is down and any delivery can be
 // inspected or sent again.
 //
-// The history is a SQLite database in WAL mode (through modernc.org/sqlite,
-// which needs no cgo): listen keeps it open and writes through one Writer
-// that commits in groups, off the request path, while `jasni events` in
-// other processes read and change it without ever blocking those writes.
-// Verified deliveries and rejected requests (unsigned, badly signed, wrong
-// path or method, too large) are kept under separate quotas, so no amount of
-// junk can push a real delivery out. Bodies are stored once, as raw bytes, in
-// a table of their own: listing reads only the small metadata rows.
+// The history is one file, a log of records appended in order (log.go):
+// listen keeps it open and writes through one Writer that commits in
+// groups, off the request path, while `jasni events` in other processes
+// read it without any lock and change it under a short file lock. Each
+// process keeps an index of the deliveries in memory (what a list shows,
+// and where the rest is in the file), brought up to date from the file's
+// end before each use. Verified deliveries and rejected requests
+// (unsigned, badly signed, wrong path or method, too large) are kept under
+// separate quotas, so no amount of junk can push a real delivery out.
+// Bodies of 64 KiB or more are files of their own (bodies.go).
+//
+// It was a SQLite database, whose pure-Go build took most of a first
+// build's minute and a third of the binary for what an append-only file
+// does here; an earlier history in SQLite is read once and copied in
+// (sqlite.go).
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
+	"sync"
 	"time"
-
-	"modernc.org/sqlite"
 )
 
 // Limits bound the history. Deliveries and rejected requests have their own
@@ -156,9 +161,15 @@ func (d *Delivery) Truncated() bool { return int64(len(d.Body)) < d.BodySize }
 type Store struct {
 	path   string
 	limits Limits
-	db     *sql.DB
 	notice string
-	file   os.FileInfo // the file as opened, to notice it being moved away
+
+	mu      sync.Mutex // guards everything below
+	f       *os.File
+	file    os.FileInfo // the file as opened, to notice it being moved away or compacted
+	lineage []byte
+	idx     *index
+	lock    *os.File // the lock file writers take
+	closed  bool
 }
 
 // ErrNotFound is returned for an unknown delivery id.
@@ -183,52 +194,6 @@ func DefaultPath(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "state", "jasni", "history.db"), nil
 }
 
-// schemaVersion is kept in PRAGMA user_version. A file with a higher number
-// was written by a newer jasni.
-const schemaVersion = 2
-
-const schema = `
-CREATE TABLE IF NOT EXISTS deliveries (
-	seq         INTEGER PRIMARY KEY,
-	id          TEXT    NOT NULL UNIQUE,
-	rejected    INTEGER NOT NULL,
-	received_at INTEGER NOT NULL,
-	method      TEXT    NOT NULL,
-	path        TEXT    NOT NULL,
-	remote_addr TEXT    NOT NULL,
-	header      BLOB    NOT NULL,
-	event       TEXT    NOT NULL,
-	verdict     TEXT    NOT NULL,
-	duplicate   INTEGER NOT NULL,
-	answer      INTEGER NOT NULL,
-	forward     BLOB,
-	resends     BLOB,
-	body_size   INTEGER NOT NULL,
-	size        INTEGER NOT NULL,
-	external    INTEGER NOT NULL DEFAULT 0,
-	body        BLOB    NOT NULL,
-	attempts    BLOB
-);
-CREATE INDEX IF NOT EXISTS deliveries_quota ON deliveries (rejected, seq, size);
-PRAGMA user_version = 2;
-`
-
-// Format 2 added attempts: every time a delivery was sent to an app, with
-// the app's answer. Format 1 kept only the status of listen's forward and
-// a list of resends, in the forward and resends columns, which are still
-// read for the deliveries it wrote. Format 2 also keeps large bodies in
-// files (external = 1; see bodies.go).
-const migrateFrom1 = `
-ALTER TABLE deliveries ADD COLUMN attempts BLOB;
-ALTER TABLE deliveries ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
-PRAGMA user_version = 2;
-`
-
-// The body is the last column: a query that does not ask for it never
-// reads it, so listing stays cheap without a table of its own (which cost
-// an insert and a delete more per delivery). Ids start with the time they
-// were received at, so the id index serves pruning by age too.
-
 // Open opens the history at path, creating it (file 0600, directory 0700)
 // when it does not exist. A history in the format of earlier versions is
 // moved aside and its deliveries copied in; Notice says so. An unreadable or
@@ -241,117 +206,197 @@ func Open(path string, limits Limits) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHeader(path); err != nil {
+	sqlite, err := moveSQLiteAside(path)
+	if err != nil {
 		return nil, err
 	}
-	// Created here rather than by SQLite, so the mode is 0600 whatever the
-	// umask; SQLite gives the -wal and -shm files the same mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, &DamagedError{Path: path, Err: err}
+	s := &Store{path: path, limits: limits}
+	if s.lock, err = os.OpenFile(path+"-lock", os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("open the history's lock file: %w", err)
 	}
-	f.Close()
-
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		return nil, &DamagedError{Path: path, Err: err}
-	}
-	// One connection: this process either writes through its Writer or runs
-	// one command, and SQLite serialises writers anyway.
-	db.SetMaxOpenConns(1)
-	s := &Store{path: path, limits: limits, db: db}
-	if err := s.init(); err != nil {
-		db.Close()
+	if err := s.create(); err != nil {
+		s.lock.Close()
 		return nil, err
 	}
-	if s.file, err = os.Stat(path); err != nil {
-		db.Close()
-		return nil, &DamagedError{Path: path, Err: err}
+	if err := s.reopen(); err != nil {
+		s.lock.Close()
+		return nil, err
 	}
-	if legacy != "" {
+	switch {
+	case legacy != "":
 		s.notice = s.importLegacy(legacy)
+	case sqlite != "":
+		s.notice = s.importSQLite(sqlite)
 	}
 	return s, nil
 }
 
-// ErrMoved says the history file was moved or deleted while it was open.
-var ErrMoved = errors.New(`the history file was moved or deleted while jasni had it open (by "jasni events reset"?); deliveries are not recorded until listen is started again`)
-
-// checkSameFile reports ErrMoved when path no longer names the file that
-// was opened: writing on would fill a file nobody reads.
-func (s *Store) checkSameFile() error {
-	now, err := os.Stat(s.path)
-	if err != nil || !os.SameFile(now, s.file) {
-		return &DamagedError{Path: s.path, Err: ErrMoved}
+// create writes the header of a history that does not exist yet (or is an
+// empty file), under the lock, so two jasni starting at once make one.
+func (s *Store) create() error {
+	if info, err := os.Stat(s.path); err == nil && info.Size() > 0 {
+		return nil
 	}
-	return nil
-}
-
-func dsn(path string) string {
-	p := filepath.ToSlash(path)
-	if runtime.GOOS == "windows" && !strings.HasPrefix(p, "/") {
-		p = "/" + p
-	}
-	q := url.Values{}
-	q.Set("_busy_timeout", busyTimeout)
-	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "NORMAL")
-	q.Set("_txlock", "immediate")
-	// The WAL is copied back into the file every 1000 pages (4 MiB, SQLite's
-	// default) and cut back to 4 MiB after: large bodies are files of their
-	// own (bodies.go), so what the WAL holds is small rows, and a flood of
-	// refused requests cannot grow it past a fraction of their own quota.
-	q.Add("_pragma", "wal_autocheckpoint(1000)")
-	q.Add("_pragma", "journal_size_limit(4194304)")
-	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
-}
-
-func (s *Store) init() error {
-	var version int
-	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
-		return s.damaged(err)
-	}
-	switch {
-	case version > schemaVersion:
-		return fmt.Errorf("the history at %s was written by a newer jasni (format %d; this one reads %d): upgrade jasni, or set JASNI_HISTORY to another file", s.path, version, schemaVersion)
-	case version == 1:
-		if err := s.migrate(); err != nil {
-			return s.damaged(err)
-		}
-	case version < schemaVersion:
-		if _, err := s.db.Exec(schema); err != nil {
-			return s.damaged(err)
-		}
-	}
-	// Reading the metadata table end to end finds most damage now, rather
-	// than at the first delivery.
-	var n int
-	if err := s.db.QueryRow("SELECT count(*) FROM deliveries").Scan(&n); err != nil {
-		return s.damaged(err)
-	}
-	return nil
-}
-
-// migrate brings a format 1 history to format 2 in one transaction, which
-// a second jasni opening it at the same time waits for and then finds done.
-func (s *Store) migrate() error {
-	tx, err := s.db.BeginTx(context.Background(), nil) // BEGIN IMMEDIATE (_txlock)
+	release, err := s.lockFile()
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	var version int
-	if err := tx.QueryRowContext(context.Background(), "PRAGMA user_version").Scan(&version); err != nil {
+	defer release()
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return &DamagedError{Path: s.path, Err: err}
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || info.Size() > 0 {
 		return err
 	}
-	if version != 1 {
-		return nil
+	lineage := make([]byte, 16)
+	_, _ = rand.Read(lineage)
+	if _, err := f.WriteAt(newHeader(lineage), 0); err != nil {
+		return fmt.Errorf("create the history %s: %w", s.path, err)
 	}
-	if _, err := tx.ExecContext(context.Background(), migrateFrom1); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return nil
 }
+
+// reopen opens the file at s.path and reads it whole. The file in use
+// until then, if any, is closed once the new one reads well.
+func (s *Store) reopen() error {
+	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrPermission) {
+		f, err = os.Open(s.path) // a history one may read but not write
+	}
+	if err != nil {
+		return &DamagedError{Path: s.path, Err: err}
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return &DamagedError{Path: s.path, Err: err}
+	}
+	head := make([]byte, fileHead)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		f.Close()
+		return &DamagedError{Path: s.path, Err: errNotHistory}
+	}
+	lineage, err := parseHeader(head)
+	if err != nil {
+		f.Close()
+		var newer *NewerError
+		if errors.As(err, &newer) {
+			return fmt.Errorf("the history at %s was %w", s.path, err)
+		}
+		return &DamagedError{Path: s.path, Err: err}
+	}
+	idx := newIndex()
+	if _, err := scan(f, idx); err != nil {
+		f.Close()
+		return s.damaged(err)
+	}
+	if s.f != nil {
+		s.f.Close()
+	}
+	s.f, s.file, s.lineage, s.idx = f, info, lineage, idx
+	return nil
+}
+
+// scan reads the records of f from idx.end into idx, and reports whether
+// the file ends inside a record (torn).
+func scan(f *os.File, idx *index) (torn bool, err error) {
+	info, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	r := logReader{f: f, size: info.Size()}
+	for off := idx.end; off < r.size; {
+		rc, err := r.next(off, false)
+		if errors.Is(err, errTorn) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := idx.apply(rc); err != nil {
+			return false, err
+		}
+		off = idx.end
+	}
+	return false, nil
+}
+
+// sync brings the index up to date with what other processes wrote. A
+// file compacted by another jasni is opened again. A history moved away
+// (events reset) is still read; forWrite, it is ErrMoved instead: writing
+// on would fill a file nobody reads. forWrite also cuts a record a crash
+// left half written (the caller holds the lock, so nobody is writing it).
+func (s *Store) sync(forWrite bool) error {
+	if s.closed {
+		return errors.New("the history is closed")
+	}
+	now, err := os.Stat(s.path)
+	if err != nil || !os.SameFile(now, s.file) {
+		if err == nil && s.sameLineage() {
+			return s.reopen()
+		}
+		if forWrite {
+			return &DamagedError{Path: s.path, Err: ErrMoved}
+		}
+	}
+	torn, err := scan(s.f, s.idx)
+	if err != nil {
+		return s.damaged(err)
+	}
+	if torn && forWrite {
+		if err := s.f.Truncate(s.idx.end); err != nil {
+			return fmt.Errorf("history %s: cut a half-written record: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
+// sameLineage reports whether the file now at s.path is this history,
+// compacted, rather than another one.
+func (s *Store) sameLineage() bool {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, fileHead)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return false
+	}
+	lineage, err := parseHeader(head)
+	return err == nil && bytes.Equal(lineage, s.lineage)
+}
+
+// lockWait is how long a writer waits for another process's lock (events
+// prune while listen writes) before the write fails for now.
+var lockWait = 5 * time.Second
+
+// errLocked says another process held the history's lock too long.
+var errLocked = errors.New("another jasni held the history's lock for too long")
+
+// lockFile takes the writers' lock, waiting up to lockWait.
+func (s *Store) lockFile() (release func(), err error) {
+	deadline := time.Now().Add(lockWait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		busy, err := tryLock(s.lock)
+		if err != nil {
+			return nil, fmt.Errorf("lock the history: %w", err)
+		}
+		if !busy {
+			return func() { _ = unlock(s.lock) }, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("history %s: %w", s.path, errLocked)
+		}
+		time.Sleep(pause)
+	}
+}
+
+// ErrMoved says the history file was moved or deleted while it was open.
+var ErrMoved = errors.New(`the history file was moved or deleted while jasni had it open (by "jasni events reset"?); deliveries are not recorded until listen is started again`)
 
 // Path is the file the history lives in.
 func (s *Store) Path() string { return s.path }
@@ -359,8 +404,17 @@ func (s *Store) Path() string { return s.path }
 // Notice is a message for the user about what Open did, or "".
 func (s *Store) Notice() string { return s.notice }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the history.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.lock.Close()
+	return s.f.Close()
+}
 
 // NewID returns a time-ordered id, so ids sort by arrival.
 func NewID(now time.Time) string {
@@ -371,33 +425,6 @@ func NewID(now time.Time) string {
 
 // idAt is the smallest id of anything received at t or later.
 func idAt(t time.Time) string { return fmt.Sprintf("dlv_%013x", max(t.UnixMilli(), 0)) }
-
-const summaryColumns = `id, rejected, received_at, method, path, remote_addr, event, verdict, duplicate, answer, forward, body_size`
-
-type scanner interface{ Scan(...any) error }
-
-func scanSummary(row scanner, d *Delivery, extra ...any) error {
-	var (
-		receivedAt int64
-		forward    []byte
-	)
-	dest := append([]any{&d.ID, &d.Rejected, &receivedAt, &d.Method, &d.Path, &d.RemoteAddr, &d.Event, &d.Verdict, &d.Duplicate, &d.Answer, &forward, &d.BodySize}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		var se *sqlite.Error
-		if errors.Is(err, sql.ErrNoRows) || errors.As(err, &se) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errBadRecord, err) // a value of the wrong kind
-	}
-	d.ReceivedAt = time.Unix(0, receivedAt)
-	if len(forward) > 0 {
-		d.Forward = &Attempt{}
-		if err := json.Unmarshal(forward, d.Forward); err != nil {
-			return fmt.Errorf("%w: delivery %s: forward record: %v", errBadRecord, d.ID, err)
-		}
-	}
-	return nil
-}
 
 // Query selects deliveries for List.
 type Query struct {
@@ -419,110 +446,136 @@ type Query struct {
 
 // List returns deliveries newest first, without headers or bodies.
 func (s *Store) List(ctx context.Context, q Query) ([]Delivery, error) {
-	stmt := `SELECT ` + summaryColumns + ` FROM deliveries WHERE rejected = ?`
-	args := []any{q.Rejected}
-	if q.Event != "" {
-		stmt += ` AND event = ?`
-		args = append(args, q.Event)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.sync(false); err != nil {
+		return nil, err
 	}
-	if q.Verdict != "" {
-		stmt += ` AND verdict = ?`
-		args = append(args, string(q.Verdict))
-	}
-	if q.AnswerMin != 0 || q.AnswerMax != 0 {
-		stmt += ` AND answer BETWEEN ? AND ?`
-		args = append(args, q.AnswerMin, q.AnswerMax)
-	}
+	x := s.idx
+	var before, after int64 = 1 << 62, 0
 	if q.Before != "" {
-		stmt += ` AND seq < coalesce((SELECT seq FROM deliveries WHERE id = ?), 0)`
-		args = append(args, q.Before)
+		before = 0
+		if e := x.byID[q.Before]; e != nil {
+			before = e.seq
+		}
 	}
 	if q.After != "" {
-		stmt += ` AND seq > coalesce((SELECT seq FROM deliveries WHERE id = ?), 0)`
-		args = append(args, q.After)
+		if e := x.byID[q.After]; e != nil {
+			after = e.seq
+		}
 	}
-	stmt += ` ORDER BY seq DESC`
-	if q.Limit > 0 {
-		stmt += ` LIMIT ?`
-		args = append(args, q.Limit)
-	}
-	rows, err := s.db.QueryContext(ctx, stmt, args...)
+	var (
+		out []Delivery
+		err error
+	)
+	x.newest(q.Rejected, func(e *entry) bool {
+		if e.seq <= after {
+			return false
+		}
+		if e.seq >= before || (q.Event != "" && e.event != q.Event) || (q.Verdict != "" && e.verdict != q.Verdict) ||
+			((q.AnswerMin != 0 || q.AnswerMax != 0) && (e.answer < q.AnswerMin || e.answer > q.AnswerMax)) {
+			return true
+		}
+		var d Delivery
+		if d, err = e.summary(); err != nil {
+			return false
+		}
+		out = append(out, d)
+		return q.Limit <= 0 || len(out) < q.Limit
+	})
 	if err != nil {
 		return nil, s.damaged(err)
 	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		var d Delivery
-		if err := scanSummary(rows, &d); err != nil {
-			return nil, s.damaged(err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.damaged(err)
-	}
-	return out, nil
+	return out, ctx.Err()
 }
 
 // Count returns how many deliveries, or rejected requests, are kept.
 func (s *Store) Count(ctx context.Context, rejected bool) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE rejected = ?`, rejected).Scan(&n); err != nil {
-		return 0, s.damaged(err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.sync(false); err != nil {
+		return 0, err
 	}
-	return n, nil
+	return s.idx.totals[b2i(rejected)].count, ctx.Err()
 }
 
 // Get returns the delivery with id, headers and body included.
 func (s *Store) Get(ctx context.Context, id string) (*Delivery, error) {
-	var (
-		d        Delivery
-		header   []byte
-		resends  []byte
-		body     []byte
-		attempts []byte
-		external bool
-	)
-	row := s.db.QueryRowContext(ctx, `SELECT `+summaryColumns+`, header, resends, external, body, attempts FROM deliveries WHERE id = ?`, id)
-	if err := scanSummary(row, &d, &header, &resends, &external, &body, &attempts); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, ErrNotFound
-		}
-		return nil, s.damaged(err)
+	d, external, err := s.get(id)
+	if err != nil {
+		return nil, err
 	}
-	d.Body = body
 	if external {
-		var err error
 		if d.Body, err = s.readBody(d.ID); err != nil {
 			return nil, err
 		}
 	}
-	d.Header = decodeHeader(header)
-	var err error
-	if d.Attempts, err = decodeAttempts(attempts, d.Forward, resends); err != nil {
-		return nil, s.damaged(fmt.Errorf("%w: delivery %s: %v", errBadRecord, id, err))
-	}
-	return &d, nil
+	return d, ctx.Err()
 }
 
-// decodeAttempts reads the attempts column, or, for a delivery written in
-// format 1, makes the list from its forward and resends.
-func decodeAttempts(attempts []byte, forward *Attempt, resends []byte) ([]Attempt, error) {
-	var out []Attempt
+func (s *Store) get(id string) (*Delivery, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.sync(false); err != nil {
+		return nil, false, err
+	}
+	e := s.idx.byID[id]
+	if e == nil {
+		return nil, false, ErrNotFound
+	}
+	d, err := e.summary()
+	if err != nil {
+		return nil, false, s.damaged(err)
+	}
+	r, err := readRecord(s.f, e.ins.off)
+	if err != nil {
+		return nil, false, s.damaged(err)
+	}
+	_, header, attempts, err := decodeInsert(r.meta)
+	if err != nil {
+		return nil, false, s.damaged(err)
+	}
+	d.Header = decodeHeader(header)
+	d.Body = r.bodyData
+	if d.Body == nil {
+		d.Body = []byte{}
+	}
+	if e.fin.size > 0 {
+		r, err := readRecord(s.f, e.fin.off)
+		if err == nil {
+			attempts, err = finishAttempts(r.meta)
+		}
+		if err != nil {
+			return nil, false, s.damaged(err)
+		}
+	}
 	if len(attempts) > 0 {
-		if err := json.Unmarshal(attempts, &out); err != nil {
-			return nil, fmt.Errorf("attempts: %v", err)
+		if err := json.Unmarshal(attempts, &d.Attempts); err != nil {
+			return nil, false, s.damaged(fmt.Errorf("%w: delivery %s: attempts: %v", errBadRecord, id, err))
 		}
-		return out, nil
+	} else {
+		// Recorded with a forward but no attempts (as earlier versions
+		// did): the forward was the first.
+		d.Attempts = legacyAttempts(d.Forward, nil)
 	}
-	var later []Attempt
-	if len(resends) > 0 {
-		if err := json.Unmarshal(resends, &later); err != nil {
-			return nil, fmt.Errorf("resends: %v", err)
+	for _, m := range e.more {
+		r, err := readRecord(s.f, m.off)
+		var raw []byte
+		if err == nil {
+			raw, err = attemptOf(r.meta)
 		}
+		var a Attempt
+		if err == nil {
+			if jerr := json.Unmarshal(raw, &a); jerr != nil {
+				err = fmt.Errorf("%w: delivery %s: attempt: %v", errBadRecord, id, jerr)
+			}
+		}
+		if err != nil {
+			return nil, false, s.damaged(err)
+		}
+		d.Attempts = append(d.Attempts, a)
 	}
-	return legacyAttempts(forward, later), nil
+	return &d, e.external(), nil
 }
 
 // legacyAttempts makes the attempts of a delivery that earlier versions
@@ -550,36 +603,16 @@ const (
 
 // AddAttempt records that a delivery was sent again, with the app's answer.
 func (s *Store) AddAttempt(ctx context.Context, id string, a Attempt) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	raw, err := json.Marshal(a)
 	if err != nil {
-		return s.damaged(err)
-	}
-	defer tx.Rollback()
-	var (
-		forward, resends, raw []byte
-	)
-	if err := tx.QueryRowContext(ctx, `SELECT forward, resends, attempts FROM deliveries WHERE id = ?`, id).Scan(&forward, &resends, &raw); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		return s.damaged(err)
-	}
-	var first *Attempt
-	if len(forward) > 0 && json.Unmarshal(forward, &first) != nil {
-		first = nil
-	}
-	attempts, err := decodeAttempts(raw, first, resends)
-	if err != nil {
-		attempts = nil // a damaged list starts again
-	}
-	attempts = append(attempts, a)
-	if raw, err = json.Marshal(attempts); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET attempts = ? WHERE id = ?`, raw, id); err != nil {
-		return s.damaged(err)
-	}
-	return s.damaged(tx.Commit())
+	return s.update(ctx, func(tx *txn) error {
+		if tx.s.idx.byID[id] == nil {
+			return ErrNotFound
+		}
+		return tx.add(recAttempt, encodeAttempt(id, raw), nil)
+	})
 }
 
 // Prune removes what was received before now-age (everything when age is 0)
@@ -589,51 +622,16 @@ func (s *Store) Prune(ctx context.Context, age time.Duration) (int, error) {
 	if age > 0 {
 		cutoff = idAt(time.Now().Add(-age))
 	}
-	// One transaction: a delivery listen commits meanwhile is either
-	// listed and deleted with its file, or neither.
-	tx, err := s.db.BeginTx(ctx, nil)
+	var files []string
+	n := 0
+	err := s.update(ctx, func(tx *txn) error {
+		var err error
+		files, n, err = tx.deleteBefore(cutoff)
+		return err
+	})
 	if err != nil {
-		return 0, s.damaged(err)
-	}
-	defer tx.Rollback()
-	files, err := externalBefore(ctx, tx, cutoff)
-	if err != nil {
-		return 0, s.damaged(err)
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff)
-	if err != nil {
-		return 0, s.damaged(err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, s.damaged(err)
+		return 0, err
 	}
 	s.removeBodies(files)
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return n, nil
 }
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// externalBefore lists the deliveries before cutoff whose bodies are files.
-func externalBefore(ctx context.Context, q querier, cutoff string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM deliveries WHERE id < ? AND external = 1`, cutoff)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// busyTimeout is how long, in milliseconds, a statement waits for another
-// process's lock (events prune while listen writes).
-var busyTimeout = "5000"

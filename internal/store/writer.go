@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,54 +46,13 @@ type Writer struct {
 	broken  atomic.Pointer[error] // damage: the writer has stopped for good
 	failing atomic.Pointer[error] // the last commit failed and is being retried
 	dropped atomic.Pointer[error] // a group was given up; Flush and Put report it
-	version int64                 // PRAGMA data_version when the totals were counted
 	done    chan struct{}
-	totals  [2]quota // [deliveries, rejected], as this writer last counted them
-	counted time.Time
 	aged    time.Time
-	stmts   *statements // prepared once, on the writer's first group
-	// headerBuf is reused for encoding headers: the driver copies the bytes.
-	headerBuf []byte
+	// headerBuf and metaBuf are reused for encoding records.
+	headerBuf, metaBuf []byte
 	// Body files written for the group being committed (removed if it is
 	// not), and the files of records it removes (removed once it is).
 	bodyFiles, dropFiles []string
-}
-
-// statements are the writer's SQL, parsed once: parsing costs about as much
-// as the writes of a small group.
-type statements struct {
-	insert, finish, oldest, dropRows *sql.Stmt
-}
-
-func (s *Store) prepare() (*statements, error) {
-	var st statements
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		{&st.insert, `INSERT OR IGNORE INTO deliveries
-			(id, rejected, received_at, method, path, remote_addr, header, event, verdict, duplicate, answer, forward, attempts, body_size, size, external, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&st.finish, `UPDATE deliveries SET answer = ?, verdict = ?, duplicate = ?, event = ?, forward = ?, attempts = ? WHERE id = ?`},
-		{&st.oldest, `SELECT seq, size, id, external FROM deliveries WHERE rejected = ? ORDER BY seq LIMIT ?`},
-		{&st.dropRows, `DELETE FROM deliveries WHERE rejected = ? AND seq <= ?`},
-	} {
-		stmt, err := s.db.Prepare(p.sql)
-		if err != nil {
-			st.close()
-			return nil, err
-		}
-		*p.dst = stmt
-	}
-	return &st, nil
-}
-
-func (st *statements) close() {
-	for _, s := range []*sql.Stmt{st.insert, st.finish, st.oldest, st.dropRows} {
-		if s != nil {
-			s.Close()
-		}
-	}
 }
 
 type quota struct {
@@ -138,8 +96,8 @@ const (
 	idleGap  = 500 * time.Microsecond
 )
 
-// NewWriter starts the writer. Only one process should write at a time,
-// though SQLite keeps two safe.
+// NewWriter starts the writer. One process at a time should record
+// deliveries, though the file lock keeps two safe.
 func (s *Store) NewWriter(opts WriterOptions) *Writer {
 	if opts.MaxQueuedBytes <= 0 {
 		opts.MaxQueuedBytes = 64 << 20
@@ -312,11 +270,6 @@ const (
 func (w *Writer) run() {
 	defer close(w.done)
 	w.s.sweepBodies()
-	defer func() {
-		if w.stmts != nil {
-			w.stmts.close()
-		}
-	}()
 	timer, idleTimer := time.NewTimer(linger), time.NewTimer(idleGap)
 	var (
 		group    []op
@@ -502,7 +455,6 @@ func (w *Writer) commit(group []op) error {
 	if err == nil {
 		return nil
 	}
-	w.counted = time.Time{} // the totals counted what was rolled back
 	err = w.s.damaged(err)
 	if IsDamage(err) {
 		w.broken.Store(&err)
@@ -541,113 +493,77 @@ func (w *Writer) writeGroup(group []op) error {
 		}
 	}
 
-	if w.stmts == nil {
-		st, err := w.s.prepare()
-		if err != nil {
-			return err
-		}
-		w.stmts = st
-	}
-	if err := w.s.checkSameFile(); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	tx, err := w.s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// Another process (jasni events prune) changed the file: the totals
-	// are recounted before anything is trimmed by them.
-	var version int64
-	if err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
-		return err
-	}
-	if version != w.version {
-		w.version, w.counted = version, time.Time{}
-	}
-	insert, finish := tx.StmtContext(ctx, w.stmts.insert), tx.StmtContext(ctx, w.stmts.finish)
-
-	for i := range group {
-		d := &group[i].d
-		switch group[i].kind {
-		case opInsert:
-			size, err := w.insert(ctx, insert, d)
-			group[i].err = nil
-			if errors.Is(err, errDuplicateID) {
-				group[i].err = err
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			w.totals[b2i(d.Rejected)].count++
-			w.totals[b2i(d.Rejected)].bytes += size
-		case opFinish:
-			fwd, attempts, err := outcomeJSON(d)
-			if err != nil {
-				return err
-			}
-			if _, err := finish.ExecContext(ctx, d.Answer, d.Verdict, d.Duplicate, d.Event, fwd, attempts, d.ID); err != nil {
-				return err
+	return w.s.update(context.Background(), func(tx *txn) error {
+		for i := range group {
+			d := &group[i].d
+			switch group[i].kind {
+			case opInsert:
+				err := w.insert(tx, d)
+				group[i].err = nil
+				if errors.Is(err, errDuplicateID) {
+					group[i].err = err
+					continue
+				}
+				if err != nil {
+					return err
+				}
+			case opFinish:
+				if tx.s.idx.byID[d.ID] == nil {
+					continue // pruned meanwhile, or never written
+				}
+				fwd, attempts, err := outcomeJSON(d)
+				if err != nil {
+					return err
+				}
+				w.metaBuf = encodeFinish(w.metaBuf[:0], d, fwd, attempts)
+				if err := tx.add(recFinish, w.metaBuf, nil); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if err := w.prune(ctx, tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+		return w.prune(tx)
+	})
 }
 
-func (w *Writer) insert(ctx context.Context, insert *sql.Stmt, d *Delivery) (int64, error) {
+func (w *Writer) insert(tx *txn, d *Delivery) error {
+	if tx.s.idx.byID[d.ID] != nil {
+		return errDuplicateID // the first one stands, its body file too
+	}
 	h := d.Header
 	if d.Rejected {
 		h = trimHeader(h, RejectedHeaderKeep)
 	}
 	header := encodeHeader(w.headerBuf[:0], h)
 	w.headerBuf = header
-	if header == nil {
-		// No headers at all: an empty value, not NULL, which INSERT OR
-		// IGNORE would skip as if the id were taken.
-		header = []byte{}
-	}
 	fwd, attempts, err := outcomeJSON(d)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	bodySize := d.BodySize
-	if bodySize < int64(len(d.Body)) {
-		bodySize = int64(len(d.Body))
-	}
+	bodySize := max(d.BodySize, int64(len(d.Body)))
 	size := int64(len(header) + len(d.Body) + len(attempts))
-	body := d.Body
-	if body == nil {
-		body = []byte{}
+	external := !d.Rejected && len(d.Body) >= ExternalMin
+	var flags uint64
+	if d.Rejected {
+		flags |= flagRejected
 	}
-	external := !d.Rejected && len(body) >= ExternalMin
-	stored := body
+	if d.Duplicate {
+		flags |= flagDuplicate
+	}
+	stored := d.Body
 	if external {
-		stored = []byte{}
-	}
-	res, err := insert.ExecContext(ctx, d.ID, d.Rejected, d.ReceivedAt.UnixNano(), d.Method, d.Path, d.RemoteAddr,
-		header, d.Event, d.Verdict, d.Duplicate, d.Answer, fwd, attempts, bodySize, size, external, stored)
-	if err != nil {
-		return 0, err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// The same id twice: the first one stands, its body file too.
-		return 0, errDuplicateID
-	}
-	// The file once the row is sure to be this delivery's; the commit
-	// that fails removes both.
-	if external {
-		// Listed first: a write that fails part way leaves a file too.
+		flags |= flagExternal
+		stored = nil
+		// Listed first: a write that fails part way leaves a file too,
+		// and a change that fails removes it.
 		w.bodyFiles = append(w.bodyFiles, d.ID)
-		if err := w.s.writeBody(d.ID, body); err != nil {
-			return 0, err
+		if err := w.s.writeBody(d.ID, d.Body); err != nil {
+			return err
 		}
 	}
-	return size, nil
+	cp := *d
+	cp.BodySize = bodySize
+	w.metaBuf = encodeInsert(w.metaBuf[:0], &cp, flags, size, header, fwd, attempts)
+	return tx.add(recInsert, w.metaBuf, stored)
 }
 
 func mergeOutcome(into, from *Delivery) {
@@ -694,94 +610,29 @@ func trimHeader(h http.Header, max int) http.Header {
 	return out
 }
 
-// prune keeps each quota within its limits, oldest first, counting from
-// the writer's totals; those are refreshed from the file at most once a
-// second, since other processes (events prune) change it too.
-func (w *Writer) prune(ctx context.Context, tx *sql.Tx) error {
-	now := time.Now()
-	if now.Sub(w.counted) > time.Second {
-		for i := range w.totals {
-			if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM deliveries WHERE rejected = ?`, i == 1).
-				Scan(&w.totals[i].count, &w.totals[i].bytes); err != nil {
-				return err
-			}
-		}
-		w.counted = now
-	}
+// prune keeps each quota within its limits, oldest first, and once a
+// minute removes what is older than MaxAge.
+func (w *Writer) prune(tx *txn) error {
 	l := w.s.limits
-	if err := w.trim(ctx, tx, false, l.MaxCount, l.MaxBytes); err != nil {
+	n, files, err := tx.trim(false, l.MaxCount, l.MaxBytes)
+	if err != nil {
 		return err
 	}
-	if err := w.trim(ctx, tx, true, l.MaxRejected, l.MaxRejectedBytes); err != nil {
+	w.dropFiles = append(w.dropFiles, files...)
+	if n > 0 && w.opts.OnTrim != nil {
+		w.opts.OnTrim(n)
+	}
+	if _, files, err = tx.trim(true, l.MaxRejected, l.MaxRejectedBytes); err != nil {
 		return err
 	}
-	if l.MaxAge > 0 && now.Sub(w.aged) > time.Minute {
-		cutoff := idAt(now.Add(-l.MaxAge))
-		files, err := externalBefore(ctx, tx, cutoff)
+	w.dropFiles = append(w.dropFiles, files...)
+	if now := time.Now(); l.MaxAge > 0 && now.Sub(w.aged) > time.Minute {
+		files, _, err := tx.deleteBefore(idAt(now.Add(-l.MaxAge)))
 		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id < ?`, cutoff); err != nil {
 			return err
 		}
 		w.dropFiles = append(w.dropFiles, files...)
 		w.aged = now
-		w.counted = time.Time{} // recount next time
-	}
-	return nil
-}
-
-// trim removes the oldest records of one quota until it is within
-// maxCount and maxBytes (0 means no bound).
-func (w *Writer) trim(ctx context.Context, tx *sql.Tx, rejected bool, maxCount int, maxBytes int64) error {
-	t := &w.totals[b2i(rejected)]
-	over := func() bool {
-		return (maxCount > 0 && t.count > maxCount) || (maxBytes > 0 && t.bytes > maxBytes)
-	}
-	// Bounded rounds: a damaged index must not keep the writer here.
-	for round := 0; over() && round < 100; round++ {
-		batch := 64
-		if maxCount > 0 && t.count-maxCount > batch {
-			batch = t.count - maxCount
-		}
-		rows, err := tx.StmtContext(ctx, w.stmts.oldest).QueryContext(ctx, rejected, batch)
-		if err != nil {
-			return err
-		}
-		var last int64 = -1
-		dropped := 0
-		for rows.Next() && over() {
-			var (
-				seq, size int64
-				id        string
-				external  bool
-			)
-			if err := rows.Scan(&seq, &size, &id, &external); err != nil {
-				rows.Close()
-				return err
-			}
-			last = seq
-			dropped++
-			if external {
-				w.dropFiles = append(w.dropFiles, id)
-			}
-			t.count--
-			t.bytes -= size
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if last < 0 {
-			*t = quota{} // the counts were stale: nothing is left
-			return nil
-		}
-		if !rejected && w.opts.OnTrim != nil {
-			w.opts.OnTrim(dropped)
-		}
-		if _, err := tx.StmtContext(ctx, w.stmts.dropRows).ExecContext(ctx, rejected, last); err != nil {
-			return err
-		}
 	}
 	return nil
 }
