@@ -16,7 +16,7 @@
 #   - peak RSS (VmHWM) of fresh relay and revproxy processes after 30
 #     concurrent 10 MiB bodies, and their RSS (VmRSS) 5 s later
 #   - the history's disk use: 200 distinct 100 KiB deliveries into a fresh
-#     listen, the size of history.db(-wal) per delivery kept
+#     listen, the size of history.db (and its body files) per delivery kept
 #   - keep-alive expiry: bursts (200 requests at 16 at once) with pauses
 #     longer than the app's idle timeout, through relay and revproxy, to a Go
 #     app closing idle connections after 1 s (pauses 2 s) and to nginx with
@@ -131,7 +131,7 @@ start_revproxy() {
   pids+=("$started")
   wait_port "$1"
 }
-history_files() { # NAME: sizes of history.db (with the body files of history.db-bodies) and history.db-wal in bytes, and the deliveries kept
+history_files() { # NAME: sizes of history.db (with the body files of history.db-bodies) and of a SQLite history's -wal (0 since the history is a log of jasni's own) in bytes, and the deliveries kept
   local d="$work/$1/state/jasni" sizes kept bodies
   bodies=$( (du -sb "$d/history.db-bodies" 2>/dev/null || echo 0) | awk '{print $1}')
   sizes="$(( $(file_size "$d/history.db") + bodies )) $(file_size "$d/history.db-wal")" # before events list opens it
@@ -346,9 +346,9 @@ for r in rows:
         total, stopped = r["db_bytes"] + r["wal_bytes"], r["db_bytes_stopped"] + r["wal_bytes_stopped"]
         kept = max(r["kept"], 1)
         print(f"history disk use: {r['sent']} distinct deliveries of {human(r['body_bytes'])} ({run.get('statuses')}), {r['kept']} kept")
-        print(f"  running: history.db and body files {r['db_bytes']:,} + history.db-wal {r['wal_bytes']:,} bytes = {total / kept:,.0f} bytes per delivery"
+        print(f"  running: history.db and body files {r['db_bytes']:,} bytes = {total / kept:,.0f} bytes per delivery"
               f" = {total / kept / r['body_bytes']:.2f}x the body")
-        print(f"  stopped: history.db and body files {r['db_bytes_stopped']:,} + history.db-wal {r['wal_bytes_stopped']:,} bytes = {stopped / kept:,.0f} bytes per delivery"
+        print(f"  stopped: history.db and body files {r['db_bytes_stopped']:,} bytes = {stopped / kept:,.0f} bytes per delivery"
               f" = {stopped / kept / r['body_bytes']:.2f}x the body")
         if run.get("cpu_us_per_req") is not None:
             print(f"  relay CPU {run['cpu_us_per_req']:,.0f} us per delivery (every body its own)")
@@ -356,7 +356,7 @@ for r in rows:
              stopped_bytes_per_delivery=stopped / kept, stopped_ratio_to_body=stopped / kept / r["body_bytes"], kept=r["kept"])
 for r in rows:
     if r.get("phase") == "history-main":
-        print(f"  the benchmark's own relay after the runs above: history.db and body files {r['db_bytes']:,} + history.db-wal {r['wal_bytes']:,} bytes,"
+        print(f"  the benchmark's own relay after the runs above: history.db and body files {r['db_bytes']:,} bytes,"
               f" {r['kept']} deliveries kept")
 
 print()

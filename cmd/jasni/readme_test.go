@@ -78,22 +78,7 @@ func TestReadmeTriggerBlock(t *testing.T) {
 func TestReadmeEventsBlock(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir, "WEBHOOK_SECRET=whsec_demo"}
-	app := exec.Command(filepath.Join(binDir, "example-app"), "--secret", "whsec_demo", "--addr", "127.0.0.1:0")
-	appOut, err := app.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
-	sc := bufio.NewScanner(appOut)
-	m := regexp.MustCompile(`listening on http://127\.0\.0\.1:(\d+)/`).FindStringSubmatch(func() string { sc.Scan(); return sc.Text() }())
-	if m == nil {
-		t.Fatalf("example-app did not say where it listens: %q", sc.Text())
-	}
-	go io.Copy(io.Discard, appOut)
-	port := m[1]
+	port := startExampleApp(t, "whsec_demo")
 	l := runListen(t, env, "--forward", port, "--inspect=false")
 	if _, stderr, code := jasni(t, env, "trigger", "--all"); code != 0 {
 		t.Fatalf("trigger: %d %s", code, stderr)
@@ -153,4 +138,55 @@ func TestReadmeListenBlock(t *testing.T) {
 	if started != 4 {
 		t.Errorf("started %d listens, want the block's 4", started)
 	}
+}
+
+// TestReadmeCheckBlock runs the check section's commands as written, with
+// what its first lines set up: the example app on a port (a free one, put
+// in place of 3000), WEBHOOK_SECRET and URL. The example app is written
+// from the Jasni docs, so each passes (exit 0), and the JUnit file is
+// written.
+func TestReadmeCheckBlock(t *testing.T) {
+	dir := t.TempDir()
+	port := startExampleApp(t, "whsec_demo")
+	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir, "WEBHOOK_SECRET=whsec_demo",
+		"URL=http://localhost:" + port + "/webhooks/jasni"}
+	ran := 0
+	for _, line := range readmeBlock(t, "jasni check --url http://localhost:3000/webhooks/jasni") {
+		cmd := exec.Command("bash", "-c", strings.Replace(line, "localhost:3000", "localhost:"+port, 1))
+		cmd.Dir = dir
+		cmd.Env = append([]string{"HOME=" + dir, "PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH")}, env...)
+		out, _ := cmd.CombinedOutput()
+		if code := cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("%s: exit %d, want 0\n%s", line, code, out)
+		}
+		ran++
+	}
+	if ran != 3 {
+		t.Errorf("ran %d commands, want the block's 3", ran)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "check.xml")); err != nil {
+		t.Errorf("--junit check.xml: %v", err)
+	}
+}
+
+// startExampleApp runs the example app with secret on a free port and
+// returns the port.
+func startExampleApp(t *testing.T, secret string) string {
+	t.Helper()
+	app := exec.Command(filepath.Join(binDir, "example-app"), "--secret", secret, "--addr", "127.0.0.1:0")
+	appOut, err := app.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
+	sc := bufio.NewScanner(appOut)
+	m := regexp.MustCompile(`listening on http://127\.0\.0\.1:(\d+)/`).FindStringSubmatch(func() string { sc.Scan(); return sc.Text() }())
+	if m == nil {
+		t.Fatalf("example-app did not say where it listens: %q", sc.Text())
+	}
+	go io.Copy(io.Discard, appOut)
+	return m[1]
 }

@@ -231,9 +231,9 @@ func decodeEntry(meta []byte) (*entry, error) {
 
 func decodeInsert(meta []byte) (e *entry, header, attempts []byte, err error) {
 	d := dec{b: meta}
-	e = &entry{flags: d.uint(), id: d.str(), receivedAt: d.int(), method: d.str(), path: d.str(), remote: d.str(),
-		event: d.str()}
-	e.verdict = Verdict(d.str())
+	e = &entry{flags: d.uint(), id: d.str(), receivedAt: d.int(), method: d.common(), path: d.common(), remote: d.str(),
+		event: d.common()}
+	e.verdict = Verdict(d.common())
 	e.answer = int(min(d.uint(), 999))
 	e.bodySize, e.size = d.int(), d.int()
 	header, e.forward, attempts = d.bytes(), d.bytes(), d.bytes()

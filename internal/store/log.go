@@ -39,7 +39,7 @@ var logMagic = []byte("JASNIHST")
 // compaction, which tell a compacted file from a new history at the same
 // path.
 const (
-	fileHead = 32
+	fileHead   = 32
 	recordHead = 17
 	// maxMeta and maxInline bound what a record may claim, so a damaged
 	// length cannot make a reader allocate gigabytes.
@@ -156,7 +156,7 @@ func (r *logReader) at(off int64, n int) ([]byte, error) {
 }
 
 // next reads the record at off: its head and meta, and its body when
-// withBody. A record that runs past the end of the file is errTorn; one
+// withBody. Without the body, the meta is valid until the next read. A record that runs past the end of the file is errTorn; one
 // whose checksum fails is errBadRecord.
 func (r *logReader) next(off int64, withBody bool) (rec, error) {
 	h, err := r.at(off, recordHead)
@@ -192,8 +192,11 @@ func (r *logReader) next(off int64, withBody bool) (rec, error) {
 		}
 		return rec{}, fmt.Errorf("%w: a record at %d fails its checksum", errBadRecord, off)
 	}
-	out.meta = bytes.Clone(data[:metaLen])
+	// The meta of a scan is read in place (valid until the next read):
+	// the index copies what it keeps.
+	out.meta = data[:metaLen:metaLen]
 	if withBody {
+		out.meta = bytes.Clone(out.meta)
 		body := data[metaLen:]
 		if crc32.Checksum(body, castagnoli()) != out.bodyCRC {
 			return rec{}, fmt.Errorf("%w: a body at %d fails its checksum", errBadRecord, off)
@@ -300,3 +303,30 @@ func (d *dec) bytes() []byte {
 }
 
 func (d *dec) str() string { return string(d.bytes()) }
+
+// common reads a string that most records share (a method, a path, an
+// event type, a verdict): one copy of each is kept for all of them.
+func (d *dec) common() string {
+	b := d.bytes()
+	if len(b) > 64 {
+		return string(b)
+	}
+	commonMu.Lock()
+	defer commonMu.Unlock()
+	if s, ok := commonStrings[string(b)]; ok { // a lookup: no copy
+		return s
+	}
+	s := string(b)
+	if commonStrings == nil {
+		commonStrings = map[string]string{}
+	}
+	if len(commonStrings) < 4096 { // bounded: a hostile history cannot grow it
+		commonStrings[s] = s
+	}
+	return s
+}
+
+var (
+	commonMu      sync.Mutex
+	commonStrings map[string]string
+)
