@@ -147,11 +147,18 @@ func (r *logReader) at(off int64, n int) ([]byte, error) {
 		r.win = make([]byte, want)
 	}
 	r.win = r.win[:want]
-	if _, err := r.f.ReadAt(r.win, off); err != nil && !(errors.Is(err, io.EOF)) {
+	got, err := r.f.ReadAt(r.win, off)
+	if err != nil && !errors.Is(err, io.EOF) {
 		r.win = r.win[:0]
 		return nil, err
 	}
-	r.winOff = off
+	// The file may have shrunk since its size was read (a writer cutting
+	// a torn record): what is not there is the end of it.
+	r.win, r.winOff = r.win[:got], off
+	if got < n {
+		r.size = off + int64(got)
+		return nil, errTorn
+	}
 	return r.win[:n], nil
 }
 

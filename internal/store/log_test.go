@@ -264,3 +264,41 @@ func FuzzSQLite(f *testing.F) {
 		_, _ = readSQLite(path)
 	})
 }
+
+// A compaction that cannot be done (here the temporary file's name is
+// taken by a directory; on Windows, another process holding the file)
+// leaves the history working, and is tried again once the waste doubled.
+func TestCompactionFails(t *testing.T) {
+	defer func(n int64) { compactMin = n }(compactMin)
+	compactMin = 32 << 10
+	path := filepath.Join(t.TempDir(), "history.db")
+	if err := os.Mkdir(path+".compact", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path, Limits{MaxCount: 5})
+	now := time.Now()
+	put := func(from, n int) {
+		var ds []*Delivery
+		for i := from; i < from+n; i++ {
+			ds = append(ds, delivery(now.Add(time.Duration(i)*time.Millisecond), "email.sent", strings.Repeat("f", 1000)))
+		}
+		write(t, s, ds...)
+	}
+	put(0, 60)
+	if s.compactAfter == 0 {
+		t.Fatal("no compaction was tried")
+	}
+	if n, err := s.Count(ctx, false); err != nil || n != 5 {
+		t.Fatalf("after a failed compaction: %d, %v", n, err)
+	}
+	os.Remove(path + ".compact")
+	grown, _ := os.Stat(path)
+	put(60, 200)
+	after, _ := os.Stat(path)
+	if after.Size() >= grown.Size() {
+		t.Errorf("not compacted once it could be: %d bytes, then %d", grown.Size(), after.Size())
+	}
+	if n, _ := s.Count(ctx, false); n != 5 {
+		t.Errorf("%d deliveries after the compaction", n)
+	}
+}

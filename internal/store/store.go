@@ -170,6 +170,8 @@ type Store struct {
 	idx     *index
 	lock    *os.File // the lock file writers take
 	closed  bool
+	// compactAfter is the waste a compaction waits for after one failed.
+	compactAfter int64
 }
 
 // ErrNotFound is returned for an unknown delivery id.

@@ -129,10 +129,16 @@ func (s *Store) rescan() {
 var compactMin int64 = 8 << 20
 
 func (s *Store) maybeCompact() {
-	if x := s.idx; x.waste >= compactMin && x.waste >= x.live() {
-		// A compaction that fails leaves the log as it was: it takes more
-		// room, and the next change tries again.
-		_ = s.compact()
+	x := s.idx
+	if x.waste < max(compactMin, s.compactAfter) || x.waste < x.live() {
+		return
+	}
+	// A compaction that fails leaves the log as it was: it takes more
+	// room, and is tried again once the waste has doubled (on Windows a
+	// file another process has open cannot be replaced).
+	s.compactAfter = 0
+	if err := s.compact(); err != nil {
+		s.compactAfter = 2 * x.waste
 	}
 }
 
@@ -176,16 +182,21 @@ func (s *Store) compact() error {
 	if err := nf.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return fail(err)
-	}
-	info, err := nf.Stat()
-	if err != nil {
-		nf.Close()
+	// Both files are closed for the rename: Windows replaces no file that
+	// is open, ours included. Nothing in this process reads s.f meanwhile
+	// (s.mu is held), and reopen opens whichever file the path names after.
+	if err := nf.Close(); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	s.f.Close()
-	s.f, s.file = nf, info
-	s.rescan()
-	return nil
+	renamed := os.Rename(tmp, s.path)
+	if renamed != nil {
+		os.Remove(tmp)
+	}
+	s.f = nil
+	if err := s.reopen(); err != nil {
+		return err
+	}
+	return renamed
 }
