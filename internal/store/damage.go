@@ -49,14 +49,27 @@ func IsDamage(err error) bool {
 	return errors.As(err, &de) || errors.Is(err, errBadRecord) || errors.Is(err, errNotHistory)
 }
 
-// Reset moves the history file and its companions (-bodies, and the -wal and -shm of a history in SQLite) aside, so the
-// next use starts a new one, and returns where the file went ("" when there
-// was none).
+// Reset moves the history file and its companions (-bodies, and the -wal
+// and -shm of a history in SQLite) aside, so the next use starts a new one,
+// and returns where the file went ("" when there was none). It takes the
+// writers' lock, so it never lands in the middle of a compaction (which
+// would put the old history back).
 func Reset(path string) (string, error) {
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
+	if lock, err := os.OpenFile(path+"-lock", os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		defer lock.Close()
+		release, err := waitLock(lock, path)
+		if err != nil {
+			return "", err
+		}
+		defer release()
+	}
 	aside := fmt.Sprintf("%s.%s.old", path, time.Now().Format("20060102-150405"))
+	for n := 2; exists(aside) || exists(aside+"-bodies"); n++ {
+		aside = fmt.Sprintf("%s.%s-%d.old", path, time.Now().Format("20060102-150405"), n)
+	}
 	if err := os.Rename(path, aside); err != nil {
 		return "", fmt.Errorf("move the history aside: %w", err)
 	}
@@ -66,4 +79,9 @@ func Reset(path string) (string, error) {
 		}
 	}
 	return aside, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

@@ -19,3 +19,9 @@ func tryLock(f *os.File) (busy bool, err error) {
 }
 
 func unlock(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }
+
+// openFile opens a history file (on Unix, a file may be renamed or
+// deleted while open).
+func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
+	return os.OpenFile(path, flag, perm)
+}

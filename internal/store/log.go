@@ -21,11 +21,14 @@ import (
 //
 // Each record is
 //
-//	metaLen u32 | bodyLen u32 | metaCRC u32 | bodyCRC u32 | kind u8 | meta | body
+//	metaLen u32 | bodyLen u32 | metaCRC u32 | bodyCRC u32 | kind u8 | headCRC u32 | meta | body
 //
-// little-endian, with CRC-32C checksums: metaCRC covers the other header
-// fields and the meta, so a scan that skips bodies still finds damage;
-// bodyCRC is checked when a body is read.
+// little-endian, with CRC-32C checksums: headCRC covers the 17 bytes before
+// it, so a damaged length is told from a record a crash cut short; metaCRC
+// covers the meta, so a scan that skips bodies still finds damage; bodyCRC
+// is checked when a body is read. Where a record fails a checksum and only
+// zeros follow to the end of the file, it is a write a crash cut short
+// (zeros hold nothing to keep); anywhere else it is damage.
 
 // logFormat is the format written in the header. A file with a higher
 // number was written by a newer jasni.
@@ -40,11 +43,14 @@ var logMagic = []byte("JASNIHST")
 // path.
 const (
 	fileHead   = 32
-	recordHead = 17
-	// maxMeta and maxInline bound what a record may claim, so a damaged
-	// length cannot make a reader allocate gigabytes.
-	maxMeta   = 64 << 20
-	maxInline = 64 << 20
+	recordHead = 21
+)
+
+// maxMeta and maxInline bound what a record may claim, so a damaged length
+// cannot make a reader allocate gigabytes. (Variables for the tests.)
+var (
+	maxMeta   int64 = 64 << 20
+	maxInline int64 = 64 << 20
 )
 
 // Record kinds.
@@ -87,23 +93,24 @@ func (e *NewerError) Error() string {
 	return fmt.Sprintf("written by a newer jasni (format %d; this one reads %d): upgrade jasni, or set JASNI_HISTORY to another file", e.Format, logFormat)
 }
 
+// errTooLarge refuses a record that a reader would take for damage.
+var errTooLarge = errors.New("too large for a history record")
+
 // appendRecord appends one record to buf.
-func appendRecord(buf []byte, kind byte, meta, body []byte) []byte {
+func appendRecord(buf []byte, kind byte, meta, body []byte) ([]byte, error) {
+	if int64(len(meta)) > maxMeta || int64(len(body)) > maxInline {
+		return buf, fmt.Errorf("%w (%d bytes)", errTooLarge, len(meta)+len(body))
+	}
 	var h [recordHead]byte
 	binary.LittleEndian.PutUint32(h[0:], uint32(len(meta)))
 	binary.LittleEndian.PutUint32(h[4:], uint32(len(body)))
+	binary.LittleEndian.PutUint32(h[8:], crc32.Checksum(meta, castagnoli()))
 	binary.LittleEndian.PutUint32(h[12:], crc32.Checksum(body, castagnoli()))
 	h[16] = kind
-	binary.LittleEndian.PutUint32(h[8:], metaCRC(h[:], meta))
+	binary.LittleEndian.PutUint32(h[17:], crc32.Checksum(h[:17], castagnoli()))
 	buf = append(buf, h[:]...)
 	buf = append(buf, meta...)
-	return append(buf, body...)
-}
-
-func metaCRC(head, meta []byte) uint32 {
-	c := crc32.Update(0, castagnoli(), head[0:8])
-	c = crc32.Update(c, castagnoli(), head[12:recordHead])
-	return crc32.Update(c, castagnoli(), meta)
+	return append(buf, body...), nil
 }
 
 // rec is a record as read: where it is, what it is, and its meta. The
@@ -163,28 +170,31 @@ func (r *logReader) at(off int64, n int) ([]byte, error) {
 }
 
 // next reads the record at off: its head and meta, and its body when
-// withBody. Without the body, the meta is valid until the next read. A record that runs past the end of the file is errTorn; one
-// whose checksum fails is errBadRecord.
+// withBody. Without the body, the meta is valid until the next read. A
+// record cut short at the end of the file is errTorn; one whose checksum
+// fails is errBadRecord.
 func (r *logReader) next(off int64, withBody bool) (rec, error) {
 	h, err := r.at(off, recordHead)
 	if err != nil {
 		return rec{}, err
+	}
+	if crc32.Checksum(h[:17], castagnoli()) != binary.LittleEndian.Uint32(h[17:]) {
+		if r.zeroAfter(off) {
+			return rec{}, errTorn
+		}
+		return rec{}, fmt.Errorf("%w: the record at %d fails its checksum", errBadRecord, off)
 	}
 	metaLen := int64(binary.LittleEndian.Uint32(h[0:]))
 	bodyLen := int64(binary.LittleEndian.Uint32(h[4:]))
 	sum := binary.LittleEndian.Uint32(h[8:])
 	out := rec{off: off, kind: h[16], bodyLen: bodyLen, bodyCRC: binary.LittleEndian.Uint32(h[12:])}
 	if metaLen > maxMeta || bodyLen > maxInline {
-		if off+recordHead+metaLen+bodyLen > r.size || r.zeroAfter(off) {
-			return rec{}, errTorn
-		}
-		return rec{}, fmt.Errorf("%w: a record at %d claims %d bytes", errBadRecord, off, metaLen+bodyLen)
+		return rec{}, fmt.Errorf("%w: the record at %d claims %d bytes", errBadRecord, off, metaLen+bodyLen)
 	}
-	if off+recordHead+metaLen+bodyLen > r.size {
-		return rec{}, errTorn
+	end := off + recordHead + metaLen + bodyLen
+	if end > r.size {
+		return rec{}, errTorn // its head is whole, the rest was not written
 	}
-	var head [recordHead]byte
-	copy(head[:], h)
 	n := int(metaLen)
 	if withBody {
 		n += int(bodyLen)
@@ -193,11 +203,11 @@ func (r *logReader) next(off int64, withBody bool) (rec, error) {
 	if err != nil {
 		return rec{}, err
 	}
-	if metaCRC(head[:], data[:metaLen]) != sum {
-		if r.zeroAfter(off + recordHead + metaLen + bodyLen) {
+	if crc32.Checksum(data[:metaLen], castagnoli()) != sum {
+		if r.zeroAfter(end) {
 			return rec{}, errTorn
 		}
-		return rec{}, fmt.Errorf("%w: a record at %d fails its checksum", errBadRecord, off)
+		return rec{}, fmt.Errorf("%w: the record at %d fails its checksum", errBadRecord, off)
 	}
 	// The meta of a scan is read in place (valid until the next read):
 	// the index copies what it keeps.
@@ -206,7 +216,7 @@ func (r *logReader) next(off int64, withBody bool) (rec, error) {
 		out.meta = bytes.Clone(out.meta)
 		body := data[metaLen:]
 		if crc32.Checksum(body, castagnoli()) != out.bodyCRC {
-			return rec{}, fmt.Errorf("%w: a body at %d fails its checksum", errBadRecord, off)
+			return rec{}, fmt.Errorf("%w: the body at %d fails its checksum", errBadRecord, off)
 		}
 		out.bodyData = bytes.Clone(body)
 	}
@@ -214,14 +224,8 @@ func (r *logReader) next(off int64, withBody bool) (rec, error) {
 }
 
 // zeroAfter reports whether the file holds only zeros from off to its
-// end, and not many: what a crash can leave where the last records were
-// being written, so the record that fails its checksum there is a torn
-// one. More zeros than one write would leave are damage, said as such
-// rather than cut away.
+// end: what a crash can leave where the last records were being written.
 func (r *logReader) zeroAfter(off int64) bool {
-	if r.size-off > maxTornZeros {
-		return false
-	}
 	for off < r.size {
 		n := int(min(r.size-off, readWindow))
 		b, err := r.at(off, n)
@@ -237,10 +241,6 @@ func (r *logReader) zeroAfter(off int64) bool {
 	}
 	return true
 }
-
-// maxTornZeros bounds the zeros at the end of a file that are taken for
-// a write a crash cut short.
-const maxTornZeros = 256 << 10
 
 // readRecord reads the whole record at off in f.
 func readRecord(f *os.File, off int64) (rec, error) {

@@ -391,7 +391,8 @@ func (db *sqliteFile) table(root int64, fn func([]any) error) error {
 // overflow pages.
 func (db *sqliteFile) payload(p []byte, at int) ([]byte, error) {
 	size, n := sqliteVarint(p[at:])
-	if n == 0 || size < 0 || size > 1<<30 {
+	// No record is larger than the pages that could hold it.
+	if n == 0 || size < 0 || size > db.pages*(db.usable-4) {
 		return nil, errors.New("a cell's size does not read")
 	}
 	at += n
@@ -411,8 +412,7 @@ func (db *sqliteFile) payload(p []byte, at int) ([]byte, error) {
 	if int64(at)+local > int64(len(p)) {
 		return nil, errors.New("a cell runs past its page")
 	}
-	out := make([]byte, 0, size)
-	out = append(out, p[at:int64(at)+local]...)
+	out := append([]byte(nil), p[at:int64(at)+local]...) // grown as pages arrive: size is only a claim
 	if local == size {
 		return out, nil
 	}
@@ -420,10 +420,12 @@ func (db *sqliteFile) payload(p []byte, at int) ([]byte, error) {
 		return nil, errors.New("a cell runs past its page")
 	}
 	next := binary.BigEndian.Uint32(p[int64(at)+local:])
+	seen := map[uint32]bool{}
 	for int64(len(out)) < size {
-		if next == 0 || int64(len(out)) > size {
-			return nil, errors.New("a cell's overflow pages end early")
+		if next == 0 || seen[next] {
+			return nil, errors.New("a cell's overflow pages end early, or loop")
 		}
+		seen[next] = true
 		op, err := db.page(next)
 		if err != nil {
 			return nil, err

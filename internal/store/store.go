@@ -170,6 +170,7 @@ type Store struct {
 	idx     *index
 	lock    *os.File // the lock file writers take
 	closed  bool
+	writing bool // a Writer records into this history (listen)
 	// compactAfter is the waste a compaction waits for after one failed.
 	compactAfter int64
 }
@@ -244,7 +245,7 @@ func (s *Store) create() error {
 		return err
 	}
 	defer release()
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return &DamagedError{Path: s.path, Err: err}
 	}
@@ -264,9 +265,9 @@ func (s *Store) create() error {
 // reopen opens the file at s.path and reads it whole. The file in use
 // until then, if any, is closed once the new one reads well.
 func (s *Store) reopen() error {
-	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	f, err := openFile(s.path, os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrPermission) {
-		f, err = os.Open(s.path) // a history one may read but not write
+		f, err = openFile(s.path, os.O_RDONLY, 0) // a history one may read but not write
 	}
 	if err != nil {
 		return &DamagedError{Path: s.path, Err: err}
@@ -337,14 +338,35 @@ func (s *Store) sync(forWrite bool) error {
 	}
 	now, err := os.Stat(s.path)
 	if err != nil || !os.SameFile(now, s.file) {
-		if err == nil && s.sameLineage() {
+		switch {
+		case err == nil && (s.sameLineage() || !s.writing):
+			// Compacted by another jasni; or, for a process that only
+			// reads and resends (inspect, mcp), the history that is now at
+			// the path (after events reset).
 			return s.reopen()
-		}
-		if forWrite {
+		case forWrite && s.writing:
 			return &DamagedError{Path: s.path, Err: ErrMoved}
 		}
 	}
+	info, err := s.f.Stat()
+	if err != nil {
+		return s.damaged(err)
+	}
+	if info.Size() < s.idx.end {
+		// Cut back by a writer whose append failed: what this index read
+		// of it is not there.
+		return s.reopen()
+	}
 	torn, err := scan(s.f, s.idx)
+	if err != nil {
+		// Read from the start before calling it damage: a record read
+		// half way through an append that failed and was cut back has
+		// put this index off the records now in the file.
+		if rerr := s.reopen(); rerr != nil {
+			return rerr
+		}
+		torn, err = scan(s.f, s.idx)
+	}
 	if err != nil {
 		return s.damaged(err)
 	}
@@ -359,7 +381,7 @@ func (s *Store) sync(forWrite bool) error {
 // sameLineage reports whether the file now at s.path is this history,
 // compacted, rather than another one.
 func (s *Store) sameLineage() bool {
-	f, err := os.Open(s.path)
+	f, err := openFile(s.path, os.O_RDONLY, 0)
 	if err != nil {
 		return false
 	}
@@ -380,18 +402,22 @@ var lockWait = 5 * time.Second
 var errLocked = errors.New("another jasni held the history's lock for too long")
 
 // lockFile takes the writers' lock, waiting up to lockWait.
-func (s *Store) lockFile() (release func(), err error) {
+func (s *Store) lockFile() (release func(), err error) { return waitLock(s.lock, s.path) }
+
+// waitLock takes the lock on f (the lock file of the history at path),
+// waiting up to lockWait.
+func waitLock(f *os.File, path string) (release func(), err error) {
 	deadline := time.Now().Add(lockWait)
 	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
-		busy, err := tryLock(s.lock)
+		busy, err := tryLock(f)
 		if err != nil {
 			return nil, fmt.Errorf("lock the history: %w", err)
 		}
 		if !busy {
-			return func() { _ = unlock(s.lock) }, nil
+			return func() { _ = unlock(f) }, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("history %s: %w", s.path, errLocked)
+			return nil, fmt.Errorf("history %s: %w", path, errLocked)
 		}
 		time.Sleep(pause)
 	}

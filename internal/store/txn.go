@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -59,7 +60,10 @@ func (s *Store) update(ctx context.Context, build func(*txn) error) error {
 // add appends a record to the change and applies it to the index.
 func (tx *txn) add(kind byte, meta, body []byte) error {
 	off := tx.start + int64(len(tx.buf))
-	tx.buf = appendRecord(tx.buf, kind, meta, body)
+	var err error
+	if tx.buf, err = appendRecord(tx.buf, kind, meta, body); err != nil {
+		return err
+	}
 	return tx.s.idx.apply(rec{off: off, kind: kind, meta: meta, bodyLen: int64(len(body))})
 }
 
@@ -146,8 +150,11 @@ func (s *Store) maybeCompact() {
 // history. Other processes reading the old file go on reading it until
 // their next sync, which opens the new one (the same lineage).
 func (s *Store) compact() error {
+	if now, err := os.Stat(s.path); err != nil || !os.SameFile(now, s.file) {
+		return errors.New("the history was moved") // the next sync says so
+	}
 	tmp := s.path + ".compact"
-	nf, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	nf, err := openFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

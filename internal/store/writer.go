@@ -99,6 +99,13 @@ const (
 // NewWriter starts the writer. One process at a time should record
 // deliveries, though the file lock keeps two safe.
 func (s *Store) NewWriter(opts WriterOptions) *Writer {
+	s.mu.Lock()
+	s.writing = true // a history moved away is then not followed, but said (ErrMoved)
+	s.mu.Unlock()
+	return s.newWriter(opts)
+}
+
+func (s *Store) newWriter(opts WriterOptions) *Writer {
 	if opts.MaxQueuedBytes <= 0 {
 		opts.MaxQueuedBytes = 64 << 20
 	}
@@ -190,7 +197,7 @@ func (w *Writer) enqueue(o op, size int64) error {
 // Put writes deliveries now, through a writer of their own, and returns
 // once they are committed: for imports and tests, not for the request path.
 func (s *Store) Put(ctx context.Context, ds ...*Delivery) error {
-	w := s.NewWriter(WriterOptions{MaxQueuedBytes: 1 << 40})
+	w := s.newWriter(WriterOptions{MaxQueuedBytes: 1 << 40})
 	for _, d := range ds {
 		if err := w.Record(d, nil); err != nil {
 			_ = w.Close(ctx)

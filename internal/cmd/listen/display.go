@@ -3,6 +3,7 @@ package listen
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -345,8 +346,12 @@ func (d *display) historyFailed(err error) {
 		return
 	}
 	d.historySaid = true
-	d.emit(fmt.Sprintf("%s The history could not write what it was given: %s. Deliveries it had taken are not kept; check the disk. Listen says how many at exit.\n",
-		d.err.FailureIcon(), termsafe.Line(err.Error())), true)
+	what := "check the disk"
+	if errors.Is(err, store.ErrMoved) {
+		what = "restart listen to record into a new history" // the error says the file was moved
+	}
+	d.emit(fmt.Sprintf("%s The history could not write what it was given: %s. Deliveries it had taken are not kept; %s. Listen says how many at exit.\n",
+		d.err.FailureIcon(), termsafe.Line(err.Error()), what), true)
 }
 
 // notKept counts a delivery the history took and could not write.
