@@ -343,7 +343,9 @@ func (s *Store) sync(forWrite bool) error {
 			// Compacted by another jasni; or, for a process that only
 			// reads and resends (inspect, mcp), the history that is now at
 			// the path (after events reset).
-			return s.reopen()
+			if err := s.reopen(); err != nil {
+				return err
+			}
 		case forWrite && s.writing:
 			return &DamagedError{Path: s.path, Err: ErrMoved}
 		}
@@ -355,8 +357,11 @@ func (s *Store) sync(forWrite bool) error {
 	if info.Size() < s.idx.end {
 		// Cut back by a writer whose append failed: what this index read
 		// of it is not there.
-		return s.reopen()
+		if err := s.reopen(); err != nil {
+			return err
+		}
 	}
+	// What was appended since (after a reopen, nothing, or a torn tail).
 	torn, err := scan(s.f, s.idx)
 	if err != nil {
 		// Read from the start before calling it damage: a record read
