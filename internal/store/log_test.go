@@ -382,6 +382,24 @@ func TestOversizeRecord(t *testing.T) {
 	if err := s.AddAttempt(ctx, d.ID, Attempt{By: AttemptByReplay, Status: 200, Sent: &Sent{Body: big}}); !errors.Is(err, errTooLarge) {
 		t.Errorf("AddAttempt of a record over the bound = %v", err)
 	}
+	// Through the writer, the delivery too large is refused alone: the
+	// others of its group are written.
+	huge := delivery(time.Now().Add(time.Second), "email.sent", "{}")
+	huge.Header.Set("X-Huge", strings.Repeat("h", 1<<20))
+	fine := delivery(time.Now().Add(2*time.Second), "email.sent", "{}")
+	w := s.NewWriter(WriterOptions{})
+	written := make(chan error, 1)
+	w.Record(huge, func(err error) { written <- err })
+	w.Record(fine, nil)
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-written; !errors.Is(err, errTooLarge) {
+		t.Errorf("the huge delivery's written = %v", err)
+	}
+	if _, err := s.Get(ctx, fine.ID); err != nil {
+		t.Errorf("the delivery beside it: %v", err)
+	}
 	s.Close()
 	if _, err := Open(path, DefaultLimits); err != nil {
 		t.Errorf("Open after the refusal: %v", err)

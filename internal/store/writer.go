@@ -507,7 +507,8 @@ func (w *Writer) writeGroup(group []op) error {
 			case opInsert:
 				err := w.insert(tx, d)
 				group[i].err = nil
-				if errors.Is(err, errDuplicateID) {
+				if errors.Is(err, errDuplicateID) || errors.Is(err, errTooLarge) {
+					// This record alone is not written; the group is.
 					group[i].err = err
 					continue
 				}
@@ -523,7 +524,7 @@ func (w *Writer) writeGroup(group []op) error {
 					return err
 				}
 				w.metaBuf = encodeFinish(w.metaBuf[:0], d, fwd, attempts)
-				if err := tx.add(recFinish, w.metaBuf, nil); err != nil {
+				if err := tx.add(recFinish, w.metaBuf, nil); err != nil && !errors.Is(err, errTooLarge) {
 					return err
 				}
 			}
@@ -570,7 +571,11 @@ func (w *Writer) insert(tx *txn, d *Delivery) error {
 	cp := *d
 	cp.BodySize = bodySize
 	w.metaBuf = encodeInsert(w.metaBuf[:0], &cp, flags, size, header, fwd, attempts)
-	return tx.add(recInsert, w.metaBuf, stored)
+	err = tx.add(recInsert, w.metaBuf, stored)
+	if errors.Is(err, errTooLarge) && external {
+		w.s.removeBodies([]string{d.ID}) // not recorded: nor is its body
+	}
+	return err
 }
 
 func mergeOutcome(into, from *Delivery) {
