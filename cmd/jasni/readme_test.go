@@ -40,13 +40,23 @@ func readmeBlock(t *testing.T, first string) []string {
 }
 
 // TestReadmeTriggerBlock runs the trigger section's examples as written, in
-// a fresh shell with jasni on the PATH and `jasni listen` running, as the
-// section says: each exits 0, or 3 where it sends what listen must refuse.
-// The first line, aimed at the reader's own app, is left out.
+// a fresh shell with jasni on the PATH and the tour's second step running
+// (the example app, and listen in front of it with --secret whsec_demo),
+// after the quick start left another secret in the profile, and after a
+// second listen came and went: each exits 0, or 3 where it sends what
+// listen must refuse. (A newcomer found every example refused with 401:
+// trigger signed with the profile's secret, not listen's; and the second
+// listen's exit had hidden the first.) The first line, aimed at the
+// reader's own app, is left out.
 func TestReadmeTriggerBlock(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir}
-	l := runListen(t, env, "--inspect=false")
+	if _, stderr, code := jasni(t, env, "config", "set", "webhook_secret", "whsec_from_the_quick_start"); code != 0 {
+		t.Fatalf("config set: %s", stderr)
+	}
+	port := startExampleApp(t, "whsec_demo")
+	l := runListen(t, env, "--forward", port, "--secret", "whsec_demo", "--inspect=false")
+	runListen(t, env, "--inspect=false").stop() // another listen, started and stopped meanwhile
 	ran := 0
 	for _, line := range readmeBlock(t, "# Every event type at your app") {
 		if strings.Contains(line, "--url") {

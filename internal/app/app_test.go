@@ -25,7 +25,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 	}{
 		{name: "no arguments prints a getting-started text", args: nil, code: 0},
 		{name: "unknown command", args: []string{"trigerr"}, code: 2, wantStderr: `unknown command "trigerr"`},
-		{name: "unknown flag", args: []string{"version", "--nope"}, code: 2, wantStderr: "unknown flag: --nope"},
+		{name: "unknown flag", args: []string{"version", "--nope"}, code: 2, wantStderr: "unknown flag --nope"},
 		{name: "bad output format", args: []string{"version", "-o", "yaml"}, code: 2, wantStderr: "--output must be text or json"},
 		{name: "too many arguments", args: []string{"fixtures", "show", "a", "b"}, code: 2, wantStderr: "accepts 1 arg(s)"},
 		{name: "malformed config names file and line", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": badConfig}},

@@ -3,10 +3,12 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/suggest"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // ExitCode is what the process returns. The values are documented in the
@@ -115,3 +117,54 @@ func SubcommandArgs(cmd *cobra.Command, args []string) error {
 
 // GroupRunE shows a group command's help when it is run alone.
 func GroupRunE(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+
+// ExplainFlagError turns pflag's parse errors into what a newcomer can act
+// on: a mistyped flag gets the nearest one of cmd's ("unknown flag --al:
+// did you mean --all?"), and a value that does not parse says what it
+// should look like, instead of Go's strconv or time message.
+func ExplainFlagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden {
+				names = append(names, f.Name)
+			}
+		})
+		if s := suggest.Closest(name, names); s != "" {
+			return FlagErrorf("unknown flag --%s: did you mean --%s?", name, s)
+		}
+		return FlagErrorf("unknown flag --%s (jasni %s --help lists them)", name, strings.TrimPrefix(cmd.CommandPath(), "jasni "))
+	}
+	// invalid argument "abc" for "--port" flag: strconv.ParseInt: parsing "abc": invalid syntax
+	rest, ok := strings.CutPrefix(msg, "invalid argument ")
+	if !ok {
+		return &FlagError{Err: err}
+	}
+	value, rest, ok1 := strings.Cut(rest, " for ")
+	flag, cause, ok2 := strings.Cut(rest, " flag: ")
+	if !ok1 || !ok2 {
+		return &FlagError{Err: err}
+	}
+	flag = strings.Trim(flag, `"`)
+	if i := strings.Index(flag, ", "); i >= 0 { // "-c, --concurrency"
+		flag = flag[i+2:]
+	}
+	var want string
+	switch {
+	case strings.Contains(cause, "strconv.ParseInt"), strings.Contains(cause, "strconv.ParseUint"):
+		want = "a whole number"
+	case strings.Contains(cause, "strconv.ParseFloat"):
+		want = "a number"
+	case strings.Contains(cause, "strconv.ParseBool"):
+		want = "true or false"
+	case strings.Contains(cause, "time: "):
+		want = "a duration with its unit, like 5s, 500ms or 2m"
+	default:
+		return &FlagError{Err: err}
+	}
+	if strings.Contains(cause, "value out of range") {
+		return FlagErrorf("%s %s: too large", flag, value)
+	}
+	return FlagErrorf("%s %s: want %s", flag, value, want)
+}

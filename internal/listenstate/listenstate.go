@@ -1,8 +1,9 @@
-// Package listenstate tells other jasni commands where a running `jasni
-// listen` receives: listen writes its URL beside the history when it is
-// up and removes it when it stops, and trigger, with no --url and no
-// trigger_url, sends there. A file left by a listen that was killed is
-// recognised by its address no longer answering.
+// Package listenstate tells other jasni commands where the `jasni listen`
+// processes on this machine receive, and what they verify with: each
+// listen writes a file of its own beside the history when it is up and
+// removes it when it stops, and trigger, with no --url and no trigger_url,
+// sends to the newest one that fits. A file left by a listen that was
+// killed is recognised by its address no longer answering, and removed.
 package listenstate
 
 import (
@@ -12,6 +13,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,25 +26,33 @@ type State struct {
 	// Addr is listen's local address, which answers while it runs.
 	Addr     string `json:"addr"`
 	Provider string `json:"provider"`
-	// Profile is listen's profile: its secret is the one to sign with.
-	Profile string `json:"profile"`
-	PID     int    `json:"pid"`
+	// Profile is listen's profile.
+	Profile string    `json:"profile"`
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+	// Secrets are what listen verifies with (from --secret, the
+	// environment or the profile), for trigger to sign with when it sends
+	// there. The file is 0600, as the profile that holds secrets is.
+	Secrets []string `json:"secrets,omitempty"`
 }
 
-// Path is the state file beside the history at historyPath.
-func Path(historyPath string) string {
-	return filepath.Join(filepath.Dir(historyPath), "listen.json")
+// Dir is where the listens of the history at historyPath say they run.
+func Dir(historyPath string) string {
+	return filepath.Join(filepath.Dir(historyPath), "listen")
 }
 
-// Save writes s to path (0600), replacing an earlier listen's.
-func Save(path string, s State) error {
+func file(dir string, pid int) string { return filepath.Join(dir, strconv.Itoa(pid)+".json") }
+
+// Save writes s (0600) as this listen's file in dir.
+func Save(dir string, s State) error {
 	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	path := file(dir, s.PID)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
@@ -48,27 +60,44 @@ func Save(path string, s State) error {
 	return os.Rename(tmp, path)
 }
 
-// Remove deletes path if it is still s's: a later listen's stays.
-func Remove(path string, s State) {
-	if cur, err := read(path); err == nil && cur == s {
+// Remove removes the file Save wrote for s, if it is still s's.
+func Remove(dir string, s State) {
+	path := file(dir, s.PID)
+	if cur, err := read(path); err == nil && cur.Addr == s.Addr && cur.Started.Equal(s.Started) {
 		_ = os.Remove(path)
 	}
 }
 
-// Running returns the listen that wrote path, if its address still
-// answers.
-func Running(path string) (State, bool) {
-	s, err := read(path)
-	if err != nil || s.URL == "" || s.Addr == "" {
-		return State{}, false
-	}
-	d := net.Dialer{Timeout: 300 * time.Millisecond}
-	conn, err := d.DialContext(context.Background(), "tcp", s.Addr)
+// Running lists the listens that are up, newest first: those whose
+// address answers. The files of listens that are gone are removed.
+func Running(dir string) []State {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return State{}, false
+		return nil
 	}
-	conn.Close()
-	return s, true
+	var out []State
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		s, err := read(path)
+		if err != nil || s.URL == "" || s.Addr == "" {
+			continue
+		}
+		d := net.Dialer{Timeout: 300 * time.Millisecond}
+		conn, err := d.DialContext(context.Background(), "tcp", s.Addr)
+		if err != nil {
+			// Gone (killed, or the machine restarted): its file goes too,
+			// and the secrets in it.
+			_ = os.Remove(path)
+			continue
+		}
+		conn.Close()
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b State) int { return b.Started.Compare(a.Started) })
+	return out
 }
 
 func read(path string) (State, error) {

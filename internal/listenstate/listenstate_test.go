@@ -5,40 +5,54 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
-// A listen's file is found while its address answers, and not once it
-// stopped (killed, its file left behind); a later listen's file stays
-// when an earlier one removes its own.
-func TestRunning(t *testing.T) {
+func listener(t *testing.T) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := Path(filepath.Join(t.TempDir(), "history.db"))
-	s := State{URL: "http://" + ln.Addr().String() + "/webhooks/jasni", Addr: ln.Addr().String(), Provider: "jasni", PID: 1}
-	if err := Save(path, s); err != nil {
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// Each listen has a file of its own: a second listen that starts and stops
+// leaves the first one findable (it had overwritten and then removed the
+// one shared file); a listen that is gone is not listed, and its file,
+// secrets included, is removed.
+func TestRunning(t *testing.T) {
+	dir := Dir(filepath.Join(t.TempDir(), "history.db"))
+	first, second := listener(t), listener(t)
+	now := time.Now()
+	a := State{URL: "http://" + first.Addr().String() + "/webhooks/jasni", Addr: first.Addr().String(), Provider: "jasni", PID: 1, Started: now, Secrets: []string{"whsec_demo"}}
+	b := State{URL: "http://" + second.Addr().String() + "/webhooks/jasni", Addr: second.Addr().String(), Provider: "jasni", PID: 2, Started: now.Add(time.Second)}
+	if err := Save(dir, a); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := Running(path); !ok || got != s {
-		t.Errorf("running: %+v %v", got, ok)
+	if err := Save(dir, b); err != nil {
+		t.Fatal(err)
 	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v", st.Mode().Perm())
+	if st, _ := os.Stat(filepath.Join(dir, "1.json")); st == nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the state file: %v", st)
 	}
-	ln.Close()
-	if _, ok := Running(path); ok {
-		t.Error("a listen whose address no longer answers was taken for running")
+	if got := Running(dir); len(got) != 2 || got[0].PID != 2 || got[1].Secrets[0] != "whsec_demo" {
+		t.Fatalf("running, newest first: %+v", got)
 	}
-	later := s
-	later.PID = 2
-	Save(path, later)
-	Remove(path, s)
-	if _, err := os.Stat(path); err != nil {
-		t.Error("an earlier listen removed a later one's file")
+	Remove(dir, b)
+	if got := Running(dir); len(got) != 1 || got[0].PID != 1 {
+		t.Fatalf("after the second listen stopped: %+v", got)
 	}
-	os.WriteFile(path, []byte("{not json"), 0o600)
-	if _, ok := Running(path); ok {
+	first.Close()
+	if got := Running(dir); len(got) != 0 {
+		t.Errorf("a listen whose address no longer answers was taken for running: %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "1.json")); !os.IsNotExist(err) {
+		t.Errorf("the file of a listen that is gone stays: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "3.json"), []byte("{not json"), 0o600)
+	if got := Running(dir); len(got) != 0 {
 		t.Error("a damaged file was taken for a listen")
 	}
 }

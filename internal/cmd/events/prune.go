@@ -115,7 +115,8 @@ func NewCmdReset(f *cmdutil.Factory, runF func(*ResetOptions) error) *cobra.Comm
 // next deliveries would land in the file moved aside, out of sight), and
 // asks before moving one that reads fine.
 func checkReset(opts *ResetOptions) error {
-	if st, ok := listenstate.Running(listenstate.Path(opts.History.Path)); ok && !opts.Force {
+	if running := listenstate.Running(listenstate.Dir(opts.History.Path)); len(running) > 0 && !opts.Force {
+		st := running[0]
 		return cmdutil.FlagErrorf("jasni listen (pid %d, at %s) is writing to this history: stop it first (Ctrl-C), or pass --force", st.PID, termsafe.Line(st.URL))
 	}
 	if _, err := os.Stat(opts.History.Path); err != nil || opts.Yes {

@@ -438,10 +438,11 @@ func listenRun(ctx context.Context, o *Options) error {
 	disp.flush()
 	if !s.Tunnel.Public() {
 		// Where trigger sends when it is given no URL.
-		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, Profile: o.Profile, PID: os.Getpid()}
-		statePath := listenstate.Path(o.HistoryPath)
-		if err := listenstate.Save(statePath, state); err == nil {
-			defer listenstate.Remove(statePath, state)
+		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, Profile: o.Profile,
+			PID: os.Getpid(), Started: time.Now(), Secrets: append([]string{o.Secret}, o.MoreSecrets...)}
+		stateDir := listenstate.Dir(o.HistoryPath)
+		if err := listenstate.Save(stateDir, state); err == nil {
+			defer listenstate.Remove(stateDir, state)
 		}
 	}
 	if o.Ready != nil {

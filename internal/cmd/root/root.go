@@ -99,7 +99,7 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 				return cmdErr
 			}
 		}
-		return &cmdutil.FlagError{Err: err}
+		return cmdutil.ExplainFlagError(c, err)
 	})
 
 	pf := cmd.PersistentFlags()

@@ -39,8 +39,10 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 	}
 
 	o.URL = cfg.WithFlags(cmd.Flags()).Get(config.KeyTriggerURL)
+	var listen *listenstate.State
 	if o.URL == "" {
-		if err := o.urlOfListen(); err != nil {
+		var err error
+		if listen, err = o.urlOfListen(); err != nil {
 			return err
 		}
 	}
@@ -55,6 +57,11 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 	} else {
 		var secrets []string
 		secrets, o.SecretSource = cmdutil.Secrets(cmd, cfg)
+		if listen != nil && !cmd.Flags().Changed("secret") && o.signsWith(listen.Secrets) {
+			// Sent to the listen running here: signed as it verifies,
+			// whatever secret it was started with.
+			secrets, o.SecretSource = listen.Secrets[:1], "the jasni listen running here"
+		}
 		if len(secrets) > 0 {
 			o.Secret, o.MoreSecrets = secrets[0], secrets[1:]
 		}
@@ -181,18 +188,33 @@ func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {
 }
 
 // urlOfListen sends to the `jasni listen` running on this machine when no
-// URL is given, and says so; without one, the error says how to give one.
-func (o *Options) urlOfListen() error {
-	st, ok := listenstate.Running(o.ListenState)
-	switch {
-	case !ok:
-		return cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, set JASNI_TRIGGER_URL, or start jasni listen here first")
-	case st.Provider != o.Provider.Name:
-		return cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) verifies %s deliveries, not %s; pass --provider %s to send it some, or --url", st.URL, st.Provider, o.Provider.Name, st.Provider)
-	case st.Profile != "" && st.Profile != o.Profile:
-		return cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) uses profile %q and its secret, not %q; pass --profile %s, or --url", st.URL, st.Profile, o.Profile, st.Profile)
+// URL is given (the newest one for this provider and profile), and says
+// so; without one, the error says how to give one.
+func (o *Options) urlOfListen() (*listenstate.State, error) {
+	running := listenstate.Running(o.ListenState)
+	if len(running) == 0 {
+		return nil, cmdutil.FlagErrorf("no URL to send to: pass --url http://localhost:3000/webhooks/jasni, set JASNI_TRIGGER_URL, or start jasni listen here first")
 	}
-	o.URL = st.URL
-	fmt.Fprintf(o.IO.ErrOut, "Sending to the jasni listen running here: %s\n", termsafe.Line(st.URL))
-	return nil
+	for i := range running {
+		if st := &running[i]; st.Provider == o.Provider.Name && (st.Profile == "" || st.Profile == o.Profile) {
+			o.URL = st.URL
+			fmt.Fprintf(o.IO.ErrOut, "Sending to the jasni listen running here: %s\n", termsafe.Line(st.URL))
+			return st, nil
+		}
+	}
+	st := running[0]
+	if st.Provider != o.Provider.Name {
+		return nil, cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) verifies %s deliveries, not %s; pass --provider %s to send it some, or --url", st.URL, st.Provider, o.Provider.Name, st.Provider)
+	}
+	return nil, cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) uses profile %q, not %q; pass --profile %s, or --url", st.URL, st.Profile, o.Profile, st.Profile)
+}
+
+// signsWith reports whether secrets (a running listen's) can sign for the
+// provider: a public key, which listen verifies Discord's with, cannot.
+func (o *Options) signsWith(secrets []string) bool {
+	if len(secrets) == 0 || secrets[0] == "" {
+		return false
+	}
+	_, err := o.Provider.SigningKey(secrets[0])
+	return err == nil
 }

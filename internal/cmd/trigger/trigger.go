@@ -122,7 +122,7 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			opts.Profile = cfg.Profile
 			if f.Getenv != nil {
 				if history, err := store.DefaultPath(f.Getenv); err == nil {
-					opts.ListenState = listenstate.Path(history)
+					opts.ListenState = listenstate.Dir(history)
 				}
 			}
 			if err := opts.resolve(cmd, cfg, args, all, retry, retryDelays, headers); err != nil {
