@@ -351,7 +351,10 @@ func (r *Relay) refuseWith(w http.ResponseWriter, req *http.Request, d *store.De
 		d.Body = bytes.Clone(d.Body[:store.RejectedBodyKeep]) // not a slice of the whole body
 	}
 	msg := http.StatusText(status)
-	if status == http.StatusUnauthorized {
+	switch {
+	case status == http.StatusUnauthorized && verdict == store.VerdictMissing:
+		msg = "missing signature" // what the sender sees: no signature, not a wrong one
+	case status == http.StatusUnauthorized:
 		msg = "invalid signature"
 	}
 	http.Error(w, msg, status)

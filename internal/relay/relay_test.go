@@ -249,6 +249,13 @@ func TestRejectsAndFailures(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("answer %d, want %d", resp.StatusCode, tt.wantStatus)
 			}
+			// What the sender reads: no signature is not a wrong one.
+			if body, _ := io.ReadAll(resp.Body); tt.wantStatus == 401 && !tt.cfg.SkipVerify {
+				want := map[store.Verdict]string{store.VerdictMissing: "missing signature\n", store.VerdictInvalid: "invalid signature\n"}[tt.verdict]
+				if string(body) != want {
+					t.Errorf("answer body %q, want %q", body, want)
+				}
+			}
 			if n := len(app.Received()) - before; n != tt.wantApp {
 				t.Errorf("app got %d deliveries, want %d", n, tt.wantApp)
 			}

@@ -83,6 +83,9 @@ func TestListShowResendPrune(t *testing.T) {
 	if res.Code != 0 || len(got) != 2 || !got[1].Verified || !strings.Contains(res.Stderr, "original signature is sent as it was") {
 		t.Fatalf("resend: exit %d %s; app got %+v", res.Code, res.Stderr, got)
 	}
+	if !strings.Contains(res.Stdout, "→ "+srv.URL) {
+		t.Errorf("resend does not say where it sent (%s): %s", srv.URL, res.Stdout)
+	}
 	// With the app's secret configured, it is signed again as a retry: a
 	// fresh timestamp, and the forwarding headers are not replayed.
 	env2 := map[string]string{"JASNI_HISTORY": env["JASNI_HISTORY"], "JASNI_WEBHOOK_SECRET": "whsec_other", "WEBHOOK_SECRET": secret}

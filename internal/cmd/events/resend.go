@@ -154,13 +154,16 @@ func report(ios *iostreams.IOStreams, d *store.Delivery, res replay.Result) erro
 		}
 	} else {
 		s := ui.New(ios.Out, ios.ColorEnabled())
+		// Where it went is said each time: the delivery's own forward
+		// target unless --forward, which a newcomer could not tell.
+		to := termsafe.Line(r.URL)
 		switch {
 		case res.OK:
-			fmt.Fprintf(ios.Out, "%s %s %s → %d %s  %dms\n", s.SuccessIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status), r.DurationMS)
+			fmt.Fprintf(ios.Out, "%s %s %s → %s: %d %s  %dms\n", s.SuccessIcon(), d.ID, termsafe.Line(d.Event), to, r.Status, http.StatusText(r.Status), r.DurationMS)
 		case res.Unreachable:
-			fmt.Fprintf(ios.Out, "%s %s %s: %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), termsafe.Line(r.Error))
+			fmt.Fprintf(ios.Out, "%s %s %s → %s: %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), to, termsafe.Line(r.Error))
 		default:
-			fmt.Fprintf(ios.Out, "%s %s %s → %d %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), r.Status, http.StatusText(r.Status))
+			fmt.Fprintf(ios.Out, "%s %s %s → %s: %d %s\n", s.FailureIcon(), d.ID, termsafe.Line(d.Event), to, r.Status, http.StatusText(r.Status))
 		}
 	}
 	switch {
