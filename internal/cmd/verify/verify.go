@@ -117,7 +117,7 @@ func verifyRun(opts *Options) error {
 		if d.Valid {
 			fmt.Fprintf(opts.IO.Out, "%s signature valid (%d bytes, secret from %s)\n", s.SuccessIcon(), len(body), opts.SecretSource)
 		} else {
-			fmt.Fprintf(opts.IO.Out, "%s signature does not match\n", s.FailureIcon())
+			fmt.Fprintf(opts.IO.Out, "%s signature does not match (secret from %s)\n", s.FailureIcon(), opts.SecretSource)
 			fmt.Fprintf(opts.IO.Out, "  %s %s\n", s.Bold("Likely cause:"), d.Cause)
 			fmt.Fprintf(opts.IO.Out, "  %s %s\n", s.Bold("Fix:"), d.Fix)
 		}
