@@ -120,6 +120,8 @@ type Tally struct {
 	LastProblem string
 	// SignatureRejected: a receiver answered 401 or 403.
 	SignatureRejected bool
+	// NotFound: a receiver answered 404 or 405 (no route at that URL).
+	NotFound bool
 }
 
 // Count adds a delivery's final attempt.
@@ -134,8 +136,11 @@ func (t *Tally) Count(a delivery.Attempt) {
 	default:
 		t.Rejected++
 		t.LastProblem = DescribeStatus(a)
-		if a.Status == http.StatusUnauthorized || a.Status == http.StatusForbidden {
+		switch a.Status {
+		case http.StatusUnauthorized, http.StatusForbidden:
 			t.SignatureRejected = true
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			t.NotFound = true
 		}
 	}
 }
@@ -165,6 +170,9 @@ func (t Tally) Summarise(ios *iostreams.IOStreams, s Summary) {
 	fmt.Fprintf(ios.ErrOut, "%s %d of %s failed: %s\n", errOut.FailureIcon(), t.Sent-t.OK, Plural(t.Sent, "delivery"), termsafe.Line(t.LastProblem))
 	if s.Retried && s.Exhausted != "" {
 		fmt.Fprintf(ios.ErrOut, "  Every attempt failed: in production, %s.\n", s.Exhausted)
+	}
+	if t.NotFound {
+		fmt.Fprintf(ios.ErrOut, "  Nothing takes a POST at %s: check the URL's path against your app's webhook route.\n", termsafe.Line(s.URL))
 	}
 	if t.SignatureRejected && s.Signed {
 		fmt.Fprintf(ios.ErrOut, "  The receiver refused the request. If it checks the signature, it must use the same secret as jasni (from %s) and the raw request body; `jasni verify --help` explains the usual causes.\n", s.SecretSource)

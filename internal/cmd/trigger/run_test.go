@@ -146,6 +146,24 @@ func TestTriggerRemovedSignatureGetsNoSecretHint(t *testing.T) {
 	}
 }
 
+// A URL with no route at its path (404, 405) is said so, with what to
+// check; a route that exists gets no such hint.
+func TestTriggerWrongPathGetsAPathHint(t *testing.T) {
+	_, url := startApp(t)
+	wrong := strings.Replace(url, "/webhooks/jasni", "/webhook/jasni", 1)
+	if wrong == url {
+		t.Fatalf("the app's URL %s has no /webhooks/jasni to change", url)
+	}
+	res := clitest.Run(t, clitest.Options{}, "trigger", "email.sent", "--url", wrong, "--secret", secret)
+	if res.Code != cmdutil.ExitRejected || !strings.Contains(res.Stderr, "check the URL's path") {
+		t.Errorf("exit %d, stderr:\n%s", res.Code, res.Stderr)
+	}
+	res = clitest.Run(t, clitest.Options{}, "trigger", "email.sent", "--url", url, "--secret", "whsec_other")
+	if strings.Contains(res.Stderr, "URL's path") {
+		t.Errorf("a 401 got the path hint:\n%s", res.Stderr)
+	}
+}
+
 func TestTriggerJSONOutput(t *testing.T) {
 	_, url := startApp(t)
 	res := clitest.Run(t, clitest.Options{}, "trigger", "email.received", "domain.verified", "--url", url, "--secret", secret, "--output", "json")
