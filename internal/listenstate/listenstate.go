@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -88,9 +89,12 @@ func Running(dir string) []State {
 		d := net.Dialer{Timeout: 300 * time.Millisecond}
 		conn, err := d.DialContext(context.Background(), "tcp", s.Addr)
 		if err != nil {
-			// Gone (killed, or the machine restarted): its file goes too,
-			// and the secrets in it.
-			_ = os.Remove(path)
+			// Refused: gone (killed, or the machine restarted), and its
+			// file goes too, with the secrets in it. A timeout may be a
+			// busy listen: its file stays.
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				_ = os.Remove(path)
+			}
 			continue
 		}
 		conn.Close()
