@@ -556,26 +556,7 @@ func TestReadmeTour(t *testing.T) {
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "XDG_STATE_HOME=" + t.TempDir()}
 
 	// Step 1.
-	app := exec.Command(filepath.Join(binDir, "example-app"), append(words(steps[0]), "--addr", "127.0.0.1:0")...)
-	appOut, err := app.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
-	sc := bufio.NewScanner(appOut)
-	var appPort string
-	if sc.Scan() {
-		if m := regexp.MustCompile(`listening on http://127\.0\.0\.1:(\d+)/`).FindStringSubmatch(sc.Text()); m != nil {
-			appPort = m[1]
-		}
-	}
-	if appPort == "" {
-		t.Fatalf("example-app did not say where it listens: %q", sc.Text())
-	}
-	go io.Copy(io.Discard, appOut)
+	appPort := startExampleApp(t, words(steps[0])...)
 	trigger := strings.ReplaceAll(steps[1], "localhost:3000", "localhost:"+appPort)
 	if out, errOut, code := jasni(t, env, words(trigger)...); code != 0 {
 		t.Fatalf("%s: exit %d\n%s%s", trigger, code, out, errOut)

@@ -54,7 +54,7 @@ func TestReadmeTriggerBlock(t *testing.T) {
 	if _, stderr, code := jasni(t, env, "config", "set", "webhook_secret", "whsec_from_the_quick_start"); code != 0 {
 		t.Fatalf("config set: %s", stderr)
 	}
-	port := startExampleApp(t, "whsec_demo")
+	port := startExampleApp(t, "--secret", "whsec_demo")
 	l := runListen(t, env, "--forward", port, "--secret", "whsec_demo", "--inspect=false")
 	runListen(t, env, "--inspect=false").stop() // another listen, started and stopped meanwhile
 	ran := 0
@@ -88,7 +88,7 @@ func TestReadmeTriggerBlock(t *testing.T) {
 func TestReadmeEventsBlock(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir, "WEBHOOK_SECRET=whsec_demo"}
-	port := startExampleApp(t, "whsec_demo")
+	port := startExampleApp(t, "--secret", "whsec_demo")
 	l := runListen(t, env, "--forward", port, "--inspect=false")
 	if _, stderr, code := jasni(t, env, "trigger", "--all"); code != 0 {
 		t.Fatalf("trigger: %d %s", code, stderr)
@@ -157,7 +157,7 @@ func TestReadmeListenBlock(t *testing.T) {
 // written.
 func TestReadmeCheckBlock(t *testing.T) {
 	dir := t.TempDir()
-	port := startExampleApp(t, "whsec_demo")
+	port := startExampleApp(t, "--secret", "whsec_demo")
 	env := []string{"JASNI_CONFIG=" + filepath.Join(dir, "config.toml"), "XDG_STATE_HOME=" + dir, "WEBHOOK_SECRET=whsec_demo",
 		"URL=http://localhost:" + port + "/webhooks/jasni"}
 	ran := 0
@@ -179,11 +179,11 @@ func TestReadmeCheckBlock(t *testing.T) {
 	}
 }
 
-// startExampleApp runs the example app with secret on a free port and
+// startExampleApp runs the example app with args on a free port and
 // returns the port.
-func startExampleApp(t *testing.T, secret string) string {
+func startExampleApp(t *testing.T, args ...string) string {
 	t.Helper()
-	app := exec.Command(filepath.Join(binDir, "example-app"), "--secret", secret, "--addr", "127.0.0.1:0")
+	app := exec.Command(filepath.Join(binDir, "example-app"), append(args, "--addr", "127.0.0.1:0")...)
 	appOut, err := app.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -73,12 +73,19 @@ func Reset(path string) (string, error) {
 	if err := os.Rename(path, aside); err != nil {
 		return "", fmt.Errorf("move the history aside: %w", err)
 	}
+	return aside, moveCompanions(path, aside)
+}
+
+// moveCompanions moves the files that go with the history at path (its
+// -bodies, and the -wal and -shm of one in SQLite) beside the one moved to
+// aside; those that are not there are no matter.
+func moveCompanions(path, aside string) error {
 	for _, suffix := range []string{"-wal", "-shm", "-bodies"} {
 		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return aside, fmt.Errorf("move %s aside: %w", path+suffix, err)
+			return fmt.Errorf("move %s aside: %w", path+suffix, err)
 		}
 	}
-	return aside, nil
+	return nil
 }
 
 func exists(path string) bool {

@@ -45,18 +45,7 @@ func FuzzHistoryFile(f *testing.F) {
 	f.Add([]byte("SQLite format 3\x00garbage"), 20, byte(1))
 	f.Add(append(seed, seed[fileHead:]...), len(seed)+3, byte(0x80))
 	f.Fuzz(func(t *testing.T, file []byte, at int, b byte) {
-		file = bytes.Clone(file)
-		if len(file) > 0 {
-			if at < 0 {
-				at = -at
-			}
-			file[at%len(file)] ^= b
-		}
-		path := filepath.Join(t.TempDir(), "history.db")
-		if err := os.WriteFile(path, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
-
+		path := writeDamaged(t, file, at, b)
 		s, err := Open(path, DefaultLimits)
 		if err != nil {
 			return
@@ -91,4 +80,21 @@ func FuzzHeader(f *testing.F) {
 			t.Fatalf("%q: %q -> %q", k, h, got)
 		}
 	})
+}
+
+// writeDamaged writes file, with the byte at at (from either end) XORed
+// with b, as a history.db in a new directory, and returns its path.
+func writeDamaged(t *testing.T, file []byte, at int, b byte) string {
+	file = bytes.Clone(file)
+	if len(file) > 0 {
+		if at < 0 {
+			at = -at
+		}
+		file[at%len(file)] ^= b
+	}
+	path := filepath.Join(t.TempDir(), "history.db")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

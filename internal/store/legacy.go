@@ -40,9 +40,16 @@ func moveLegacyAside(path string) (string, error) {
 	if !isBbolt(path) {
 		return "", nil
 	}
-	aside := path + ".v1"
+	return moveOldAside(path, "v1")
+}
+
+// moveOldAside renames a history of an earlier format, and its companions,
+// to path.TAG (path.TAG-TIME when that is taken) and returns where it went,
+// or "" when another jasni moved it first.
+func moveOldAside(path, tag string) (string, error) {
+	aside := path + "." + tag
 	if _, err := os.Stat(aside); err == nil {
-		aside = fmt.Sprintf("%s.v1-%s", path, time.Now().Format("20060102-150405"))
+		aside = fmt.Sprintf("%s.%s-%s", path, tag, time.Now().Format("20060102-150405"))
 	}
 	if err := os.Rename(path, aside); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -50,7 +57,7 @@ func moveLegacyAside(path string) (string, error) {
 		}
 		return "", fmt.Errorf("move the old history %s aside: %w", path, err)
 	}
-	return aside, nil
+	return aside, moveCompanions(path, aside)
 }
 
 // importLegacy copies the deliveries of an old history into s and says what

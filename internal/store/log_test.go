@@ -256,18 +256,8 @@ func FuzzSQLite(f *testing.F) {
 	}
 	wal, _ := os.ReadFile("testdata/sqlite2/open-history.db-wal")
 	f.Fuzz(func(t *testing.T, file []byte, at int, b byte) {
-		file = bytes.Clone(file)
-		if len(file) > 0 {
-			if at < 0 {
-				at = -at
-			}
-			file[at%len(file)] ^= b
-		}
-		path := filepath.Join(t.TempDir(), "history.db")
-		if err := os.WriteFile(path, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if at%2 == 1 {
+		path := writeDamaged(t, file, at, b)
+		if at%2 != 0 { // odd, either sign
 			_ = os.WriteFile(path+"-wal", wal, 0o600)
 		}
 		_, _ = readSQLite(path)

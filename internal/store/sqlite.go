@@ -41,22 +41,7 @@ func moveSQLiteAside(path string) (string, error) {
 	if !isSQLite(path) {
 		return "", nil
 	}
-	aside := path + ".sqlite"
-	if _, err := os.Stat(aside); err == nil {
-		aside = fmt.Sprintf("%s.sqlite-%s", path, time.Now().Format("20060102-150405"))
-	}
-	if err := os.Rename(path, aside); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return "", nil // another jasni moved it first
-		}
-		return "", fmt.Errorf("move the old history %s aside: %w", path, err)
-	}
-	for _, suffix := range []string{"-wal", "-shm", "-bodies"} {
-		if err := os.Rename(path+suffix, aside+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return aside, fmt.Errorf("move %s aside: %w", path+suffix, err)
-		}
-	}
-	return aside, nil
+	return moveOldAside(path, "sqlite")
 }
 
 // importSQLite copies the deliveries of a SQLite history into s and says
