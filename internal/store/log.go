@@ -242,13 +242,10 @@ func (r *logReader) zeroAfter(off int64) bool {
 	return true
 }
 
-// readRecord reads the whole record at off in f.
-func readRecord(f *os.File, off int64) (rec, error) {
-	info, err := f.Stat()
-	if err != nil {
-		return rec{}, err
-	}
-	r := logReader{f: f, size: info.Size()}
+// readRecord reads the whole record at off in f, an indexed one: it ends
+// by end, where the records the index read end (so no Stat is needed).
+func readRecord(f *os.File, off, end int64) (rec, error) {
+	r := logReader{f: f, size: end}
 	out, err := r.next(off, true)
 	if errors.Is(err, errTorn) {
 		return rec{}, fmt.Errorf("%w: a record at %d runs past the end of the file", errBadRecord, off)

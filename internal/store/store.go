@@ -560,7 +560,7 @@ func (s *Store) get(id string) (*Delivery, bool, error) {
 	if err != nil {
 		return nil, false, s.damaged(err)
 	}
-	r, err := readRecord(s.f, e.ins.off)
+	r, err := readRecord(s.f, e.ins.off, s.idx.end)
 	if err != nil {
 		return nil, false, s.damaged(err)
 	}
@@ -574,7 +574,7 @@ func (s *Store) get(id string) (*Delivery, bool, error) {
 		d.Body = []byte{}
 	}
 	if e.fin.size > 0 {
-		r, err := readRecord(s.f, e.fin.off)
+		r, err := readRecord(s.f, e.fin.off, s.idx.end)
 		if err == nil {
 			attempts, err = finishAttempts(r.meta)
 		}
@@ -592,7 +592,7 @@ func (s *Store) get(id string) (*Delivery, bool, error) {
 		d.Attempts = legacyAttempts(d.Forward, nil)
 	}
 	for _, m := range e.more {
-		r, err := readRecord(s.f, m.off)
+		r, err := readRecord(s.f, m.off, s.idx.end)
 		var raw []byte
 		if err == nil {
 			raw, err = attemptOf(r.meta)
