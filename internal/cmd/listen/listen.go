@@ -615,6 +615,11 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	// trigger sends POST: with a listen that refuses POST, no line to try.
 	if !tun.Public() && (slices.Contains(o.Methods, http.MethodPost) || slices.Contains(o.Methods, relay.Any)) {
 		secretArgs := o.sameSecretArgs()
+		if o.SecretSource == "--secret" {
+			// Not echoed back to the screen: trigger, sent to this URL,
+			// finds the secret this listen verifies with.
+			secretArgs = ""
+		}
 		if o.SkipVerify && o.Secret == "" {
 			secretArgs = " --unsigned"
 		}

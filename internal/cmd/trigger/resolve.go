@@ -45,6 +45,11 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 		if listen, err = o.urlOfListen(); err != nil {
 			return err
 		}
+	} else if !o.Unsigned && !cmd.Flags().Changed("secret") {
+		// listen's "Try it" line names its URL but not a secret typed on
+		// its command line (which would stay on the screen): the listen
+		// at that URL says what it verifies with.
+		listen = o.listenAt(o.URL)
 	}
 	if err := cmdutil.CheckURL("--url", o.URL); err != nil {
 		return err
@@ -207,6 +212,19 @@ func (o *Options) urlOfListen() (*listenstate.State, error) {
 		return nil, cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) verifies %s deliveries, not %s; pass --provider %s to send it some, or --url", st.URL, st.Provider, o.Provider.Name, st.Provider)
 	}
 	return nil, cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) uses profile %q, not %q; pass --profile %s, or --url", st.URL, st.Profile, o.Profile, st.Profile)
+}
+
+// listenAt is the jasni listen running here, for this provider, at url.
+func (o *Options) listenAt(url string) *listenstate.State {
+	if o.ListenState == "" {
+		return nil
+	}
+	for _, st := range listenstate.Running(o.ListenState) {
+		if st.URL == url && st.Provider == o.Provider.Name {
+			return &st
+		}
+	}
+	return nil
 }
 
 // signsWith reports whether secrets (a running listen's) can sign for the

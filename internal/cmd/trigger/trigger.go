@@ -78,9 +78,11 @@ func NewCmdTrigger(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			JSON envelope, headers and HMAC-SHA256 signature, with a fresh timestamp and
 			fresh ids. Use it against your app on your laptop, or as a smoke test in CI.
 
-			The URL comes from --url, JASNI_TRIGGER_URL or the profile's trigger_url.
-			The secret comes from --secret, JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET or the
-			profile's webhook_secret.
+			The URL comes from --url, JASNI_TRIGGER_URL or the profile's trigger_url; with
+			none, from the jasni listen running on this machine. The secret comes from
+			--secret, JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET or the profile's webhook_secret;
+			sent to a running listen (found so, or named by its URL), trigger signs with
+			the secret that listen verifies with, unless --secret is given.
 
 			Exit status: 0 when every delivery was answered 2xx, 3 when one was answered
 			otherwise (redirects are not followed), 4 when a receiver could not be reached
