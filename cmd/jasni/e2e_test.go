@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -683,16 +684,20 @@ func TestCheckAgainstReceivers(t *testing.T) {
 // and works as printed, in a shell.
 func TestTryItWorksAsPrinted(t *testing.T) {
 	tests := []struct {
-		name string
-		args []string
-		want string
+		name       string
+		args       []string
+		history    bool // listen is given JASNI_HISTORY, the shell it is tried in is not
+		want       string
+		showSecret bool
 	}{
-		{"profile", []string{"--profile", "staging"}, " --profile staging"},
+		{"profile", []string{"--profile", "staging"}, false, " --profile staging", false},
 		// A secret typed on listen's command line is not shown again:
 		// trigger, sent to listen's URL, signs as that listen verifies.
-		{"secret that zsh would expand", []string{"--secret", "=a'b c"}, "/webhooks/jasni"},
-		{"provider", []string{"--provider", "voisnap", "--secret", "vs"}, " --provider voisnap"},
-		{"no signature check", []string{"--no-signature-check"}, " --unsigned"},
+		{"secret that zsh would expand", []string{"--secret", "=a'b c"}, false, "/webhooks/jasni", false},
+		// Unless trigger, run in another shell, would not find that listen.
+		{"history elsewhere", []string{"--secret", "=a'b c"}, true, ` --secret '=a'\''b c'`, true},
+		{"provider", []string{"--provider", "voisnap", "--secret", "vs"}, false, " --provider voisnap", false},
+		{"no signature check", []string{"--no-signature-check"}, false, " --unsigned", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -701,12 +706,16 @@ func TestTryItWorksAsPrinted(t *testing.T) {
 			os.MkdirAll(filepath.Join(configHome, "jasni"), 0o700)
 			os.WriteFile(filepath.Join(configHome, "jasni", "config.toml"), []byte("[staging]\n"), 0o600)
 			env := []string{"XDG_CONFIG_HOME=" + configHome, "XDG_STATE_HOME=" + t.TempDir(), "PATH=" + binDir + ":" + os.Getenv("PATH")}
-			l := runListen(t, env, tt.args...)
+			listenEnv := env
+			if tt.history {
+				listenEnv = append(slices.Clip(env), "JASNI_HISTORY="+filepath.Join(t.TempDir(), "h.log"))
+			}
+			l := runListen(t, listenEnv, tt.args...)
 			if !strings.HasSuffix(l.tryIt, tt.want) {
 				t.Errorf("Try it: %q, want it to end with %q", l.tryIt, tt.want)
 			}
-			if strings.Contains(l.tryIt, "--secret") {
-				t.Errorf("Try it: %q shows the secret typed on listen's command line", l.tryIt)
+			if strings.Contains(l.tryIt, "--secret") != tt.showSecret {
+				t.Errorf("Try it: %q: shows the secret typed on listen's command line: %v, want %v", l.tryIt, !tt.showSecret, tt.showSecret)
 			}
 			sh := exec.Command("sh", "-c", l.tryIt)
 			sh.Env = append([]string{"HOME=" + t.TempDir()}, env...)

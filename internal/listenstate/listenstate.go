@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -115,4 +116,43 @@ func read(path string) (State, error) {
 	var s State
 	err = json.Unmarshal(data, &s)
 	return s, err
+}
+
+// Receives reports whether a delivery sent to rawURL reaches s: the same
+// scheme, host and port (localhost, 127.0.0.1 and [::1] alike, a default
+// port written or not) and path (a trailing slash or not).
+func (s State) Receives(rawURL string) bool {
+	a, errA := url.Parse(s.URL)
+	b, errB := url.Parse(rawURL)
+	if errA != nil || errB != nil {
+		return false
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && sameHost(a, b) &&
+		strings.TrimSuffix(a.EscapedPath(), "/") == strings.TrimSuffix(b.EscapedPath(), "/") &&
+		a.RawQuery == b.RawQuery
+}
+
+func sameHost(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	if port(a) != port(b) {
+		return false
+	}
+	ha, hb := strings.ToLower(a.Hostname()), strings.ToLower(b.Hostname())
+	return ha == hb || loopback(ha) && loopback(hb)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

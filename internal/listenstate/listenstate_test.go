@@ -56,3 +56,33 @@ func TestRunning(t *testing.T) {
 		t.Error("a damaged file was taken for a listen")
 	}
 }
+
+func TestReceives(t *testing.T) {
+	st := State{URL: "http://127.0.0.1:4000/webhooks/jasni"}
+	tests := []struct {
+		url  string
+		want bool
+	}{
+		{"http://127.0.0.1:4000/webhooks/jasni", true},
+		{"http://127.0.0.1:4000/webhooks/jasni/", true},
+		{"http://localhost:4000/webhooks/jasni", true},
+		{"HTTP://LocalHost:4000/webhooks/jasni", true},
+		{"http://[::1]:4000/webhooks/jasni", true},
+		{"http://127.0.0.1:4001/webhooks/jasni", false},
+		{"http://127.0.0.1/webhooks/jasni", false},
+		{"https://127.0.0.1:4000/webhooks/jasni", false},
+		{"http://127.0.0.1:4000/webhooks/github", false},
+		{"http://127.0.0.1:4000/webhooks/jasni?x=1", false},
+		{"http://192.168.1.2:4000/webhooks/jasni", false},
+		{"http://example.com:4000/webhooks/jasni", false},
+		{"%zz", false},
+	}
+	for _, tt := range tests {
+		if got := st.Receives(tt.url); got != tt.want {
+			t.Errorf("Receives(%q) = %v, want %v", tt.url, got, tt.want)
+		}
+	}
+	if !(State{URL: "https://abc.ngrok.app/hook"}).Receives("https://abc.ngrok.app:443/hook") {
+		t.Error("a default port written out should match")
+	}
+}

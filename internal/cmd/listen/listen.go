@@ -46,6 +46,12 @@ type Options struct {
 	// saveSecret keeps a secret listen made in the profile, once listen
 	// is up; nil when the secret came from elsewhere.
 	saveSecret func() error
+	// historyFromEnv: JASNI_HISTORY named the history, so a trigger run
+	// in another shell would not find this listen's state beside it.
+	historyFromEnv bool
+	// foundByTrigger: this listen's state is saved where a trigger run in
+	// another shell finds it (and with it the secret to sign with).
+	foundByTrigger bool
 
 	Forward        *url.URL
 	Port           int
@@ -276,6 +282,7 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	if o.HistoryPath, err = store.DefaultPath(getenv); err != nil {
 		return err
 	}
+	o.historyFromEnv = getenv("JASNI_HISTORY") != ""
 	if o.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 		return err
 	}
@@ -425,6 +432,19 @@ func listenRun(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer stopInspector()
+	if !s.Tunnel.Public() {
+		// Where trigger sends when it is given no URL, and the secret it
+		// signs with when sent here.
+		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, Profile: o.Profile,
+			PID: os.Getpid(), Started: time.Now(), Secrets: append([]string{o.Secret}, o.MoreSecrets...)}
+		stateDir := listenstate.Dir(o.HistoryPath)
+		if err := listenstate.Save(stateDir, state); err == nil {
+			defer listenstate.Remove(stateDir, state)
+			// A trigger in another shell looks where the default history
+			// is: with JASNI_HISTORY set here, it would not find this one.
+			o.foundByTrigger = !o.historyFromEnv
+		}
+	}
 	width := 0
 	if o.IO.IsStderrTTY() {
 		width = o.IO.TerminalWidth()
@@ -436,15 +456,6 @@ func listenRun(ctx context.Context, o *Options) error {
 			Inspector: inspectorURL})
 	}
 	disp.flush()
-	if !s.Tunnel.Public() {
-		// Where trigger sends when it is given no URL.
-		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, Profile: o.Profile,
-			PID: os.Getpid(), Started: time.Now(), Secrets: append([]string{o.Secret}, o.MoreSecrets...)}
-		stateDir := listenstate.Dir(o.HistoryPath)
-		if err := listenstate.Save(stateDir, state); err == nil {
-			defer listenstate.Remove(stateDir, state)
-		}
-	}
 	if o.Ready != nil {
 		o.Ready(s.Tunnel.URL())
 	}
@@ -615,7 +626,7 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	// trigger sends POST: with a listen that refuses POST, no line to try.
 	if !tun.Public() && (slices.Contains(o.Methods, http.MethodPost) || slices.Contains(o.Methods, relay.Any)) {
 		secretArgs := o.sameSecretArgs()
-		if o.SecretSource == "--secret" {
+		if o.SecretSource == "--secret" && o.foundByTrigger {
 			// Not echoed back to the screen: trigger, sent to this URL,
 			// finds the secret this listen verifies with.
 			secretArgs = ""

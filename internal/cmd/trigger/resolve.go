@@ -214,13 +214,14 @@ func (o *Options) urlOfListen() (*listenstate.State, error) {
 	return nil, cmdutil.FlagErrorf("no URL to send to: the jasni listen running here (%s) uses profile %q, not %q; pass --profile %s, or --url", st.URL, st.Profile, o.Profile, st.Profile)
 }
 
-// listenAt is the jasni listen running here, for this provider, at url.
+// listenAt is the jasni listen running here, for this provider, that
+// receives what is sent to url.
 func (o *Options) listenAt(url string) *listenstate.State {
 	if o.ListenState == "" {
 		return nil
 	}
 	for _, st := range listenstate.Running(o.ListenState) {
-		if st.URL == url && st.Provider == o.Provider.Name {
+		if st.Provider == o.Provider.Name && st.Receives(url) {
 			return &st
 		}
 	}
