@@ -3,7 +3,8 @@
 // listen writes a file of its own beside the history when it is up and
 // removes it when it stops, and trigger, with no --url and no trigger_url,
 // sends to the newest one that fits. A file left by a listen that was
-// killed is recognised by its address no longer answering, and removed.
+// killed is recognised by its process being gone or its address no longer
+// answering, and removed.
 package listenstate
 
 import (
@@ -71,7 +72,8 @@ func Remove(dir string, s State) {
 }
 
 // Running lists the listens that are up, newest first: those whose
-// address answers. The files of listens that are gone are removed.
+// process runs (where that can be told) and whose address answers. The
+// files of listens that are gone are removed.
 func Running(dir string) []State {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -85,6 +87,11 @@ func Running(dir string) []State {
 		path := filepath.Join(dir, e.Name())
 		s, err := read(path)
 		if err != nil || s.URL == "" || s.Addr == "" {
+			continue
+		}
+		if gone(s.PID) {
+			// Killed: whatever answers at its address now is not it.
+			_ = os.Remove(path)
 			continue
 		}
 		d := net.Dialer{Timeout: 300 * time.Millisecond}

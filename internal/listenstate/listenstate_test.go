@@ -3,7 +3,10 @@ package listenstate
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -26,34 +29,59 @@ func TestRunning(t *testing.T) {
 	dir := Dir(filepath.Join(t.TempDir(), "history.db"))
 	first, second := listener(t), listener(t)
 	now := time.Now()
-	a := State{URL: "http://" + first.Addr().String() + "/webhooks/jasni", Addr: first.Addr().String(), Provider: "jasni", PID: 1, Started: now, Secrets: []string{"whsec_demo"}}
-	b := State{URL: "http://" + second.Addr().String() + "/webhooks/jasni", Addr: second.Addr().String(), Provider: "jasni", PID: 2, Started: now.Add(time.Second)}
+	a := State{URL: "http://" + first.Addr().String() + "/webhooks/jasni", Addr: first.Addr().String(), Provider: "jasni", PID: os.Getpid(), Started: now, Secrets: []string{"whsec_demo"}}
+	b := State{URL: "http://" + second.Addr().String() + "/webhooks/jasni", Addr: second.Addr().String(), Provider: "jasni", PID: os.Getppid(), Started: now.Add(time.Second)}
 	if err := Save(dir, a); err != nil {
 		t.Fatal(err)
 	}
 	if err := Save(dir, b); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := os.Stat(filepath.Join(dir, "1.json")); st == nil || st.Mode().Perm() != 0o600 {
+	firstFile := filepath.Join(dir, strconv.Itoa(a.PID)+".json")
+	if st, _ := os.Stat(firstFile); st == nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("the state file: %v", st)
 	}
-	if got := Running(dir); len(got) != 2 || got[0].PID != 2 || got[1].Secrets[0] != "whsec_demo" {
+	if got := Running(dir); len(got) != 2 || got[0].PID != b.PID || got[1].Secrets[0] != "whsec_demo" {
 		t.Fatalf("running, newest first: %+v", got)
 	}
 	Remove(dir, b)
-	if got := Running(dir); len(got) != 1 || got[0].PID != 1 {
+	if got := Running(dir); len(got) != 1 || got[0].PID != a.PID {
 		t.Fatalf("after the second listen stopped: %+v", got)
 	}
 	first.Close()
 	if got := Running(dir); len(got) != 0 {
 		t.Errorf("a listen whose address no longer answers was taken for running: %+v", got)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "1.json")); !os.IsNotExist(err) {
+	if _, err := os.Stat(firstFile); !os.IsNotExist(err) {
 		t.Errorf("the file of a listen that is gone stays: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "3.json"), []byte("{not json"), 0o600)
 	if got := Running(dir); len(got) != 0 {
 		t.Error("a damaged file was taken for a listen")
+	}
+}
+
+// A listen that was killed, whose port something else took since, is not
+// taken for running: trigger would send there, signed with its secret.
+func TestRunningProcessGone(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a process's end is told by its address alone on Windows")
+	}
+	dir := Dir(filepath.Join(t.TempDir(), "history.db"))
+	other := listener(t) // what took the port
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	s := State{URL: "http://" + other.Addr().String() + "/webhooks/jasni", Addr: other.Addr().String(), Provider: "jasni", PID: dead.Process.Pid, Started: time.Now(), Secrets: []string{"whsec_demo"}}
+	if err := Save(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := Running(dir); len(got) != 0 {
+		t.Errorf("a listen whose process is gone was taken for running: %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, strconv.Itoa(s.PID)+".json")); !os.IsNotExist(err) {
+		t.Errorf("its file, with its secret, stays: %v", err)
 	}
 }
 

@@ -1,0 +1,13 @@
+//go:build unix
+
+package listenstate
+
+import (
+	"errors"
+	"syscall"
+)
+
+// gone reports whether no process has the id pid any more.
+func gone(pid int) bool {
+	return pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
