@@ -50,17 +50,22 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush() == nil
 	}
+	// Subscribed before hello: a page that acts on hello (sends, or loads
+	// the list) gets every delivery from then on.
+	var sub *feed.Subscription
+	if s.o.Feed != nil {
+		sub = s.o.Feed.Subscribe(streamBuffer)
+		defer sub.Close()
+	}
 	if !send("hello", map[string]bool{"live": s.o.Feed != nil}) {
 		return
 	}
 	tick := time.NewTicker(keepAlive)
 	defer tick.Stop()
-	if s.o.Feed == nil {
+	if sub == nil {
 		s.poll(r, send, tick.C)
 		return
 	}
-	sub := s.o.Feed.Subscribe(streamBuffer)
-	defer sub.Close()
 	// A delivery is shown when it arrives and again when it is answered:
 	// with a history, once it is kept (so its detail can be read), and its
 	// answer as it comes. Kept may come after answered; the answered
