@@ -729,3 +729,48 @@ func TestTryItWorksAsPrinted(t *testing.T) {
 		})
 	}
 }
+
+// A profile's secret is its provider's (Jasni's by default). listen for
+// another provider that cannot use it (Discord verifies Ed25519 keys) sets
+// it aside and makes a key for this run, saying so, without saving it over
+// the profile's; trigger sent to that listen signs with it.
+func TestAnotherProvidersSecretIsSetAside(t *testing.T) {
+	tests := []struct {
+		name    string
+		profile string // the config file's text
+		env     []string
+		source  string // what the banner says was set aside
+	}{
+		{"the profile's Jasni secret", "[default]\nwebhook_secret = 'whsec_from_the_profile'\n", nil, "config.toml [default] webhook_secret is no Discord key"},
+		{"WEBHOOK_SECRET for Jasni", "", []string{"WEBHOOK_SECRET=whsec_demo"}, "WEBHOOK_SECRET is no Discord key"},
+		{"nothing configured", "", nil, `profile "default" is Jasni's`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			configHome := t.TempDir()
+			configFile := filepath.Join(configHome, "jasni", "config.toml")
+			if tt.profile != "" {
+				os.MkdirAll(filepath.Dir(configFile), 0o700)
+				os.WriteFile(configFile, []byte(tt.profile), 0o600)
+			}
+			env := append([]string{"XDG_CONFIG_HOME=" + configHome, "XDG_STATE_HOME=" + t.TempDir(), "PATH=" + binDir + ":" + os.Getenv("PATH")}, tt.env...)
+			l := runListen(t, env, "--provider", "discord")
+			if banner := l.errText.String(); !strings.Contains(banner, "made now, not saved: ") || !strings.Contains(banner, tt.source) {
+				t.Errorf("the banner does not say the key is this run's, and why (%q):\n%s", tt.source, banner)
+			}
+			sh := exec.Command("sh", "-c", l.tryIt)
+			sh.Env = append([]string{"HOME=" + t.TempDir()}, env...)
+			if out, err := sh.CombinedOutput(); err != nil {
+				t.Errorf("%s: %v\n%s", l.tryIt, err, out)
+			}
+			out, _, _ := l.stop()
+			if strings.Count(out, "\tvalid\t") < 4 {
+				t.Errorf("listen verified fewer than Discord's four events:\n%s", out)
+			}
+			got, _ := os.ReadFile(configFile)
+			if string(got) != tt.profile {
+				t.Errorf("the config file changed:\n%s\nwant:\n%s", got, tt.profile)
+			}
+		})
+	}
+}

@@ -60,14 +60,51 @@ func Provider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, error
 	return p, nil
 }
 
+// ProfilesOther is the provider the profile is for (its provider setting,
+// or Jasni) when the command works with another, p, named by --provider or
+// JASNI_PROVIDER; "" when p is the profile's own. A secret in the profile
+// is its own provider's.
+func ProfilesOther(cmd *cobra.Command, cfg *config.Config, p *provider.Provider) string {
+	own := cfg.FileValue(cfg.Profile, config.KeyProvider)
+	if own == "" {
+		own = provider.Default
+	}
+	if p.Name == own || cfg.WithFlags(cmd.Flags()).Get(config.KeyProvider) == own {
+		return ""
+	}
+	return own
+}
+
+// ProviderTitle is the title of the built-in provider name, or name.
+func ProviderTitle(name string) string {
+	if p, err := provider.Builtin(name); err == nil {
+		return p.Title
+	}
+	return name
+}
+
 // ParseKeys makes secrets (the first, and any further --secret values of a
 // key rotation) into the provider's keys; source names where they came from.
 func ParseKeys(p *provider.Provider, secrets []string, source string) ([]provider.Key, error) {
+	return keysOf(p, p.ParseKey, secrets, source)
+}
+
+func keysOf(p *provider.Provider, parse func(string) (provider.Key, error), secrets []string, source string) ([]provider.Key, error) {
 	keys := make([]provider.Key, 0, len(secrets))
 	for _, secret := range secrets {
-		k, err := p.ParseKey(secret)
+		k, err := parse(secret)
 		if err != nil {
-			return nil, FlagErrorf("the secret from %s: %v", source, err)
+			if source == "--secret" {
+				return nil, FlagErrorf("the secret from %s: %v", source, err)
+			}
+			// A secret configured for another provider (the profile's, or
+			// WEBHOOK_SECRET for Jasni's): say how to give this one its own.
+			if FromEnvironment(source) {
+				return nil, FlagErrorf("the secret from %s: %v\nPass --secret with %s's key, or run the command without %s (env -u %s jasni ...)",
+					source, err, p.Title, source, source)
+			}
+			return nil, FlagErrorf("the secret from %s: %v\nPass --secret with %s's key, or give %s a profile of its own: jasni config set --profile %s provider %s, then --profile %s",
+				source, err, p.Title, p.Title, p.Name, p.Name, p.Name)
 		}
 		keys = append(keys, k)
 	}
@@ -90,15 +127,7 @@ func ResignSecrets(cfg *config.Config, flagSecrets []string) (given, configured 
 // SigningKeys is ParseKeys for a command that signs: an ed25519 public
 // key, which only verifies, is refused.
 func SigningKeys(p *provider.Provider, secrets []string, source string) ([]provider.Key, error) {
-	keys := make([]provider.Key, 0, len(secrets))
-	for _, secret := range secrets {
-		k, err := p.SigningKey(secret)
-		if err != nil {
-			return nil, FlagErrorf("the secret from %s: %v", source, err)
-		}
-		keys = append(keys, k)
-	}
-	return keys, nil
+	return keysOf(p, p.SigningKey, secrets, source)
 }
 
 // ParseUnixTime reads a --timestamp value: Unix seconds.

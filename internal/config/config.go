@@ -256,8 +256,13 @@ func (c *Config) layers(key string, yield func(Value) bool) {
 		}
 	}
 	if v := c.FileValue(c.Profile, key); v != "" {
-		yield(Value{v, fmt.Sprintf("%s [%s] %s", c.Path, c.Profile, key)})
+		yield(Value{v, c.FileSource(key)})
 	}
+}
+
+// FileSource is how a value of key from the file is named as its source.
+func (c *Config) FileSource(key string) string {
+	return fmt.Sprintf("%s [%s] %s", c.Path, c.Profile, key)
 }
 
 func (c *Config) boundFlag(key string) *pflag.Flag {

@@ -87,6 +87,9 @@ func (r reporter) NewSecret(id, secret string, saveErr error) {
 // then environment, then profile), so that what it prints works.
 func printDevSecret(f *cmdutil.Factory, cfg *config.Config, o *Options) error {
 	secret := o.Secret
+	if secret == "" && o.profilesOther != "" {
+		return cmdutil.FlagErrorf("profile %q is %s's, and has no secret for %s: pass --secret, or give %s a profile of its own: %s", cfg.Profile, cmdutil.ProviderTitle(o.profilesOther), o.Provider.Title, o.Provider.Title, o.ownProfileHint())
+	}
 	if secret == "" {
 		return cmdutil.FlagErrorf("profile %q has no webhook secret yet: run \"jasni listen\" once, and it will make one", cfg.Profile)
 	}

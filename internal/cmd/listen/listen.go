@@ -52,6 +52,15 @@ type Options struct {
 	// foundByTrigger: this listen's state is saved where a trigger run in
 	// another shell finds it (and with it the secret to sign with).
 	foundByTrigger bool
+	// profilesOther is the profile's provider when this listen is for
+	// another (--provider): the profile's secret is not this one's to use
+	// or replace.
+	profilesOther string
+	// runOnlySecret: the secret was made for this run, and not saved.
+	runOnlySecret bool
+	// setAside names where a configured secret came from that this
+	// provider cannot use (it is the profile's provider's).
+	setAside string
 
 	Forward        *url.URL
 	Port           int
@@ -289,6 +298,16 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	if err := cmdutil.CheckEventsOf(o.Events, o.Provider.EventNames()); err != nil {
 		return err
 	}
+	// The profile's secret is its own provider's: one this provider cannot
+	// use (a Jasni secret is no Discord key) is set aside, and listen makes
+	// a key for this run, saying so.
+	o.profilesOther = cmdutil.ProfilesOther(cmd, cfg, o.Provider)
+	if o.profilesOther != "" && o.Secret != "" && o.SecretSource != "--secret" {
+		if _, err := o.Provider.ParseKey(o.Secret); err != nil {
+			o.setAside = o.SecretSource
+			o.Secret, o.MoreSecrets, o.SecretSource = "", nil, ""
+		}
+	}
 	if len(o.Paths) == 0 {
 		o.Paths = []string{"/webhooks/" + o.Provider.Name}
 	}
@@ -354,6 +373,17 @@ func (o *Options) ensureSecret(cfg *config.Config) error {
 	var err error
 	if o.Secret, err = o.Provider.NewSecret(); err != nil {
 		return err
+	}
+	if o.profilesOther != "" {
+		// Not saved: the profile's webhook_secret is its own provider's,
+		// which this one would replace.
+		o.runOnlySecret = true
+		why := fmt.Sprintf("profile %q is %s's", cfg.Profile, cmdutil.ProviderTitle(o.profilesOther))
+		if o.setAside != "" {
+			why = fmt.Sprintf("the secret from %s is no %s key", o.setAside, o.Provider.Title)
+		}
+		o.SecretSource = fmt.Sprintf("this run (made now, not saved: %s; trigger sent here finds it)", why)
+		return nil
 	}
 	// Saved once listen is up: a run that fails to start (a port in use)
 	// must not leave a secret in the profile that no run said it made.
@@ -566,6 +596,12 @@ func (o *Options) sameSecretArgs() string {
 	return cmdutil.SameSecretArgs(o.Secret, o.SecretSource)
 }
 
+// ownProfileHint is how to give the provider a profile of its own, where
+// its secret is kept apart from the default profile's provider's.
+func (o *Options) ownProfileHint() string {
+	return fmt.Sprintf("jasni config set --profile %s provider %s, then jasni listen --profile %s", o.Provider.Name, o.Provider.Name, o.Provider.Name)
+}
+
 // secretAdvice tells the user how to give their app the secret listen
 // verifies with.
 func (o *Options) secretAdvice() string {
@@ -573,6 +609,8 @@ func (o *Options) secretAdvice() string {
 		return ""
 	}
 	switch args := o.sameSecretArgs(); {
+	case o.runOnlySecret:
+		return "This run's key is not saved; to keep one your app can use, give " + o.Provider.Title + " a profile of its own: " + o.ownProfileHint() + "."
 	case o.SecretSource == "--secret":
 		return "Start your app with the secret given to --secret."
 	case args != "":
@@ -630,6 +668,9 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 			// Not echoed back to the screen: trigger, sent to this URL,
 			// finds the secret this listen verifies with.
 			secretArgs = ""
+		}
+		if o.runOnlySecret && !o.foundByTrigger {
+			secretArgs = " --secret " + cmdutil.ShellQuote(o.Secret)
 		}
 		if o.SkipVerify && o.Secret == "" {
 			secretArgs = " --unsigned"
