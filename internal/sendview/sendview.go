@@ -155,6 +155,10 @@ type Summary struct {
 	// Signed, and with the secret from SecretSource.
 	Signed       bool
 	SecretSource string
+	// Outside, when the deliveries were signed with a timestamp outside
+	// the provider's window (--timestamp), says so: a refusal is then the
+	// answer a receiver should give, not a secret to check.
+	Outside string
 }
 
 // Summarise writes how the run went to stderr: a line when all went well
@@ -174,7 +178,10 @@ func (t Tally) Summarise(ios *iostreams.IOStreams, s Summary) {
 	if t.NotFound {
 		fmt.Fprintf(ios.ErrOut, "  Nothing takes a POST at %s: check the URL's path against your app's webhook route.\n", termsafe.Line(s.URL))
 	}
-	if t.SignatureRejected && s.Signed {
+	switch {
+	case t.SignatureRejected && s.Outside != "":
+		fmt.Fprintf(ios.ErrOut, "  The receiver refused the request, as it should: %s.\n", s.Outside)
+	case t.SignatureRejected && s.Signed:
 		fmt.Fprintf(ios.ErrOut, "  The receiver refused the request. If it checks the signature, it must use the same secret as jasni (from %s) and the raw request body; `jasni verify --help` explains the usual causes.\n", s.SecretSource)
 	}
 }

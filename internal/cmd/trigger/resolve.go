@@ -155,6 +155,24 @@ func (o *Options) resolveProvider(cmd *cobra.Command, timestamp string) error {
 	return nil
 }
 
+// outsideWindow says how far --timestamp is from now when that is beyond
+// the provider's tolerance, else "".
+func (o *Options) outsideWindow() string {
+	tol := o.Provider.Signature.Tolerance.Duration
+	if o.Timestamp.IsZero() || tol <= 0 || !o.signed() {
+		return ""
+	}
+	off := o.Now().Sub(o.Timestamp)
+	when := "old"
+	if off < 0 {
+		off, when = -off, "ahead"
+	}
+	if off <= tol {
+		return ""
+	}
+	return fmt.Sprintf("--timestamp is %s %s, outside the %s window %s allows", off.Round(time.Second), when, tol, o.Provider.Title)
+}
+
 // build prepares the delivery for one event type ("" when the type comes
 // from --data-file).
 func (o *Options) build(name string) (delivery.Request, *payload.Event, error) {

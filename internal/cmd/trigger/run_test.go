@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,6 +144,30 @@ func TestTriggerRemovedSignatureGetsNoSecretHint(t *testing.T) {
 	res = clitest.Run(t, clitest.Options{}, "trigger", "email.sent", "--url", url, "--secret", "whsec_other")
 	if !strings.Contains(res.Stderr, "same secret") {
 		t.Errorf("a wrong secret lost its hint:\n%s", res.Stderr)
+	}
+}
+
+// A timestamp sent outside the provider's window on purpose is refused as
+// it should be: the hint says so, not that the secret may differ.
+func TestTriggerStaleTimestampIsSaidSo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	t.Cleanup(srv.Close)
+	stale := strconv.FormatInt(time.Now().Add(-10*time.Minute).Unix(), 10)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"stale", []string{"--timestamp", stale}, "as it should: --timestamp is 10m0s old, outside the 5m0s window Standard Webhooks allows"},
+		{"fresh", nil, "it must use the same secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := clitest.Run(t, clitest.Options{}, append([]string{"trigger", "--all", "--provider", "standard", "--secret", secret, "--url", srv.URL}, tt.args...)...)
+			if res.Code != cmdutil.ExitRejected || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q in:\n%s", res.Code, cmdutil.ExitRejected, tt.want, res.Stderr)
+			}
+		})
 	}
 }
 

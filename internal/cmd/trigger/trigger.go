@@ -219,7 +219,7 @@ func triggerRun(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(opts.IO.ErrOut, "note: --set %s added a field that %s did not have\n", path, strings.Join(events, ", "))
 	}
 	t.Summarise(opts.IO, sendview.Summary{URL: opts.URL, Retried: len(opts.Schedule) > 1, Exhausted: opts.Provider.Exhausted,
-		Signed: opts.signed(), SecretSource: opts.SecretSource})
+		Signed: opts.signed(), SecretSource: opts.SecretSource, Outside: opts.outsideWindow()})
 	switch {
 	case t.OK == t.Sent:
 		return nil
