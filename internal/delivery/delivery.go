@@ -208,6 +208,12 @@ func (e *TransportError) Error() string {
 	case KindDNS:
 		return fmt.Sprintf("cannot resolve host %s: check the URL", host)
 	case KindTLS:
+		if plainHTTP(e.Err) {
+			return fmt.Sprintf("%s answered in plain HTTP, not HTTPS: use http:// in the URL", host)
+		}
+		if strings.Contains(e.Err.Error(), "does not look like a TLS handshake") {
+			return fmt.Sprintf("%s does not speak TLS: if it serves plain HTTP, use http:// in the URL", host)
+		}
 		return fmt.Sprintf("TLS handshake with %s failed: %v", host, e.Err)
 	case KindReset:
 		return fmt.Sprintf("%s closed the connection without an answer", host)
@@ -231,12 +237,22 @@ func classify(rawURL string, timeout time.Duration, err error) *TransportError {
 		te.Kind = KindRefused
 	case errors.As(err, &dnsErr):
 		te.Kind = KindDNS
-	case errors.As(err, &certErr), errors.As(err, &recordErr), strings.Contains(err.Error(), "tls:"):
+	case errors.As(err, &certErr), errors.As(err, &recordErr), strings.Contains(err.Error(), "tls:"), plainHTTP(err):
 		te.Kind = KindTLS
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		te.Kind = KindReset
 	}
 	return te
+}
+
+// plainHTTP: an https:// URL whose server speaks HTTP (net/http's own
+// words, which keep no error type).
+func plainHTTP(err error) bool {
+	var rec tls.RecordHeaderError
+	if errors.As(err, &rec) && string(rec.RecordHeader[:]) == "HTTP/" {
+		return true
+	}
+	return strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 func isTimeout(err error) bool {

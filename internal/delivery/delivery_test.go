@@ -129,6 +129,8 @@ func TestSendTransportErrors(t *testing.T) {
 		{"timeout", hang.URL, KindTimeout, "did not answer within 200ms"},
 		{"hang-up", hangup.URL, KindReset, "closed the connection"},
 		{"unknown host", "http://no-such-host.invalid/hook", KindDNS, "cannot resolve host no-such-host.invalid"},
+		// An app that serves plain HTTP, sent to with https://.
+		{"https to http", "https://" + strings.TrimPrefix(hangup.URL, "http://"), KindTLS, "answered in plain HTTP, not HTTPS: use http:// in the URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
