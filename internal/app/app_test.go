@@ -27,7 +27,11 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{name: "unknown command", args: []string{"trigerr"}, code: 2, wantStderr: `unknown command "trigerr"`},
 		{name: "unknown flag", args: []string{"version", "--nope"}, code: 2, wantStderr: "unknown flag --nope"},
 		{name: "bad output format", args: []string{"version", "-o", "yaml"}, code: 2, wantStderr: "--output must be text or json"},
-		{name: "too many arguments", args: []string{"fixtures", "show", "a", "b"}, code: 2, wantStderr: "accepts 1 arg(s)"},
+		{name: "too many arguments", args: []string{"fixtures", "show", "a", "b"}, code: 2, wantStderr: "jasni fixtures show takes 1 argument(s), not 2 (usage: jasni fixtures show EVENT)"},
+		{name: "a missing argument", args: []string{"fixtures", "show"}, code: 2, wantStderr: "jasni fixtures show needs EVENT (usage: jasni fixtures show EVENT)"},
+		{name: "help on a mistyped command", args: []string{"help", "triger"}, code: 2, wantStderr: `unknown command "triger" for "jasni": did you mean "trigger"?`},
+		{name: "help on a mistyped subcommand", args: []string{"help", "events", "resnd"}, code: 2, wantStderr: `unknown command "resnd" for "jasni events": did you mean "resend"?`},
+		{name: "help on a command", args: []string{"help", "events", "resend"}, code: 0},
 		{name: "malformed config names file and line", opts: clitest.Options{Env: map[string]string{"JASNI_CONFIG": badConfig}},
 			args: []string{"sign", "--secret", "s"}, code: 1, wantStderr: badConfig + " is not valid TOML: line 1"},
 		// No silent fallback (issue 24).

@@ -168,3 +168,28 @@ func ExplainFlagError(cmd *cobra.Command, err error) error {
 	}
 	return FlagErrorf("%s %s: want %s", flag, value, want)
 }
+
+// ExactArgs is cobra.ExactArgs with a message that names what is missing,
+// from the command's Use line ("jasni fixtures show needs EVENT").
+func ExactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n {
+			return nil
+		}
+		var names []string
+		for _, w := range strings.Fields(cmd.Use)[1:] {
+			if strings.HasPrefix(w, "[") {
+				break // the flags
+			}
+			names = append(names, w)
+		}
+		usage := "usage: " + cmd.CommandPath()
+		if len(names) > 0 {
+			usage += " " + strings.Join(names, " ")
+		}
+		if len(args) < n && len(args) < len(names) {
+			return FlagErrorf("%s needs %s (%s)", cmd.CommandPath(), strings.Join(names[len(args):], " "), usage)
+		}
+		return FlagErrorf("%s takes %d argument(s), not %d (%s); quote a value that holds spaces", cmd.CommandPath(), n, len(args), usage)
+	}
+}

@@ -91,7 +91,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 			$ jasni config get trigger_url
 			$ export WEBHOOK_SECRET="$(jasni config get webhook_secret)"
 		`),
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
 		ValidArgsFunction: keyCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := settingArg(args[0]); err != nil {
@@ -151,7 +151,7 @@ func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command 
 			$ jasni config set provider voisnap --profile voice
 			$ pbpaste | jasni config set webhook_secret -
 		`),
-		Args:              cobra.ExactArgs(2),
+		Args:              cmdutil.ExactArgs(2),
 		ValidArgsFunction: keyCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := settingArg(args[0]); err != nil {
@@ -259,7 +259,7 @@ func NewCmdUnset(f *cmdutil.Factory, runF func(*UnsetOptions) error) *cobra.Comm
 		Use:               "unset <key>",
 		Short:             "Remove a setting from the profile",
 		Example:           cmdutil.Examples(`$ jasni config unset trigger_url --profile staging`),
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
 		ValidArgsFunction: keyCompletion,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// A key jasni does not know is checked against the file in

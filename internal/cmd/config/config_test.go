@@ -72,7 +72,7 @@ func TestSetGetUnset(t *testing.T) {
 		{args: []string{"config", "set", "api_url", "api.jasni.ai"}, code: 2, err: "has no scheme: did you mean http://api.jasni.ai?"},
 		{args: []string{"config", "set", "provider", "voisnapp"}, code: 2, err: "did you mean voisnap?"},
 		{args: []string{"config", "set", "trigger_url", ""}, code: 2, err: "the value is empty: to remove trigger_url, run: jasni config unset trigger_url"},
-		{args: []string{"config", "get"}, code: 2, err: "accepts 1 arg(s)"},
+		{args: []string{"config", "get"}, code: 2, err: "jasni config get needs <key> (usage: jasni config get <key>)"},
 		// A profile of the generic REST API keeps that API's token, not a jsk_ key.
 		{args: []string{"config", "set", "--profile", "Staging", "provider", "generic"}, fileHas: "provider = 'generic'"},
 		{args: []string{"config", "set", "--profile", "Staging", "api_key", "gen_token_123"}, err: "✓ Set api_key", fileHas: "gen_token_123"},

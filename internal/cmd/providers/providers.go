@@ -125,7 +125,7 @@ func newCmdShow(f *cmdutil.Factory) *cobra.Command {
 			$ jasni providers show voisnap
 			$ jasni providers show ./acme --output json
 		`),
-		Args: cobra.ExactArgs(1),
+		Args: cmdutil.ExactArgs(1),
 		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp

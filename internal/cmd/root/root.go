@@ -128,7 +128,44 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		configCmd.NewCmdConfig(f),
 		versionCmd.NewCmdVersion(f),
 	)
+	cmd.SetHelpCommand(newCmdHelp())
 	return cmd
+}
+
+// newCmdHelp is cobra's help command, except that a topic that is not a
+// command is an error naming the nearest (cobra's shows the root's help
+// and exits 0).
+func newCmdHelp() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help provides help for any command in the application.\nSimply type jasni help [path to command] for full details.",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			parent, _, err := c.Root().Find(args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range parent.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			topic, rest, err := c.Root().Find(args)
+			if err == nil && len(rest) > 0 {
+				err = cmdutil.SubcommandArgs(topic, rest)
+			}
+			if err != nil {
+				return err
+			}
+			topic.InitDefaultHelpFlag()
+			topic.InitDefaultVersionFlag()
+			return topic.Help()
+		},
+	}
 }
 
 // checkEmptySettings refuses a setting's flag given with no value: an

@@ -30,7 +30,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 		Short:             "Delete a webhook",
 		Long:              "Delete a webhook. On a terminal jasni asks first; elsewhere pass --yes.",
 		Example:           cmdutil.Examples(`$ jasni webhooks delete wh_abc123 --yes`),
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]

@@ -22,7 +22,7 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 		Use:               "get ID",
 		Short:             "Show one webhook",
 		Example:           cmdutil.Examples(`$ jasni webhooks get wh_abc123`),
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]

@@ -44,7 +44,7 @@ func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Comman
 			$ jasni webhooks test wh_abc123 --provider generic --event resource.created
 			$ jasni webhooks test wh_abc123 --provider generic --output json
 		`),
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]

@@ -31,7 +31,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 			$ jasni webhooks update wh_abc123 --url https://new.example.com/webhooks/jasni
 			$ jasni webhooks update wh_abc123 --events email.received --active=false
 		`),
-		Args:              cobra.ExactArgs(1),
+		Args:              cmdutil.ExactArgs(1),
 		ValidArgsFunction: completeIDs(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
