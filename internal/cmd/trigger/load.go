@@ -180,7 +180,7 @@ func loadRun(ctx context.Context, o *Options) error {
 // gates says what failed the run: any failed delivery (or more than
 // --max-error-rate of them), and a p99 above --max-p99.
 func gates(s *load.Summary, lo *LoadOptions) []string {
-	var out []string
+	out := []string{} // [] in JSON when all passed, not null
 	switch {
 	case s.Requests == 0:
 		out = append(out, "no delivery was sent")

@@ -28,6 +28,9 @@ func TestLoadRun(t *testing.T) {
 	if res.Code != 0 || json.Unmarshal([]byte(res.Stdout), &out) != nil || !out.Passed || out.Summary.Requests != 80 || out.Summary.OK != 80 {
 		t.Fatalf("exit %d %s %s", res.Code, res.Stdout, res.Stderr)
 	}
+	if !strings.Contains(res.Stdout, `"failures":[]`) {
+		t.Errorf("no failures are an empty list, for a script to count: %s", res.Stdout)
+	}
 	got := app.Received()
 	events, timestamps := map[string]int{}, map[string]bool{}
 	for _, d := range got {
