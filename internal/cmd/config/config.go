@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jasni/jasni-cli/internal/api"
 	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/iostreams"
@@ -106,12 +107,25 @@ func NewCmdGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Command 
 	}
 }
 
+// defaults are what the settings that have one mean when nothing sets them.
+var defaults = map[string]string{config.KeyAPIURL: api.DefaultBaseURL, config.KeyProvider: provider.Default}
+
+// lookup is cfg.Lookup, with the default (source "default") when nothing
+// sets key.
+func lookup(cfg *config.Config, key string) (value, source string) {
+	value, source = cfg.Lookup(key)
+	if value == "" && defaults[key] != "" {
+		return defaults[key], "default"
+	}
+	return value, source
+}
+
 func getRun(opts *GetOptions) error {
 	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
-	value, source := cfg.Lookup(opts.Key)
+	value, source := lookup(cfg, opts.Key)
 	if opts.IO.JSON() {
 		return opts.IO.WriteJSON(map[string]any{"key": opts.Key, "value": value, "source": source, "profile": cfg.Profile})
 	}
@@ -351,7 +365,7 @@ func listRun(opts *ListOptions) error {
 	known := map[string]bool{}
 	for _, s := range config.Settings {
 		known[s.Key] = true
-		value, source := cfg.Lookup(s.Key)
+		value, source := lookup(cfg, s.Key)
 		if s.Secret {
 			value = config.Mask(value)
 		}
