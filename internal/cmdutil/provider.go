@@ -9,6 +9,7 @@ import (
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/provider"
+	"github.com/jasni/jasni-cli/internal/replay"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -112,16 +113,12 @@ func keysOf(p *provider.Provider, parse func(string) (provider.Key, error), secr
 }
 
 // ResignSecrets are what signs a stored delivery again (events resend, the
-// inspector): the --secret values, and the secrets of the environment and
-// profile, tried in turn.
-func ResignSecrets(cfg *config.Config, flagSecrets []string) (given, configured []delivery.Secret) {
+// inspector): the --secret values, then replay.ConfiguredSecrets.
+func ResignSecrets(cfg *config.Config, flagSecrets []string, historyPath string) (given, configured []delivery.Secret) {
 	for _, s := range flagSecrets {
 		given = append(given, delivery.Secret{Value: s, Source: "--secret"})
 	}
-	for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
-		configured = append(configured, delivery.Secret(v))
-	}
-	return given, configured
+	return given, replay.ConfiguredSecrets(cfg, historyPath)
 }
 
 // SigningKeys is ParseKeys for a command that signs: an ed25519 public

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/jasni/jasni-cli/internal/config"
-	"github.com/jasni/jasni-cli/internal/delivery"
 	"github.com/jasni/jasni-cli/internal/replay"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -171,12 +169,8 @@ func (s *Server) replay(ctx context.Context, in replayIn) (*mcp.CallToolResult, 
 		if err != nil {
 			return err
 		}
-		var configured []delivery.Secret
-		for _, v := range s.cfg.Config.LookupAll(config.KeyWebhookSecret) {
-			configured = append(configured, delivery.Secret(v))
-		}
 		r := &replay.Replayer{Client: s.cfg.HTTPClient, Timeout: timeoutOf(p), Now: s.cfg.Now, Provider: p,
-			Configured: configured, Forward: s.cfg.Forward, By: store.AttemptByReplay}
+			Configured: replay.ConfiguredSecrets(s.cfg.Config, s.cfg.HistoryPath), Forward: s.cfg.Forward, By: store.AttemptByReplay}
 		target, err := r.Target(d)
 		if err != nil {
 			return errors.New("this delivery was not forwarded anywhere: start jasni mcp with --forward (the app's address) to replay it")

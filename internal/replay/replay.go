@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/delivery"
+	"github.com/jasni/jasni-cli/internal/listenstate"
 	"github.com/jasni/jasni-cli/internal/provider"
 	"github.com/jasni/jasni-cli/internal/store"
 	"github.com/jasni/jasni-cli/internal/termsafe"
@@ -283,4 +285,23 @@ func (r *Replayer) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// ConfiguredSecrets are the secrets a stored delivery may be signed again
+// with, tried in turn: the environment's and the profile's, then those of
+// the jasni listens running beside the history at historyPath (which
+// verified what they kept).
+func ConfiguredSecrets(cfg *config.Config, historyPath string) []delivery.Secret {
+	var out []delivery.Secret
+	for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
+		out = append(out, delivery.Secret(v))
+	}
+	for _, st := range listenstate.Running(listenstate.Dir(historyPath)) {
+		for _, s := range st.Secrets {
+			if s != "" && !slices.ContainsFunc(out, func(c delivery.Secret) bool { return c.Value == s }) {
+				out = append(out, delivery.Secret{Value: s, Source: "the jasni listen running here"})
+			}
+		}
+	}
+	return out
 }

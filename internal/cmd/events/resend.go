@@ -55,8 +55,8 @@ func NewCmdResend(f *cmdutil.Factory, runF func(*ResendOptions) error) *cobra.Co
 			(--provider, as for listen).
 
 			It is signed with --secret when given; otherwise with whichever configured
-			secret (JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET, the profile) verifies the
-			stored delivery. When none does and the provider signs the body alone, the
+			secret (JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET, the profile, a jasni listen
+			running here) verifies the stored delivery. When none does and the provider signs the body alone, the
 			original signature is still valid and is sent as it was; jasni never signs
 			with a secret it knows to be the wrong one. --as-is sends the original
 			headers untouched.
@@ -91,10 +91,10 @@ func NewCmdResend(f *cmdutil.Factory, runF func(*ResendOptions) error) *cobra.Co
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
 			}
-			opts.Secrets, opts.Configured = cmdutil.ResignSecrets(cfg, secrets)
 			if opts.History, err = historyFor(f); err != nil {
 				return err
 			}
+			opts.Secrets, opts.Configured = cmdutil.ResignSecrets(cfg, secrets, opts.History.Path)
 			if runF != nil {
 				return runF(opts)
 			}

@@ -90,10 +90,10 @@ func NewCmdInspect(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
 			}
-			opts.Secrets, opts.Configured = cmdutil.ResignSecrets(cfg, secrets)
 			if opts.HistoryPath, err = store.DefaultPath(f.Getenv); err != nil {
 				return err
 			}
+			opts.Secrets, opts.Configured = cmdutil.ResignSecrets(cfg, secrets, opts.HistoryPath)
 			if runF != nil {
 				return runF(opts)
 			}
