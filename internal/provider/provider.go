@@ -67,6 +67,11 @@ func (p *Provider) loadEvents(fsys fs.FS, where string) error {
 				return fmt.Errorf("provider %s: %s says its event type (%s) is %q; the file name says %q", where, filepath.Join(where, f), p.Envelope.Event, got, name)
 			}
 		}
+		if p.Envelope.EventCode != "" {
+			if got := p.eventOfCode(data); got != name {
+				return fmt.Errorf("provider %s: %s has a %q that envelope.event_codes names %q; the file name says %q", where, filepath.Join(where, f), p.Envelope.EventCode, got, name)
+			}
+		}
 		byName[name] = Event{Name: name, JSON: data}
 	}
 	if len(byName) == 0 {
@@ -134,7 +139,17 @@ func (p *Provider) EventType(h http.Header, body []byte) string {
 	if p.Headers.Event != "" {
 		return h.Get(p.Headers.Event)
 	}
-	return ""
+	return p.eventOfCode(body)
+}
+
+// eventOfCode is the event type envelope.event_codes names for the number
+// at envelope.event_code, or "".
+func (p *Provider) eventOfCode(body []byte) string {
+	if p.Envelope.EventCode == "" {
+		return ""
+	}
+	raw := jsonpeek.Find(body, splitPath(p.Envelope.EventCode))[0]
+	return p.Envelope.EventCodes[string(bytes.Trim(raw, `"`))]
 }
 
 // DedupKey is what the provider's docs say identifies one event across

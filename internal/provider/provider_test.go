@@ -183,6 +183,10 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		{base + "[api]\npath = \"/v1/webhooks\"\nupdate_method = \"POST\"\n", "use PATCH or PUT"},
 		{base + "[api]\ntest_path = \"/v1/webhooks/test\"\n", "api.path is missing"},
 		{"name = \"acme\"\n[signature\n", "line 2"},
+		{base + "[envelope]\nevent_code = \"type\"\n", "envelope.event_code needs envelope.event_codes"},
+		{base + "[envelope]\nevent_codes = { 1 = \"PING\" }\n", "envelope.event_codes needs envelope.event_code"},
+		{base + "[envelope]\nevent = \"kind\"\nevent_code = \"type\"\nevent_codes = { 1 = \"PING\" }\n", "not both"},
+		{base + "[envelope]\nevent_code = \"type\"\nevent_codes = { 1 = \"PING\" }\n", ""},
 	}
 	for _, tt := range tests {
 		_, err := ParseSpec("acme/provider.toml", []byte(tt.toml))
@@ -235,6 +239,11 @@ func TestEventTypeAndDedup(t *testing.T) {
 		{"generic", nil, `{"id":"evt_1","type":"user.created"}`, "user.created", `"evt_1"`},
 		{"voisnap", http.Header{"X-Webhook-Delivery-Id": {"dlv_9"}}, `{"type":"Error","data":{}}`, "Error", "dlv_9"},
 		{"standard", http.Header{"Webhook-Id": {"msg_1"}}, `{"type":"invoice.paid"}`, "invoice.paid", "msg_1"},
+		// Discord numbers its interaction types; an unknown number is no type.
+		{"discord", nil, `{"id":"i1","type":2,"data":{}}`, "APPLICATION_COMMAND", `"i1"`},
+		{"discord", nil, `{"type":1,"id":"i2"}`, "PING", `"i2"`},
+		{"discord", nil, `{"type":9,"id":"i3"}`, "", `"i3"`},
+		{"discord", nil, `{"type":"2","id":"i4"}`, "APPLICATION_COMMAND", `"i4"`},
 	}
 	for _, tt := range tests {
 		p := builtin(t, tt.provider)

@@ -124,6 +124,11 @@ type EnvelopeSpec struct {
 	// Dedup is what identifies one event across retries: body paths, or
 	// "header:id" for the delivery id header.
 	Dedup []string `toml:"dedup" json:"dedup,omitempty"`
+	// EventCode is the key of a provider that numbers its event types
+	// (Discord's interaction "type"), and EventCodes names each number:
+	// the event type of a body with no envelope.event.
+	EventCode  string            `toml:"event_code" json:"event_code,omitempty"`
+	EventCodes map[string]string `toml:"event_codes" json:"event_codes,omitempty"`
 }
 
 // Duration reads "5m", "30s" or "0s" from TOML.
@@ -420,7 +425,15 @@ func (s *Spec) check() error {
 	if sig.Tolerance.Duration > 0 && sig.Timestamp == "" {
 		return errors.New("signature.tolerance is set but no timestamp travels with a delivery: set headers.timestamp, signature.timestamp_item or signature.timestamp = \"body\", or drop the tolerance")
 	}
-	for field, key := range map[string]string{"envelope.event": s.Envelope.Event, "envelope.id": s.Envelope.ID, "envelope.timestamp": s.Envelope.Timestamp} {
+	switch env := s.Envelope; {
+	case env.EventCode != "" && env.Event != "":
+		return errors.New("envelope.event_code is for a provider whose events carry a number, not a name: set envelope.event or envelope.event_code, not both")
+	case env.EventCode != "" && len(env.EventCodes) == 0:
+		return errors.New(`envelope.event_code needs envelope.event_codes, naming each number: event_codes = { 1 = "PING" }`)
+	case env.EventCode == "" && len(env.EventCodes) > 0:
+		return errors.New("envelope.event_codes needs envelope.event_code: the key of the body that holds the number")
+	}
+	for field, key := range map[string]string{"envelope.event": s.Envelope.Event, "envelope.id": s.Envelope.ID, "envelope.timestamp": s.Envelope.Timestamp, "envelope.event_code": s.Envelope.EventCode} {
 		if strings.Contains(key, ".") {
 			return fmt.Errorf("%s %q: name a top-level key of the event (nested paths are not supported)", field, key)
 		}
