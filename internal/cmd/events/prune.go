@@ -117,7 +117,8 @@ func NewCmdReset(f *cmdutil.Factory, runF func(*ResetOptions) error) *cobra.Comm
 func checkReset(opts *ResetOptions) error {
 	if running := listenstate.Running(listenstate.Dir(opts.History.Path)); len(running) > 0 && !opts.Force {
 		st := running[0]
-		return cmdutil.FlagErrorf("jasni listen (pid %d, at %s) is writing to this history: stop it first (Ctrl-C), or pass --force", st.PID, termsafe.Line(st.URL))
+		// Not bad usage (2): the command is right, the moment is not.
+		return fmt.Errorf("jasni listen (pid %d, at %s) is writing to this history: stop it first (Ctrl-C), or pass --force", st.PID, termsafe.Line(st.URL))
 	}
 	if _, err := os.Stat(opts.History.Path); err != nil || opts.Yes {
 		return nil
