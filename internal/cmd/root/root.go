@@ -129,7 +129,21 @@ func NewCmdRoot(f *cmdutil.Factory, g *Globals) *cobra.Command {
 		versionCmd.NewCmdVersion(f),
 	)
 	cmd.SetHelpCommand(newCmdHelp())
+	wrapFlagHelp(cmd, f.IOStreams.TerminalWidth())
 	return cmd
+}
+
+// wrapFlagHelp wraps the flags' descriptions in --help at width columns
+// (at most 120), each under its own column, as cobra does not.
+func wrapFlagHelp(cmd *cobra.Command, width int) {
+	// The width goes into the template itself: cobra's template functions
+	// are one global map, which commands built side by side would share.
+	width = min(width, 120)
+	tmpl := cmd.UsageTemplate()
+	for _, flags := range []string{".LocalFlags", ".InheritedFlags"} {
+		tmpl = strings.ReplaceAll(tmpl, flags+".FlagUsages", fmt.Sprintf("(%s.FlagUsagesWrapped %d)", flags, width))
+	}
+	cmd.SetUsageTemplate(tmpl)
 }
 
 // newCmdHelp is cobra's help command, except that a topic that is not a

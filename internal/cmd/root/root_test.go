@@ -1,10 +1,14 @@
 package root_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/jasni/jasni-cli/internal/cmd/root"
+	"github.com/jasni/jasni-cli/internal/cmdutil"
 	"github.com/jasni/jasni-cli/internal/config"
 	"github.com/jasni/jasni-cli/internal/docgen"
+	"github.com/jasni/jasni-cli/internal/iostreams"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -40,4 +44,23 @@ func TestSettingFlagsAreBound(t *testing.T) {
 		}
 	}
 	walk(docgen.Root())
+}
+
+// Flag descriptions wrap at the terminal's width, under their column.
+func TestHelpWrapsFlags(t *testing.T) {
+	for _, width := range []int{60, 80, 100} {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetTerminalWidth(width)
+		cmd := root.NewCmdRoot(&cmdutil.Factory{IOStreams: ios}, &root.Globals{})
+		cmd.SetArgs([]string{"trigger", "--help"})
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		flags := out.String()[strings.Index(out.String(), "Flags:"):]
+		for _, line := range strings.Split(flags, "\n") {
+			if len([]rune(line)) > width {
+				t.Errorf("width %d: a flag line of %d columns: %q", width, len([]rune(line)), line)
+			}
+		}
+	}
 }
