@@ -76,6 +76,23 @@ func ProfilesOther(cmd *cobra.Command, cfg *config.Config, p *provider.Provider)
 	return own
 }
 
+// SecretPlaceholder is what a --secret value looks like for p, for a
+// message; signs: for a command that signs (Ed25519 signs with the
+// private key, and verifies with the public one).
+func SecretPlaceholder(p *provider.Provider, signs bool) string {
+	switch {
+	case p.Signature.Algorithm == "ed25519" && signs:
+		return "PRIVATE_KEY"
+	case p.Signature.Algorithm == "ed25519":
+		return "PUBLIC_KEY"
+	case p.Signature.KeyPrefix != "":
+		return p.Signature.KeyPrefix + "..."
+	case p.Name == provider.Default:
+		return "whsec_..."
+	}
+	return "SECRET"
+}
+
 // ProviderTitle is the title of the built-in provider name, or name.
 func ProviderTitle(name string) string {
 	if p, err := provider.Builtin(name); err == nil {

@@ -29,6 +29,9 @@ type State struct {
 	// Addr is listen's local address, which answers while it runs.
 	Addr     string `json:"addr"`
 	Provider string `json:"provider"`
+	// Paths are the paths listen accepts ("*": any); none (a file of an
+	// earlier version) means URL's alone.
+	Paths []string `json:"paths,omitempty"`
 	// Profile is listen's profile.
 	Profile string    `json:"profile"`
 	PID     int       `json:"pid"`
@@ -127,16 +130,20 @@ func read(path string) (State, error) {
 
 // Receives reports whether a delivery sent to rawURL reaches s: the same
 // scheme, host and port (localhost, 127.0.0.1 and [::1] alike, a default
-// port written or not) and path (a trailing slash or not).
+// port written or not), and a path it accepts (a trailing slash or not; a
+// query does not route).
 func (s State) Receives(rawURL string) bool {
 	a, errA := url.Parse(s.URL)
 	b, errB := url.Parse(rawURL)
-	if errA != nil || errB != nil {
+	if errA != nil || errB != nil || !strings.EqualFold(a.Scheme, b.Scheme) || !sameHost(a, b) {
 		return false
 	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && sameHost(a, b) &&
-		strings.TrimSuffix(a.EscapedPath(), "/") == strings.TrimSuffix(b.EscapedPath(), "/") &&
-		a.RawQuery == b.RawQuery
+	paths := s.Paths
+	if len(paths) == 0 {
+		paths = []string{a.Path}
+	}
+	want := strings.TrimSuffix(b.Path, "/")
+	return slices.ContainsFunc(paths, func(p string) bool { return p == "*" || strings.TrimSuffix(p, "/") == want })
 }
 
 func sameHost(a, b *url.URL) bool {

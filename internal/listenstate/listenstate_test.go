@@ -101,7 +101,7 @@ func TestReceives(t *testing.T) {
 		{"http://127.0.0.1/webhooks/jasni", false},
 		{"https://127.0.0.1:4000/webhooks/jasni", false},
 		{"http://127.0.0.1:4000/webhooks/github", false},
-		{"http://127.0.0.1:4000/webhooks/jasni?x=1", false},
+		{"http://127.0.0.1:4000/webhooks/jasni?x=1", true},
 		{"http://192.168.1.2:4000/webhooks/jasni", false},
 		{"http://example.com:4000/webhooks/jasni", false},
 		{"%zz", false},
@@ -113,5 +113,13 @@ func TestReceives(t *testing.T) {
 	}
 	if !(State{URL: "https://abc.ngrok.app/hook"}).Receives("https://abc.ngrok.app:443/hook") {
 		t.Error("a default port written out should match")
+	}
+	// A listen given several --path values, or --path '*'.
+	several := State{URL: "http://127.0.0.1:4000/a", Paths: []string{"/a", "/b"}}
+	if !several.Receives("http://127.0.0.1:4000/b") || several.Receives("http://127.0.0.1:4000/c") {
+		t.Error("a listen's second --path: matched wrongly")
+	}
+	if !(State{URL: "http://127.0.0.1:4000/webhooks/jasni", Paths: []string{"*"}}).Receives("http://127.0.0.1:4000/anything") {
+		t.Error("a listen that accepts any path did not match")
 	}
 }

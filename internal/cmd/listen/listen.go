@@ -465,7 +465,7 @@ func listenRun(ctx context.Context, o *Options) error {
 	if !s.Tunnel.Public() {
 		// Where trigger sends when it is given no URL, and the secret it
 		// signs with when sent here.
-		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, Profile: o.Profile,
+		state := listenstate.State{URL: s.PublicURL, Addr: s.Tunnel.Addr().String(), Provider: o.Provider.Name, Profile: o.Profile, Paths: o.Paths,
 			PID: os.Getpid(), Started: time.Now(), Secrets: append([]string{o.Secret}, o.MoreSecrets...)}
 		stateDir := listenstate.Dir(o.HistoryPath)
 		if err := listenstate.Save(stateDir, state); err == nil {

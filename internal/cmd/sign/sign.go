@@ -60,12 +60,12 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			if len(args) > 0 {
 				opts.File = args[0]
 			}
-			opts.Secret, _ = cmdutil.Secret(cmd, cfg)
-			if opts.Secret == "" {
-				return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_... or set WEBHOOK_SECRET")
-			}
 			if opts.Provider, err = cmdutil.Provider(cmd, cfg); err != nil {
 				return err
+			}
+			opts.Secret, _ = cmdutil.Secret(cmd, cfg)
+			if opts.Secret == "" {
+				return cmdutil.FlagErrorf("no webhook secret: pass --secret %s or set WEBHOOK_SECRET", cmdutil.SecretPlaceholder(opts.Provider, true))
 			}
 			if opts.Provider.SignsURL() && opts.URL == "" {
 				return cmdutil.FlagErrorf("%s signs the URL it sends to: pass --url, exactly as %s was given it", opts.Provider.Title, opts.Provider.Title)

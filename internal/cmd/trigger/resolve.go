@@ -71,7 +71,7 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 			o.Secret, o.MoreSecrets = secrets[0], secrets[1:]
 		}
 		if o.Secret == "" {
-			return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_..., set WEBHOOK_SECRET, or use --unsigned to send without a signature")
+			return cmdutil.FlagErrorf("no webhook secret: pass --secret %s, set WEBHOOK_SECRET, or use --unsigned to send without a signature", cmdutil.SecretPlaceholder(o.Provider, true))
 		}
 	}
 

@@ -75,7 +75,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			}
 			opts.Secret, opts.SecretSource = cmdutil.Secret(cmd, cfg)
 			if opts.Secret == "" {
-				return cmdutil.FlagErrorf("no webhook secret: pass --secret whsec_... or set WEBHOOK_SECRET")
+				return cmdutil.FlagErrorf("no webhook secret: pass --secret %s or set WEBHOOK_SECRET", cmdutil.SecretPlaceholder(opts.Provider, false))
 			}
 			if runF != nil {
 				return runF(opts)
