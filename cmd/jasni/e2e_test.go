@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -741,11 +742,15 @@ func TestAnotherProvidersSecretIsSetAside(t *testing.T) {
 		name    string
 		profile string // the config file's text
 		env     []string
+		args    []string
 		source  string // what the banner says was set aside
+		saved   bool   // the key made is saved in the profile
 	}{
-		{"the profile's Jasni secret", "[default]\nwebhook_secret = 'whsec_from_the_profile'\n", nil, "config.toml [default] webhook_secret is no Discord key"},
-		{"WEBHOOK_SECRET for Jasni", "", []string{"WEBHOOK_SECRET=whsec_demo"}, "WEBHOOK_SECRET is no Discord key"},
-		{"nothing configured", "", nil, `profile "default" is Jasni's`},
+		{"the profile's Jasni secret", "[default]\nwebhook_secret = 'whsec_from_the_profile'\n", nil, []string{"--provider", "discord"}, "made now, not saved: the secret from %s [default] webhook_secret is no Discord key", false},
+		{"WEBHOOK_SECRET for Jasni", "", []string{"WEBHOOK_SECRET=whsec_demo"}, []string{"--provider", "discord"}, "made now, not saved: the secret from WEBHOOK_SECRET is no Discord key", false},
+		{"nothing configured", "", nil, []string{"--provider", "discord"}, `made now, not saved: profile "default" is Jasni's`, false},
+		// A profile of Discord's own keeps its key, WEBHOOK_SECRET or not.
+		{"a profile of its own", "[d]\nprovider = 'discord'\n", []string{"WEBHOOK_SECRET=whsec_demo"}, []string{"--profile", "d"}, "made now, since the secret from WEBHOOK_SECRET is no Discord key", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -756,9 +761,13 @@ func TestAnotherProvidersSecretIsSetAside(t *testing.T) {
 				os.WriteFile(configFile, []byte(tt.profile), 0o600)
 			}
 			env := append([]string{"XDG_CONFIG_HOME=" + configHome, "XDG_STATE_HOME=" + t.TempDir(), "PATH=" + binDir + ":" + os.Getenv("PATH")}, tt.env...)
-			l := runListen(t, env, "--provider", "discord")
-			if banner := l.errText.String(); !strings.Contains(banner, "made now, not saved: ") || !strings.Contains(banner, tt.source) {
-				t.Errorf("the banner does not say the key is this run's, and why (%q):\n%s", tt.source, banner)
+			l := runListen(t, env, tt.args...)
+			source := tt.source
+			if strings.Contains(source, "%s") {
+				source = fmt.Sprintf(source, configFile)
+			}
+			if banner := l.errText.String(); !strings.Contains(banner, source) {
+				t.Errorf("the banner does not say where the key is from, and why (%q):\n%s", source, banner)
 			}
 			sh := exec.Command("sh", "-c", l.tryIt)
 			sh.Env = append([]string{"HOME=" + t.TempDir()}, env...)
@@ -770,8 +779,8 @@ func TestAnotherProvidersSecretIsSetAside(t *testing.T) {
 				t.Errorf("listen verified fewer than Discord's four events:\n%s", out)
 			}
 			got, _ := os.ReadFile(configFile)
-			if string(got) != tt.profile {
-				t.Errorf("the config file changed:\n%s\nwant:\n%s", got, tt.profile)
+			if saved := string(got) != tt.profile; saved != tt.saved || saved && !strings.Contains(string(got), "webhook_secret") {
+				t.Errorf("the config file, key saved %v, want %v:\n%s", saved, tt.saved, got)
 			}
 		})
 	}

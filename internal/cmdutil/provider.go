@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,7 +55,7 @@ func ProviderCompletion(toComplete string) ([]cobra.Completion, cobra.ShellCompD
 // folder beside the config file.
 func Provider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, error) {
 	name := cfg.WithFlags(cmd.Flags()).Get(config.KeyProvider)
-	p, err := provider.Load(name, filepath.Join(filepath.Dir(cfg.Path), "providers"))
+	p, err := provider.Load(name, providersDir(cfg))
 	if err != nil {
 		return nil, FlagErrorf("--provider: %v", err)
 	}
@@ -63,17 +64,30 @@ func Provider(cmd *cobra.Command, cfg *config.Config) (*provider.Provider, error
 
 // ProfilesOther is the provider the profile is for (its provider setting,
 // or Jasni) when the command works with another, p, named by --provider or
-// JASNI_PROVIDER; "" when p is the profile's own. A secret in the profile
-// is its own provider's.
+// JASNI_PROVIDER; "" when p is the profile's own (a folder however its path
+// is written). A secret in the profile is its own provider's.
 func ProfilesOther(cmd *cobra.Command, cfg *config.Config, p *provider.Provider) string {
 	own := cfg.FileValue(cfg.Profile, config.KeyProvider)
 	if own == "" {
 		own = provider.Default
 	}
-	if p.Name == own || cfg.WithFlags(cmd.Flags()).Get(config.KeyProvider) == own {
+	if cfg.WithFlags(cmd.Flags()).Get(config.KeyProvider) == own {
+		return ""
+	}
+	if q, err := provider.Load(own, providersDir(cfg)); err == nil && q.Name == p.Name && q.Folder == p.Folder {
 		return ""
 	}
 	return own
+}
+
+// OwnProfileHint is how to give p a profile of its own, its secret kept
+// apart from another provider's.
+func OwnProfileHint(p *provider.Provider) string {
+	arg := p.Name
+	if p.Folder != "" {
+		arg = ShellQuote(p.Folder)
+	}
+	return fmt.Sprintf("jasni config set --profile %s provider %s, then --profile %s", p.Name, arg, p.Name)
 }
 
 // SecretPlaceholder is what a --secret value looks like for p, for a
@@ -101,6 +115,12 @@ func ProviderTitle(name string) string {
 	return name
 }
 
+// providersDir is the providers folder beside the config file, where a
+// provider named by a bare name may be.
+func providersDir(cfg *config.Config) string {
+	return filepath.Join(filepath.Dir(cfg.Path), "providers")
+}
+
 // ParseKeys makes secrets (the first, and any further --secret values of a
 // key rotation) into the provider's keys; source names where they came from.
 func ParseKeys(p *provider.Provider, secrets []string, source string) ([]provider.Key, error) {
@@ -121,8 +141,8 @@ func keysOf(p *provider.Provider, parse func(string) (provider.Key, error), secr
 				return nil, FlagErrorf("the secret from %s: %v\nPass --secret with %s's key, or run the command without %s (env -u %s jasni ...)",
 					source, err, p.Title, source, source)
 			}
-			return nil, FlagErrorf("the secret from %s: %v\nPass --secret with %s's key, or give %s a profile of its own: jasni config set --profile %s provider %s, then --profile %s",
-				source, err, p.Title, p.Title, p.Name, p.Name, p.Name)
+			return nil, FlagErrorf("the secret from %s: %v\nPass --secret with %s's key, or give %s a profile of its own: %s",
+				source, err, p.Title, p.Title, OwnProfileHint(p))
 		}
 		keys = append(keys, k)
 	}

@@ -48,7 +48,11 @@ func Load(nameOrPath, dir string) (*Provider, error) {
 		}
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return FromFS(os.DirFS(path), path)
+		p, err := FromFS(os.DirFS(path), path)
+		if err == nil {
+			p.Folder, _ = filepath.Abs(path)
+		}
+		return p, err
 	}
 	return Builtin(nameOrPath) // for its message
 }

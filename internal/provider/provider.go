@@ -16,6 +16,9 @@ import (
 // Provider is a spec with its sample events.
 type Provider struct {
 	*Spec
+	// Folder is the absolute path of the folder it was loaded from; ""
+	// for a built-in.
+	Folder string
 	events []Event
 }
 

@@ -87,8 +87,11 @@ func (r reporter) NewSecret(id, secret string, saveErr error) {
 // then environment, then profile), so that what it prints works.
 func printDevSecret(f *cmdutil.Factory, cfg *config.Config, o *Options) error {
 	secret := o.Secret
+	if secret == "" && o.setAside != "" {
+		return cmdutil.FlagErrorf("the secret from %s is no %s key, and profile %q has none: give %s a profile of its own: %s", o.setAside, o.Provider.Title, cfg.Profile, o.Provider.Title, o.ownProfileHint())
+	}
 	if secret == "" && o.profilesOther != "" {
-		return cmdutil.FlagErrorf("profile %q is %s's, and has no secret for %s: pass --secret, or give %s a profile of its own: %s", cfg.Profile, cmdutil.ProviderTitle(o.profilesOther), o.Provider.Title, o.Provider.Title, o.ownProfileHint())
+		return cmdutil.FlagErrorf("profile %q is %s's, and has no secret for %s: give %s a profile of its own: %s", cfg.Profile, cmdutil.ProviderTitle(o.profilesOther), o.Provider.Title, o.Provider.Title, o.ownProfileHint())
 	}
 	if secret == "" {
 		return cmdutil.FlagErrorf("profile %q has no webhook secret yet: run \"jasni listen\" once, and it will make one", cfg.Profile)

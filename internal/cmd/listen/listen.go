@@ -302,16 +302,44 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	// use (a Jasni secret is no Discord key) is set aside, and listen makes
 	// a key for this run, saying so.
 	o.profilesOther = cmdutil.ProfilesOther(cmd, cfg, o.Provider)
-	if o.profilesOther != "" && o.Secret != "" && o.SecretSource != "--secret" {
-		if _, err := o.Provider.ParseKey(o.Secret); err != nil {
-			o.setAside = o.SecretSource
-			o.Secret, o.MoreSecrets, o.SecretSource = "", nil, ""
-		}
-	}
+	o.setAsideUnusable(cfg)
 	if len(o.Paths) == 0 {
 		o.Paths = []string{"/webhooks/" + o.Provider.Name}
 	}
 	return o.checkRoutes()
+}
+
+// setAsideUnusable sets aside a configured secret this provider cannot use
+// (a Jasni secret is no Discord key), saying so in the banner: one from
+// the environment (WEBHOOK_SECRET is Jasni's name), or the profile's when
+// the profile is another provider's. The next configured secret that fits
+// is used; with none, listen makes a key. A --secret, or the profile's
+// own provider's secret, is never set aside: a wrong one is an error.
+func (o *Options) setAsideUnusable(cfg *config.Config) {
+	if o.Secret == "" || o.SecretSource == "--secret" {
+		return
+	}
+	fromFile := cfg.FileSource(config.KeyWebhookSecret)
+	unusable := func(v config.Value) bool {
+		if v.Source == fromFile && o.profilesOther == "" {
+			return false
+		}
+		_, err := o.Provider.ParseKey(v.Value)
+		return err != nil
+	}
+	first := config.Value{Value: o.Secret, Source: o.SecretSource}
+	if !unusable(first) {
+		return
+	}
+	o.setAside = o.SecretSource
+	o.Secret, o.MoreSecrets, o.SecretSource = "", nil, ""
+	for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
+		if v.Source != o.setAside && !unusable(v) && (v.Source != fromFile || o.profilesOther == "") {
+			o.Secret = v.Value
+			o.SecretSource = fmt.Sprintf("%s (the secret from %s is no %s key)", v.Source, o.setAside, o.Provider.Title)
+			return
+		}
+	}
 }
 
 // parseKey makes the secrets into the provider's keys, or says why one
@@ -395,6 +423,9 @@ func (o *Options) ensureSecret(cfg *config.Config) error {
 		return nil
 	}
 	o.SecretSource = "profile " + strconv.Quote(cfg.Profile) + " (made now, for local testing; trigger finds it there)"
+	if o.setAside != "" {
+		o.SecretSource = fmt.Sprintf("profile %q (made now, since the secret from %s is no %s key; trigger finds it there)", cfg.Profile, o.setAside, o.Provider.Title)
+	}
 	return nil
 }
 
@@ -599,7 +630,7 @@ func (o *Options) sameSecretArgs() string {
 // ownProfileHint is how to give the provider a profile of its own, where
 // its secret is kept apart from the default profile's provider's.
 func (o *Options) ownProfileHint() string {
-	return fmt.Sprintf("jasni config set --profile %s provider %s, then jasni listen --profile %s", o.Provider.Name, o.Provider.Name, o.Provider.Name)
+	return cmdutil.OwnProfileHint(o.Provider)
 }
 
 // secretAdvice tells the user how to give their app the secret listen
@@ -642,7 +673,11 @@ func (o *Options) banner(s *ui.Styles, tun tunnel.Tunnel, publicURL string, hist
 	if o.SkipVerify {
 		fmt.Fprintf(w, "  %s Signatures are NOT checked (--no-signature-check): anyone who finds this URL can send to your app\n", s.WarningIcon())
 	} else {
-		fmt.Fprintf(w, "  Verifying %s signatures with the secret from %s\n", o.Provider.Title, o.SecretSource)
+		source := o.SecretSource
+		if o.runOnlySecret && !o.foundByTrigger {
+			source = strings.Replace(source, "; trigger sent here finds it", "", 1)
+		}
+		fmt.Fprintf(w, "  Verifying %s signatures with the secret from %s\n", o.Provider.Title, source)
 	}
 	if len(o.Events) > 0 {
 		fmt.Fprintf(w, "  Forwarding only %s\n", strings.Join(o.Events, ", "))
