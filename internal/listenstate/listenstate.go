@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -103,7 +102,7 @@ func Running(dir string) []State {
 			// Refused: gone (killed, or the machine restarted), and its
 			// file goes too, with the secrets in it. A timeout may be a
 			// busy listen: its file stays.
-			if errors.Is(err, syscall.ECONNREFUSED) {
+			if refused(err) {
 				_ = os.Remove(path)
 			}
 			continue

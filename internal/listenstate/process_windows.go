@@ -30,3 +30,7 @@ func gone(pid int) bool {
 	}
 	return code != stillActive
 }
+
+// refused reports a connection refused: nothing listens there. Windows
+// says so with its own code, which syscall.ECONNREFUSED is not.
+func refused(err error) bool { return errors.Is(err, windows.WSAECONNREFUSED) }
