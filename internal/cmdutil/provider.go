@@ -80,6 +80,38 @@ func ProfilesOther(cmd *cobra.Command, cfg *config.Config, p *provider.Provider)
 	return own
 }
 
+// UsableSecrets is Secrets for p, which cannot use every configured secret.
+// The top one is set aside when it is no key of p (parse fails) and comes
+// from the environment (WEBHOOK_SECRET is Jasni's name) or from the profile
+// of another provider (other, from ProfilesOther); the next configured one
+// that fits is taken, its source saying what was set aside. setAside names
+// it; with nothing that fits, secrets is empty. A --secret, or the profile's
+// own provider's secret, is never set aside: a wrong one is an error.
+func UsableSecrets(cmd *cobra.Command, cfg *config.Config, p *provider.Provider, other string, parse func(string) (provider.Key, error)) (secrets []string, source, setAside string) {
+	secrets, source = Secrets(cmd, cfg)
+	if len(secrets) == 0 || source == "--secret" {
+		return secrets, source, ""
+	}
+	fromFile := cfg.FileSource(config.KeyWebhookSecret)
+	fits := func(v config.Value) bool {
+		if v.Source == fromFile && other == "" {
+			return true // the profile's own: an error where it is parsed, if wrong
+		}
+		_, err := parse(v.Value)
+		return err == nil
+	}
+	if fits(config.Value{Value: secrets[0], Source: source}) {
+		return secrets, source, ""
+	}
+	setAside = source
+	for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
+		if v.Source != setAside && fits(v) {
+			return []string{v.Value}, fmt.Sprintf("%s (the secret from %s is no %s key)", v.Source, setAside, p.Title), setAside
+		}
+	}
+	return nil, "", setAside
+}
+
 // OwnProfileHint is how to give p a profile of its own, its secret kept
 // apart from another provider's.
 func OwnProfileHint(p *provider.Provider) string {

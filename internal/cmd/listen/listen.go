@@ -301,45 +301,20 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	// The profile's secret is its own provider's: one this provider cannot
 	// use (a Jasni secret is no Discord key) is set aside, and listen makes
 	// a key for this run, saying so.
+	// A configured secret this provider cannot use (a Jasni secret is no
+	// Discord key) is set aside, saying so; with none left, listen makes a key.
 	o.profilesOther = cmdutil.ProfilesOther(cmd, cfg, o.Provider)
-	o.setAsideUnusable(cfg)
+	if secrets, source, setAside := cmdutil.UsableSecrets(cmd, cfg, o.Provider, o.profilesOther, o.Provider.ParseKey); setAside != "" {
+		o.setAside = setAside
+		o.Secret, o.MoreSecrets, o.SecretSource = "", nil, ""
+		if len(secrets) > 0 {
+			o.Secret, o.SecretSource = secrets[0], source
+		}
+	}
 	if len(o.Paths) == 0 {
 		o.Paths = []string{"/webhooks/" + o.Provider.Name}
 	}
 	return o.checkRoutes()
-}
-
-// setAsideUnusable sets aside a configured secret this provider cannot use
-// (a Jasni secret is no Discord key), saying so in the banner: one from
-// the environment (WEBHOOK_SECRET is Jasni's name), or the profile's when
-// the profile is another provider's. The next configured secret that fits
-// is used; with none, listen makes a key. A --secret, or the profile's
-// own provider's secret, is never set aside: a wrong one is an error.
-func (o *Options) setAsideUnusable(cfg *config.Config) {
-	if o.Secret == "" || o.SecretSource == "--secret" {
-		return
-	}
-	fromFile := cfg.FileSource(config.KeyWebhookSecret)
-	unusable := func(v config.Value) bool {
-		if v.Source == fromFile && o.profilesOther == "" {
-			return false
-		}
-		_, err := o.Provider.ParseKey(v.Value)
-		return err != nil
-	}
-	first := config.Value{Value: o.Secret, Source: o.SecretSource}
-	if !unusable(first) {
-		return
-	}
-	o.setAside = o.SecretSource
-	o.Secret, o.MoreSecrets, o.SecretSource = "", nil, ""
-	for _, v := range cfg.LookupAll(config.KeyWebhookSecret) {
-		if v.Source != o.setAside && !unusable(v) && (v.Source != fromFile || o.profilesOther == "") {
-			o.Secret = v.Value
-			o.SecretSource = fmt.Sprintf("%s (the secret from %s is no %s key)", v.Source, o.setAside, o.Provider.Title)
-			return
-		}
-	}
 }
 
 // parseKey makes the secrets into the provider's keys, or says why one

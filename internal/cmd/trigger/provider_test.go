@@ -1,6 +1,7 @@
 package trigger_test
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,9 +11,12 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,5 +230,35 @@ func TestKeyRotation(t *testing.T) {
 		if res.Code != 0 || len(rec.accepted) != 1 {
 			t.Errorf("receiver on %s: exit %d\n%s%s", receiverKey[:10], res.Code, res.Stdout, res.Stderr)
 		}
+	}
+}
+
+// A Discord profile keeps its key when WEBHOOK_SECRET holds a Jasni secret
+// (no Discord key): trigger signs with the profile's, and a receiver that
+// verifies with its public key, as Discord's docs do, accepts it.
+func TestEnvironmentSecretOfAnotherProviderIsSetAside(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(config, []byte("[d]\nprovider = 'discord'\nwebhook_secret = '"+hex.EncodeToString(priv)+"'\n"), 0o600)
+	var verified atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		sig, _ := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
+		verified.Store(ed25519.Verify(pub, append([]byte(r.Header.Get("X-Signature-Timestamp")), body...), sig))
+		w.Write([]byte(`{"type":1}`))
+	}))
+	defer srv.Close()
+	env := map[string]string{"JASNI_CONFIG": config, "WEBHOOK_SECRET": "whsec_demo"}
+	res := clitest.Run(t, clitest.Options{Env: env}, "trigger", "PING", "--profile", "d", "--url", srv.URL)
+	if res.Code != 0 || !verified.Load() {
+		t.Errorf("exit %d, verified %v\n%s%s", res.Code, verified.Load(), res.Stdout, res.Stderr)
+	}
+	// Without a key of its own, the profile's provider's, it says what to do.
+	res = clitest.Run(t, clitest.Options{Env: env}, "trigger", "PING", "--provider", "discord", "--url", srv.URL)
+	if res.Code != 2 || !strings.Contains(res.Stderr, "Pass --secret with Discord's key") {
+		t.Errorf("exit %d\n%s", res.Code, res.Stderr)
 	}
 }

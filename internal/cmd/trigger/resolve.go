@@ -60,8 +60,13 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, args []string,
 			return cmdutil.FlagErrorf("--unsigned and --secret contradict each other: choose one")
 		}
 	} else {
-		var secrets []string
-		secrets, o.SecretSource = cmdutil.Secrets(cmd, cfg)
+		// A configured secret that is no key of this provider is set aside
+		// for one that is; with none, its parse error below says what to do.
+		secrets, source, _ := cmdutil.UsableSecrets(cmd, cfg, o.Provider, cmdutil.ProfilesOther(cmd, cfg, o.Provider), o.Provider.SigningKey)
+		if len(secrets) == 0 {
+			secrets, source = cmdutil.Secrets(cmd, cfg)
+		}
+		o.SecretSource = source
 		if listen != nil && !cmd.Flags().Changed("secret") && o.signsWith(listen.Secrets) {
 			// Sent to the listen running here: signed as it verifies,
 			// whatever secret it was started with.
