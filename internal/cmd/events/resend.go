@@ -56,10 +56,10 @@ func NewCmdResend(f *cmdutil.Factory, runF func(*ResendOptions) error) *cobra.Co
 
 			It is signed with --secret when given; otherwise with whichever configured
 			secret (JASNI_WEBHOOK_SECRET, WEBHOOK_SECRET, the profile, a jasni listen
-			running here) verifies the stored delivery. When none does and the provider signs the body alone, the
-			original signature is still valid and is sent as it was; jasni never signs
-			with a secret it knows to be the wrong one. --as-is sends the original
-			headers untouched.
+			running here) verifies the stored delivery. When none does and the provider
+			signs the body alone, the original signature is still valid and is sent as
+			it was; jasni never signs with a secret it knows to be the wrong one.
+			--as-is sends the original headers untouched.
 		`),
 		Example: cmdutil.Examples(`
 			$ jasni events resend --last

@@ -284,9 +284,6 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	}
 
 	o.Profile = cfg.Profile
-	if secrets, source := cmdutil.Secrets(cmd, cfg); len(secrets) > 0 {
-		o.Secret, o.MoreSecrets, o.SecretSource = secrets[0], secrets[1:], source
-	}
 	var err error
 	if o.HistoryPath, err = store.DefaultPath(getenv); err != nil {
 		return err
@@ -298,19 +295,14 @@ func (o *Options) resolve(cmd *cobra.Command, cfg *config.Config, getenv func(st
 	if err := cmdutil.CheckEventsOf(o.Events, o.Provider.EventNames()); err != nil {
 		return err
 	}
-	// The profile's secret is its own provider's: one this provider cannot
-	// use (a Jasni secret is no Discord key) is set aside, and listen makes
-	// a key for this run, saying so.
 	// A configured secret this provider cannot use (a Jasni secret is no
 	// Discord key) is set aside, saying so; with none left, listen makes a key.
 	o.profilesOther = cmdutil.ProfilesOther(cmd, cfg, o.Provider)
-	if secrets, source, setAside := cmdutil.UsableSecrets(cmd, cfg, o.Provider, o.profilesOther, o.Provider.ParseKey); setAside != "" {
-		o.setAside = setAside
-		o.Secret, o.MoreSecrets, o.SecretSource = "", nil, ""
-		if len(secrets) > 0 {
-			o.Secret, o.SecretSource = secrets[0], source
-		}
+	secrets, source, setAside := cmdutil.UsableSecrets(cmd, cfg, o.Provider, o.profilesOther, o.Provider.ParseKey)
+	if len(secrets) > 0 {
+		o.Secret, o.MoreSecrets, o.SecretSource = secrets[0], secrets[1:], source
 	}
+	o.setAside = setAside
 	if len(o.Paths) == 0 {
 		o.Paths = []string{"/webhooks/" + o.Provider.Name}
 	}
